@@ -1,0 +1,79 @@
+"""Declarations of hyperparameters: name, default, valid range; the one place validation comes from."""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+__all__ = ["Real", "Flag", "learning_rate", "coefficient", "nonnegative"]
+
+
+@dataclass(frozen=True)
+class Real:
+    """A real hyperparameter with a valid interval ``low..high`` (open or closed at each end)."""
+
+    name: str
+    default: float
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    doc: str = ""
+
+    flag = False
+
+    @property
+    def range(self) -> str:
+        """The valid range in interval notation, e.g. ``(0, inf)`` or ``[0, 1)``."""
+        lo = "(" if self.low_open or self.low == -math.inf else "["
+        hi = ")" if self.high_open or self.high == math.inf else "]"
+        return f"{lo}{_fmt(self.low)}, {_fmt(self.high)}{hi}"
+
+    def validate(self, value) -> float:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{self.name} must be a real number in {self.range}, got {value!r}")
+        v = float(value)
+        ok = math.isfinite(v) and (v > self.low if self.low_open else v >= self.low) and (
+            v < self.high if self.high_open else v <= self.high)
+        if not ok:
+            raise ValueError(f"{self.name} must be in {self.range}, got {value!r}")
+        return v
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A boolean option (``nesterov``, ``amsgrad``, ...). Flags are always concrete, never symbols."""
+
+    name: str
+    default: bool
+    doc: str = ""
+
+    flag = True
+    range = "{false, true}"
+
+    def validate(self, value) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, numbers.Integral) and value in (0, 1):
+            return bool(value)
+        raise TypeError(f"{self.name} must be a boolean (true/false), got {value!r}")
+
+
+def _fmt(x: float) -> str:
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:g}"
+
+
+# Shared declarations, so that every rule states the same range for the same kind of parameter.
+def learning_rate(default: float) -> Real:
+    return Real("lr", default, 0.0, low_open=True, doc="learning rate (base value of the schedule)")
+
+
+def coefficient(name: str, default: float, doc: str = "") -> Real:
+    """A decay/momentum coefficient in [0, 1)."""
+    return Real(name, default, 0.0, 1.0, high_open=True, doc=doc)
+
+
+def nonnegative(name: str, default: float, doc: str = "") -> Real:
+    return Real(name, default, 0.0, doc=doc)

@@ -1,0 +1,90 @@
+"""The few functions an update rule may call besides ``+ - * / **`` and ``abs``.
+
+Each works on three kinds of input, so that one rule definition serves every consumer:
+
+* SymPy expressions -> the exact SymPy counterpart (``sqrt``, ``Max``, ``Piecewise``, ``Eq``);
+* floats and NumPy arrays -> NumPy;
+* inside ``numba.njit`` code -> the ``@overload`` below (scalar code the kernels inline).
+
+Conditions (``eq``, ``gt``) return Python/NumPy booleans for numbers and SymPy relationals for
+symbols; ``where`` turns the latter into a ``Piecewise`` so that no rule branches on a state value.
+"""
+import math
+
+import numpy as np
+import sympy
+from numba.extending import overload
+
+__all__ = ["sqrt", "rsqrt", "maximum", "where", "eq", "gt"]
+
+
+def _symbolic(*args):
+    return any(isinstance(a, sympy.Basic) for a in args)
+
+
+def sqrt(x):
+    """Square root."""
+    return sympy.sqrt(x) if _symbolic(x) else np.sqrt(x)
+
+
+def rsqrt(x):
+    """Reciprocal square root ``1/sqrt(x)`` (optax's ``jax.lax.rsqrt``)."""
+    return 1 / sympy.sqrt(x) if _symbolic(x) else 1.0 / np.sqrt(x)
+
+
+def maximum(a, b):
+    """Element-wise maximum (propagates NaN, like ``torch.maximum``)."""
+    return sympy.Max(a, b) if _symbolic(a, b) else np.maximum(a, b)
+
+
+def eq(a, b):
+    """The condition ``a == b``."""
+    return sympy.Eq(a, b) if _symbolic(a, b) else a == b
+
+
+def gt(a, b):
+    """The condition ``a > b``."""
+    return sympy.StrictGreaterThan(a, b) if _symbolic(a, b) else a > b
+
+
+def where(cond, a, b):
+    """``a`` where ``cond`` holds, else ``b``."""
+    if isinstance(cond, sympy.Basic):
+        if cond is sympy.true or cond is sympy.false:
+            return a if cond is sympy.true else b
+        return sympy.Piecewise((a, cond), (b, True))
+    if _symbolic(a, b):
+        return a if cond else b
+    return np.where(cond, a, b) if np.ndim(cond) else (a if cond else b)
+
+
+# Numba versions: the kernels call rules on scalars, one coordinate at a time.
+@overload(sqrt)
+def _sqrt_nb(x):
+    return lambda x: math.sqrt(x)
+
+
+@overload(rsqrt)
+def _rsqrt_nb(x):
+    return lambda x: 1.0 / math.sqrt(x)
+
+
+@overload(maximum)
+def _maximum_nb(a, b):
+    # NaN-propagating like torch.maximum / jnp.maximum (Python's max would drop it).
+    return lambda a, b: a if (a > b or a != a) else b
+
+
+@overload(eq)
+def _eq_nb(a, b):
+    return lambda a, b: a == b
+
+
+@overload(gt)
+def _gt_nb(a, b):
+    return lambda a, b: a > b
+
+
+@overload(where)
+def _where_nb(cond, a, b):
+    return lambda cond, a, b: a if cond else b

@@ -1,0 +1,114 @@
+"""The update rules, each written once (see DESIGN.md, "Rules are written once").
+
+A rule module defines three plain-arithmetic functions and one :class:`Rule` record ``RULE``:
+
+``init(x0, *hyper) -> state``
+    the initial state tuple (first entry: the iterate ``x``);
+``grad_point(*state, *hyper) -> y``
+    where the gradient is evaluated (Nesterov's look-ahead; ``x`` for the others);
+``step(*state, g, *hyper, t) -> state``
+    one update; ``g`` is the gradient at ``grad_point``, ``t`` the 1-based step count.
+
+``hyper`` are the declared hyperparameters in order, ``lr`` first (a schedule supplies the
+learning rate of each step).  Only ``+ - * / **``, ``abs`` and :mod:`optanalysis.ops` are used,
+and only flags (booleans, always concrete) are branched on, so the same functions run on SymPy
+symbols (derivations), on floats/NumPy arrays (references) and under ``numba.njit`` (kernels).
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Callable
+
+from ..hyper import Flag, Real
+
+__all__ = ["Rule", "RULES", "get_rule", "rule_names"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a rule module declares about itself."""
+
+    name: str
+    hyper: tuple  # of Real / Flag, ``lr`` first
+    state: tuple  # names of the state entries, ``x`` first
+    linear: bool  # affine in (state, g) for fixed hyperparameters: exact linear theory applies
+    semantics: str  # which library's update it reproduces exactly
+    references: tuple = ()
+    constraints: tuple = ()  # (predicate(params) -> bool, message) checked after the ranges
+    module: ModuleType | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def init(self) -> Callable:
+        return self.module.init
+
+    @property
+    def grad_point(self) -> Callable:
+        return self.module.grad_point
+
+    @property
+    def step(self) -> Callable:
+        return self.module.step
+
+    @property
+    def hyper_names(self) -> tuple:
+        return tuple(p.name for p in self.hyper)
+
+    @property
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.hyper}
+
+    @property
+    def doc(self) -> str:
+        return self.module.__doc__ or ""
+
+    def params(self, **given) -> dict:
+        """Validated hyperparameters: defaults overridden by ``given``, in declared order.
+
+        Raises ``ValueError``/``TypeError`` naming the parameter and its valid range.
+        """
+        unknown = sorted(set(given) - set(self.hyper_names))
+        if unknown:
+            raise ValueError(f"unknown hyperparameter {unknown[0]!r} for rule {self.name!r}; "
+                             f"valid: {', '.join(self.hyper_names)}")
+        out = {p.name: p.validate(given.get(p.name, p.default)) for p in self.hyper}
+        for ok, message in self.constraints:
+            if not ok(out):
+                raise ValueError(f"{self.name}: {message}")
+        return out
+
+    def values(self, params: dict) -> tuple:
+        """Hyperparameter values in declared order (flags as bools)."""
+        return tuple(params[n] for n in self.hyper_names)
+
+
+_MODULES = ("gd", "heavy_ball", "sgd_momentum", "nesterov", "rmsprop", "rmsprop_optax",
+            "adam", "adamw", "adam_optax", "adagrad")
+
+
+def _load() -> dict:
+    rules = {}
+    for name in _MODULES:
+        mod = importlib.import_module(f"{__name__}.{name}")
+        rule = mod.RULE
+        object.__setattr__(rule, "module", mod)
+        rules[rule.name] = rule
+    return rules
+
+
+RULES: dict[str, Rule] = _load()
+
+
+def rule_names(linear: bool | None = None) -> list:
+    """Registered rule names (only the linear or only the adaptive ones if asked)."""
+    return [n for n, r in RULES.items() if linear is None or r.linear == linear]
+
+
+def get_rule(name) -> Rule:
+    """The rule called ``name``; ``ValueError`` listing the valid names otherwise."""
+    if isinstance(name, Rule):
+        return name
+    if not isinstance(name, str) or name not in RULES:
+        raise ValueError(f"unknown rule {name!r}; valid: {', '.join(RULES)}")
+    return RULES[name]

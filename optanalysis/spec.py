@@ -1,0 +1,111 @@
+"""The small grammar of command-line and file specs — strings are data, never code.
+
+    SPEC   := NAME [":" PARAMS]
+    PARAMS := NAME "=" VALUE ("," NAME "=" VALUE)*
+    VALUE  := number | "true" | "false" | "[" number ("," number)* "]" | bare word
+
+Examples: ``step:step_size=30,gamma=0.1``, ``multistep:milestones=[30,60,80]``, ``constant``.
+Numbers are parsed with ``int``/``float`` only.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["parse_value", "parse_spec", "parse_assignment", "parse_floats"]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def parse_value(text: str, *, what: str = "value"):
+    """``"3"`` -> 3, ``"0.1"`` -> 0.1, ``"true"`` -> True, ``"[1,2]"`` -> (1, 2), else the word."""
+    s = text.strip()
+    low = s.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if s.startswith("[") or s.endswith("]"):
+        if not (s.startswith("[") and s.endswith("]")):
+            raise ValueError(f"{what}: unbalanced brackets in {text!r}")
+        inner = s[1:-1].strip()
+        return tuple(_number(p, what) for p in inner.split(",")) if inner else ()
+    try:
+        return _number(s, what)
+    except ValueError:
+        if _NAME.match(s):
+            return s
+        raise
+
+
+def _number(s: str, what: str):
+    s = s.strip()
+    try:
+        return int(s)
+    except ValueError:
+        pass
+    try:
+        return float(s)
+    except ValueError:
+        raise ValueError(f"{what}: {s!r} is not a number") from None
+
+
+def parse_assignment(text: str, *, what: str = "parameter") -> tuple:
+    """``"NAME=VALUE"`` -> (NAME, value)."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not _NAME.match(name) or not value.strip():
+        raise ValueError(f"{what}: expected NAME=VALUE, got {text!r}")
+    return name, parse_value(value, what=f"{what} {name}")
+
+
+def _split_top(text: str) -> list:
+    """Split on commas that are not inside brackets."""
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth < 0:
+                raise ValueError(f"unbalanced brackets in {text!r}")
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    if depth:
+        raise ValueError(f"unbalanced brackets in {text!r}")
+    parts.append("".join(cur))
+    return parts
+
+
+def parse_spec(text: str, *, what: str = "spec") -> tuple:
+    """``"NAME:a=1,b=[2,3]"`` -> (NAME, {"a": 1, "b": (2, 3)})."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{what}: empty")
+    name, _, rest = text.strip().partition(":")
+    name = name.strip()
+    if not _NAME.match(name):
+        raise ValueError(f"{what}: {name!r} is not a valid name (expected NAME[:key=value,...])")
+    params = {}
+    if rest.strip():
+        for part in _split_top(rest):
+            key, value = parse_assignment(part, what=f"{what} {name}")
+            if key in params:
+                raise ValueError(f"{what} {name}: {key} given twice")
+            params[key] = value
+    return name, params
+
+
+def parse_floats(text: str, *, what: str) -> list:
+    """``"1,2.5,3"`` -> [1.0, 2.5, 3.0]; every entry must be a finite number."""
+    import math
+
+    out = []
+    for part in text.split(","):
+        try:
+            v = float(part)
+        except ValueError:
+            raise ValueError(f"{what}: {part.strip()!r} is not a number") from None
+        if not math.isfinite(v):
+            raise ValueError(f"{what}: entries must be finite, got {part.strip()!r}")
+        out.append(v)
+    return out
