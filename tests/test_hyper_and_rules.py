@@ -1,0 +1,103 @@
+"""Hyperparameter declarations and the rule registry: validation is complete and names the parameter."""
+import math
+
+import pytest
+
+from optanalysis.hyper import Flag, Real
+from optanalysis.rules import RULES, get_rule
+
+
+def test_registry_has_every_rule_of_the_mission():
+    expected = {"gd", "heavy_ball", "sgd_momentum", "nesterov", "rmsprop", "rmsprop_optax",
+                "adam", "adamw", "adam_optax", "adagrad"}
+    assert set(RULES) == expected
+    assert {n for n, r in RULES.items() if r.linear} == {"gd", "heavy_ball", "sgd_momentum", "nesterov"}
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_rule_contract(name):
+    import inspect
+
+    rule = RULES[name]
+    assert rule.hyper[0].name == "lr" and rule.state[0] == "x"
+    hp = rule.hyper_names
+    # The functions' signatures are the declared state and hyperparameters, in order.
+    assert list(inspect.signature(rule.step).parameters) == [*rule.state, "g", *hp, "t"]
+    assert list(inspect.signature(rule.grad_point).parameters) == [*rule.state, *hp]
+    assert list(inspect.signature(rule.init).parameters) == ["x0", *hp]
+    doc = rule.doc
+    for section in ("Algorithm", "Theoretical guarantee", "Equivalences", "References"):
+        assert section in doc, f"{name} docstring lacks {section}"
+    assert rule.params() == rule.defaults
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+@pytest.mark.parametrize("bad", [0.0, -1e-3, math.nan, math.inf, -math.inf])
+def test_bad_lr_names_parameter_and_range(name, bad):
+    with pytest.raises(ValueError, match=r"lr must be in \(0, inf\)"):
+        RULES[name].params(lr=bad)
+
+
+@pytest.mark.parametrize("name,param", [(n, p.name) for n, r in sorted(RULES.items()) for p in r.hyper
+                                        if not p.flag and p.name != "lr"])
+def test_every_real_hyperparameter_rejects_out_of_range(name, param):
+    p = next(q for q in RULES[name].hyper if q.name == param)
+    for bad in (p.low - 1.0 if math.isfinite(p.low) else None, p.high + 1.0 if math.isfinite(p.high) else None,
+                math.nan, math.inf):
+        if bad is None:
+            continue
+        with pytest.raises(ValueError, match=param):
+            RULES[name].params(**{param: bad})
+    with pytest.raises(TypeError, match=param):
+        RULES[name].params(**{param: "0.5"})
+    with pytest.raises(TypeError, match=param):
+        RULES[name].params(**{param: True})
+
+
+def test_betas_exclude_one_and_negative():
+    adam = get_rule("adam")
+    for beta in ("beta1", "beta2"):
+        with pytest.raises(ValueError, match=rf"{beta} must be in \[0, 1\)"):
+            adam.params(**{beta: 1.0})
+        with pytest.raises(ValueError, match=beta):
+            adam.params(**{beta: -0.1})
+    assert adam.params(beta1=0.0)["beta1"] == 0.0
+
+
+def test_negative_eps_rejected_zero_allowed():
+    for name in ("adam", "rmsprop", "adagrad", "adam_optax", "rmsprop_optax"):
+        with pytest.raises(ValueError, match=r"eps must be in \[0, inf\)"):
+            get_rule(name).params(eps=-1e-8)
+        assert get_rule(name).params(eps=0.0)["eps"] == 0.0
+
+
+def test_flags_and_unknown_names():
+    sgd = get_rule("sgd_momentum")
+    with pytest.raises(TypeError, match="nesterov"):
+        sgd.params(nesterov="yes")
+    with pytest.raises(ValueError, match="unknown hyperparameter 'betas'"):
+        get_rule("adam").params(betas=(0.9, 0.99))
+    with pytest.raises(ValueError, match="unknown rule 'sgdd'"):
+        get_rule("sgdd")
+    # torch raises for nesterov without momentum or with dampening.
+    with pytest.raises(ValueError, match="nesterov"):
+        sgd.params(nesterov=True, momentum=0.0)
+    with pytest.raises(ValueError, match="nesterov"):
+        sgd.params(nesterov=True, momentum=0.9, dampening=0.1)
+    assert sgd.params(nesterov=1)["nesterov"] is True
+
+
+def test_declarations_render_ranges():
+    assert Real("a", 0.5, 0.0, 1.0, high_open=True).range == "[0, 1)"
+    assert Real("lr", 1.0, 0.0, low_open=True).range == "(0, inf)"
+    assert Flag("f", False).validate(0) is False
+
+
+def test_torch_defaults():
+    # torch.optim defaults (REFERENCE.md §1), including AdamW's larger weight decay.
+    assert get_rule("sgd_momentum").defaults["lr"] == 1e-3
+    assert get_rule("rmsprop").defaults == {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0,
+                                             "momentum": 0.0, "centered": False}
+    assert get_rule("adam").defaults["eps"] == 1e-8 and get_rule("adamw").defaults["weight_decay"] == 1e-2
+    assert get_rule("adagrad").defaults["eps"] == 1e-10
+    assert get_rule("rmsprop_optax").defaults["decay"] == 0.9

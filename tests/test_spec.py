@@ -1,0 +1,35 @@
+"""The spec grammar: strings are parsed as data, malformed ones get one clear error."""
+import pytest
+
+from optanalysis.spec import parse_assignment, parse_floats, parse_spec, parse_value
+
+
+def test_values():
+    assert parse_value("3") == 3 and isinstance(parse_value("3"), int)
+    assert parse_value("0.1") == 0.1 and parse_value("1e-3") == 1e-3
+    assert parse_value("true") is True and parse_value("False") is False
+    assert parse_value("[30, 60,90]") == (30, 60, 90)
+    assert parse_value("[]") == ()
+    assert parse_value("min") == "min"
+
+
+def test_specs():
+    assert parse_spec("constant") == ("constant", {})
+    assert parse_spec("step:step_size=30,gamma=0.1") == ("step", {"step_size": 30, "gamma": 0.1})
+    assert parse_spec("multistep:milestones=[30,60],gamma=0.5") == (
+        "multistep", {"milestones": (30, 60), "gamma": 0.5})
+    assert parse_assignment("lr=0.01") == ("lr", 0.01)
+
+
+@pytest.mark.parametrize("bad", ["", ":a=1", "step:step_size", "step:=3", "step:a=1,a=2", "step:a=[1,2",
+                                 "step:a=1]", "__import__('os'):x=1", "step:a=os.system('x')", "st ep:a=1"])
+def test_malformed_specs_raise_value_error(bad):
+    with pytest.raises(ValueError):
+        parse_spec(bad)
+
+
+def test_floats():
+    assert parse_floats("1,2.5, 3", what="--x0") == [1.0, 2.5, 3.0]
+    for bad in ("1,,2", "1,nan", "1,inf", "a"):
+        with pytest.raises(ValueError, match="--x0"):
+            parse_floats(bad, what="--x0")
