@@ -1,0 +1,347 @@
+"""Linearisation of the adaptive rules (RMSProp, Adam, Adagrad) around a frozen preconditioner.
+
+Method
+    On f(x) = 1/2 h x^2 the adaptive rules are nonlinear only through their second-moment state
+    (``v``, ``nu``, ``s``).  Holding that state fixed, the Jacobian of the rule's own symbolic
+    update (:func:`optanalysis.symbolic.update`) with respect to the remaining state, at the
+    minimiser, is a linear recurrence.  Its gradient coefficient factors into a constant part
+    and a part depending on the frozen state: the latter is ``1/P``, the diagonal
+    preconditioner (``sqrt(v_hat) + eps`` for torch Adam, ``sqrt(nu + eps)`` for optax RMSProp
+    with ``eps_in_sqrt``).  Written in the preconditioned curvature ``lam = h/P``, the frozen
+    state drops out; matching the characteristic polynomial against heavy ball's (or gradient
+    descent's), both computed from :mod:`optanalysis.rules`, gives the equivalent linear rule,
+    and the Jury conditions of that polynomial give the largest stable ``lam``.
+
+Theoretical guarantee on quadratics
+    Adam: heavy ball on P^-1 H with lr (1 - beta1) and momentum beta1, stable iff
+    lambda_max(P^-1 H) < (2 + 2 beta1)/((1 - beta1) lr) (38/lr at beta1 = 0.9).  RMSProp without
+    momentum: gradient descent on P^-1 H, threshold 2/lr; with momentum, heavy ball with lr and
+    momentum (torch's buffer of g/d), threshold (2 + 2 momentum)/lr.
+
+References
+    J. M. Cohen et al. (2022), Adaptive Gradient Methods at the Edge of Stability,
+    arXiv:2207.14484 (38/lr); REFERENCE.md sections 6.4 and 6.7.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy
+
+from ..rules import get_rule
+from .core import H, T, Z, iteration_matrix, update
+
+__all__ = ["LAM", "SECOND_MOMENT", "Linearization", "linearize", "linearization_dict", "fixed_point"]
+
+LAM = sympy.Symbol("lam", positive=True)  # preconditioned curvature h / P
+_G = sympy.Symbol("g", real=True)  # a free gradient
+
+# The state entries that make up the preconditioner, held fixed by the linearisation.
+SECOND_MOMENT = {
+    "adam": ("v", "vmax"),
+    "adamw": ("v", "vmax"),
+    "adam_optax": ("nu",),
+    "rmsprop": ("v", "gbar"),
+    "rmsprop_optax": ("nu", "mu"),
+    "adagrad": ("s",),
+}
+# Hyperparameters that are not part of the linearisation unless asked for: they default to 0.
+_ZERO_BY_DEFAULT = ("weight_decay", "lr_decay", "initial_accumulator_value", "initial_scale")
+_UNSUPPORTED_FLAGS = ("amsgrad",)  # max(vmax, v) has no zero-gradient inverse
+
+
+@dataclass(frozen=True)
+class Linearization:
+    """The frozen-preconditioner linearisation of one adaptive rule (all fields SymPy objects).
+
+    Attributes
+    ----------
+    rule : str
+    fixed : tuple
+        ``(name, value)`` pairs fixed by the caller (others are symbols named like the kernel
+        arguments).
+    tracked, frozen : tuple of str
+        State entries of the linear map and the second-moment entries held fixed.
+    preconditioner_t : sympy.Expr
+        P at step ``t`` in the frozen symbols (their values after the step, e.g. raw ``v``).
+    preconditioner : sympy.Expr
+        P in the steady state ``t -> oo`` (bias corrections -> 1).
+    effective_lr_t : sympy.Expr
+        ``-d x_new / d g`` at step ``t``: the step taken per unit gradient (bias corrections
+        included).
+    matrix : sympy.Matrix
+        Steady-state iteration matrix in ``lam = h/P`` (and P, where a momentum state in
+        gradient units scales an off-diagonal entry).
+    charpoly : sympy.Expr
+        Its characteristic polynomial in ``z``.
+    equivalent : str
+        ``"heavy_ball"`` or ``"gd"``.
+    mapping : dict
+        Hyperparameters of the equivalent rule (``lr``, ``momentum``) in this rule's symbols.
+    jury : tuple
+        Jury/Schur conditions (expressions that must be > 0) in ``lam``.
+    threshold : sympy.Expr
+        Largest stable ``lam`` (critical preconditioned sharpness).
+    """
+
+    rule: str
+    fixed: tuple
+    tracked: tuple
+    frozen: tuple
+    preconditioner_t: sympy.Expr
+    preconditioner: sympy.Expr
+    effective_lr_t: sympy.Expr
+    matrix: sympy.Matrix
+    charpoly: sympy.Expr
+    equivalent: str
+    mapping: dict
+    jury: tuple
+    threshold: sympy.Expr
+
+    def frozen_symbols(self) -> tuple:
+        return tuple(sympy.Symbol(n, positive=True) for n in self.frozen)
+
+    def small_gradient_preconditioner(self) -> sympy.Expr:
+        """P when the frozen state is negligible (sqrt(v_hat) << eps): ``eps`` for torch,
+        ``sqrt(eps)`` for optax's eps inside the root."""
+        return self.preconditioner.subs({s: 0 for s in self.frozen_symbols()})
+
+    def bias_factor(self) -> sympy.Expr:
+        """Effective step at step ``t`` over the steady-state one, for a given raw frozen state,
+        with eps = 0: the bias-correction factor of the early steps."""
+        if "eps" not in {str(s) for s in self.effective_lr_t.free_symbols}:
+            return sympy.Integer(1)
+        ratio = self.effective_lr_t / _steady(self.effective_lr_t)
+        zero = {s: 0 for s in ratio.free_symbols if str(s).startswith("eps")}  # eps, eps_root
+        return sympy.factor(sympy.simplify(ratio.subs(zero)))
+
+    def latex(self) -> str:
+        return sympy.latex(self.charpoly)
+
+
+def _steady(expr):
+    """The limit t -> oo: every power ``c**t`` of a coefficient in [0, 1) vanishes."""
+    return expr.replace(lambda e: e.is_Pow and e.exp.has(T), lambda e: sympy.Integer(0))
+
+
+def _closure(state, new) -> list:
+    """Indices of the state entries the new ``x`` depends on, transitively."""
+    keep, todo = {0}, [0]
+    while todo:
+        i = todo.pop()
+        for j, sym in enumerate(state):
+            if j not in keep and new[i].has(sym):
+                keep.add(j)
+                todo.append(j)
+    return sorted(keep)
+
+
+def _check(rule, params: dict) -> dict:
+    if rule.name not in SECOND_MOMENT:
+        raise ValueError(f"rule {rule.name!r} is not adaptive; linearize applies to "
+                         f"{', '.join(SECOND_MOMENT)}")
+    given = dict(params)
+    for flag in _UNSUPPORTED_FLAGS:
+        if given.get(flag, False):
+            raise ValueError(f"{flag}=true is not supported by the linearisation (valid: false)")
+    for name in _ZERO_BY_DEFAULT:
+        if name in rule.hyper_names:
+            given.setdefault(name, 0)
+    rule.params(**{k: v for k, v in given.items()})  # validates names and ranges
+    return given
+
+
+def linearize(rule, **params) -> Linearization:
+    """Frozen-preconditioner linearisation of an adaptive rule, derived from its definition.
+
+    Parameters
+    ----------
+    rule : str or Rule
+        One of ``adam``, ``adamw``, ``adam_optax``, ``rmsprop``, ``rmsprop_optax``, ``adagrad``.
+    **params
+        Hyperparameters to fix (validated by ``Rule.params``); the others stay symbols.
+        ``weight_decay``, ``lr_decay``, ``initial_accumulator_value`` and ``initial_scale``
+        default to 0.  ``amsgrad`` must be false.
+
+    Returns
+    -------
+    Linearization
+    """
+    rule = get_rule(rule)
+    given = _check(rule, params)
+    return _linearize(rule.name, tuple(sorted(given.items())))
+
+
+@lru_cache(maxsize=None)
+def _linearize(name: str, fixed: tuple) -> Linearization:
+    rule = get_rule(name)
+    state, new_free, _ = update(rule, t=T, g=_G, **dict(fixed))
+    _, new_quad, _ = update(rule, t=T, **dict(fixed))
+    frozen_idx = [i for i, n in enumerate(rule.state) if n in SECOND_MOMENT[name]]
+    active = _closure(state, new_quad)
+    tracked = [i for i in active if i not in frozen_idx]
+    frozen = [i for i in active if i in frozen_idx]
+    at_min = {state[i]: 0 for i in tracked}
+    # Name the frozen state by its value after the step (what the step divides by): invert its
+    # zero-gradient update, e.g. v_old = v / beta2.
+    rename = {}
+    for i in frozen:
+        after = sympy.Symbol(rule.state[i], positive=True)
+        sol = sympy.solve(sympy.Eq(new_free[i].subs(at_min).subs(_G, 0), after), state[i])
+        if len(sol) != 1:
+            raise ValueError(f"cannot invert the zero-gradient update of {rule.state[i]!r}")
+        rename[state[i]] = sol[0]
+    grad_coef = sympy.diff(new_free[0], _G).subs(at_min).subs(_G, 0).subs(rename)
+    effective_lr_t = -grad_coef  # unsimplified: keeps the rule's own grouping, e.g. sqrt(v_hat) + eps
+    frozen_syms = [sympy.Symbol(rule.state[i], positive=True) for i in frozen]
+    _, dep = effective_lr_t.as_independent(*frozen_syms, as_Add=False)
+    preconditioner_t = 1 / dep
+    if frozen_syms and not preconditioner_t.has(*frozen_syms):
+        raise ValueError(f"rule {name!r}: the step does not depend on the frozen state")
+    preconditioner = _steady(preconditioner_t)
+
+    jac = sympy.Matrix([new_quad[i] for i in tracked]).jacobian(sympy.Matrix([state[i] for i in tracked]))
+    jac = _steady(jac.subs(at_min).subs(rename))
+    # The momentum state is in gradient units, so the matrix keeps P in an off-diagonal entry;
+    # its characteristic polynomial (similarity invariant) must depend on lam alone.
+    matrix = sympy.simplify(jac.subs(H, LAM * preconditioner))
+    charpoly = sympy.expand(sympy.simplify(matrix.charpoly(Z).as_expr()))
+    if charpoly.has(*frozen_syms):
+        raise ValueError(f"rule {name!r}: the linearisation does not reduce to h/P")
+    equivalent, mapping = _equivalent(charpoly)
+    jury = _jury(charpoly)
+    threshold = _threshold(jury)
+    return Linearization(name, fixed, tuple(rule.state[i] for i in tracked),
+                         tuple(rule.state[i] for i in frozen), preconditioner_t, preconditioner,
+                         effective_lr_t, matrix, charpoly, equivalent, mapping, jury, threshold)
+
+
+def _equivalent(charpoly) -> tuple:
+    """Match ``charpoly`` with gd's or heavy ball's (curvature ``lam``), solving for their
+    hyperparameters; the reference polynomials come from their own rule definitions."""
+    degree = sympy.Poly(charpoly, Z).degree()
+    target = {1: "gd", 2: "heavy_ball"}.get(degree)
+    if target is None:
+        raise ValueError(f"linearised recurrence of degree {degree} has no gd/heavy ball equivalent")
+    names = get_rule(target).hyper_names
+    unknowns = {n: sympy.Symbol(f"{n}_{target}", positive=True) for n in names}
+    ref = iteration_matrix(target).charpoly(Z).as_expr()
+    ref = ref.subs({sympy.Symbol(n, positive=True): u for n, u in unknowns.items()}).subs(H, LAM)
+    diff = sympy.Poly(sympy.expand(charpoly - ref), Z, LAM).coeffs()
+    sol = sympy.solve(diff, list(unknowns.values()), dict=True)
+    if len(sol) != 1:
+        raise ValueError(f"no unique {target} equivalent (solutions: {sol})")
+    return target, {n: sympy.factor(sol[0][u]) for n, u in unknowns.items()}
+
+
+def _jury(charpoly) -> tuple:
+    """Schur-Cohn/Jury conditions (each expression > 0) for a monic polynomial of degree 1 or 2."""
+    c = sympy.Poly(charpoly, Z).all_coeffs()
+    if len(c) == 2:  # z + c0
+        return (sympy.factor(1 - c[1]), sympy.factor(1 + c[1]))
+    _, c1, c0 = c
+    return (sympy.factor(1 - c0), sympy.factor(1 + c0), sympy.factor(1 + c1 + c0),
+            sympy.factor(1 - c1 + c0))
+
+
+def _threshold(jury) -> sympy.Expr:
+    """Largest stable ``lam``: the positive root(s) of the Jury boundaries (Min if several)."""
+    roots = set()
+    for cond in jury:
+        if cond.has(LAM):
+            roots.update(r for r in sympy.solve(sympy.Eq(cond, 0), LAM) if r.is_positive is not False
+                         and r != 0)
+    if not roots:
+        return sympy.oo
+    return sympy.factor(sympy.Min(*roots)) if len(roots) > 1 else sympy.factor(roots.pop())
+
+
+def linearization_dict(rule, **params) -> dict:
+    """JSON-able summary of :func:`linearize` (strings parse with ``sympy.sympify``).
+
+    Keys: ``rule``, ``fixed``, ``tracked``, ``frozen``, ``preconditioner``,
+    ``preconditioner_t``, ``effective_lr_t``, ``bias_factor``, ``matrix``, ``charpoly``,
+    ``equivalent``, ``mapping``, ``jury``, ``threshold`` (largest stable lambda_max(P^-1 H), in
+    the hyperparameters' names), ``threshold_h_small_gradient`` (largest stable h when
+    sqrt(v_hat) << eps), ``latex``.
+    """
+    lin = linearize(rule, **params)
+    small = lin.small_gradient_preconditioner()
+    return {
+        "rule": lin.rule,
+        "fixed": {k: (v if isinstance(v, bool) else float(v)) for k, v in lin.fixed},
+        "tracked": list(lin.tracked),
+        "frozen": list(lin.frozen),
+        "preconditioner": str(lin.preconditioner),
+        "preconditioner_t": str(lin.preconditioner_t),
+        "effective_lr_t": str(lin.effective_lr_t),
+        "bias_factor": str(lin.bias_factor()),
+        "matrix": [[str(e) for e in row] for row in lin.matrix.tolist()],
+        "charpoly": str(lin.charpoly),
+        "equivalent": lin.equivalent,
+        "mapping": {k: str(v) for k, v in lin.mapping.items()},
+        "jury": [f"{c} > 0" for c in lin.jury],
+        "threshold": str(lin.threshold),
+        "threshold_h_small_gradient": str(sympy.factor(lin.threshold * small)),
+        "latex": lin.latex(),
+    }
+
+
+def fixed_point(rule, **params) -> dict:
+    """The full (not frozen) Jacobian of the nonlinear map at its fixed points, steady state.
+
+    The fixed points on 1/2 h x^2 are the minimiser with the second-moment state at a fixed
+    point of its zero-gradient update: ``v = 0`` for the exponential averages (a point), any
+    ``s >= 0`` for Adagrad's sum (a neutral family, eigenvalue 1).  At ``v = 0`` the Jacobian is
+    the limit ``v -> 0+``: finite for eps > 0 (then P = eps: the small-gradient regime), infinite
+    for eps = 0, where the map is not differentiable (it is homogeneous of degree one in
+    (x, m, sqrt(v)) and the linearisation predicts nothing).
+
+    Returns
+    -------
+    dict
+        ``state``, ``point`` (state name -> value), ``jacobian`` (rows of strings),
+        ``charpoly`` (factored, in ``z``), ``singular_at_eps0`` (bool), ``stable_if`` (the
+        condition on ``h`` for local stability of the tracked directions, strings).
+    """
+    rule = get_rule(rule)
+    given = _check(rule, params)
+    lin = linearize(rule, **params)
+    state, new_quad, _ = update(rule, t=T, **given)
+    active = _closure(state, new_quad)
+    names = [rule.state[i] for i in active]
+    point, limits = {}, {}
+    for i in active:
+        if rule.state[i] not in lin.frozen:
+            point[state[i]] = 0
+            continue
+        at_zero = new_quad[i].subs({state[j]: 0 for j in active if rule.state[j] in lin.tracked})
+        eq = sympy.simplify(at_zero - state[i])
+        if eq == 0:  # every value is a fixed point (Adagrad's sum)
+            point[state[i]] = sympy.Symbol(rule.state[i], positive=True)
+        else:
+            (value,) = sympy.solve(eq, state[i])
+            pos = sympy.Symbol(rule.state[i], positive=True)
+            point[state[i]] = pos
+            limits[pos] = value
+    jac = sympy.Matrix([new_quad[i] for i in active]).jacobian(sympy.Matrix([state[i] for i in active]))
+    jac = _steady(jac.subs(point))
+    for sym, value in limits.items():
+        jac = jac.applyfunc(lambda e: sympy.limit(e, sym, value, "+"))
+    eps = sympy.Symbol("eps", positive=True)
+    singular = any(e.subs(eps, 0).has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan)
+                   for e in jac.applyfunc(lambda e: sympy.limit(e, eps, 0, "+")))
+    p_at = lin.preconditioner.subs({sympy.Symbol(n, positive=True): point_value
+                                    for n, point_value in
+                                    ((rule.state[i], limits.get(point[state[i]], point[state[i]]))
+                                     for i in active if rule.state[i] in lin.frozen)})
+    return {
+        "rule": rule.name,
+        "state": names,
+        "point": {rule.state[i]: str(limits.get(point[state[i]], point[state[i]])) for i in active},
+        "jacobian": [[str(e) for e in row] for row in jac.tolist()],
+        "charpoly": str(sympy.factor(jac.charpoly(Z).as_expr())),
+        "singular_at_eps0": bool(singular),
+        "stable_if": f"h < {sympy.factor(lin.threshold * p_at)}",
+    }
