@@ -1,0 +1,486 @@
+"""Exact deterministic predictions for the linear rules (gd, heavy_ball, sgd_momentum, nesterov).
+
+On a quadratic f(x) = 1/2 (x - x*)^T H (x - x*) every linear rule acts on each eigen-direction of H
+separately.  With curvature h, minimiser coordinate y* and state s (the rule's state entries in that
+direction) one step is the affine map
+
+    s_t = A_t(h, lr_t) s_{t-1} + a_t(h, lr_t) y* + b_t(h, lr_t) xi
+
+where A_t is the Jacobian of the rule's symbolic step with respect to the state, a_t its derivative
+with respect to y* (the gradient is h (grad_point - y*)) and b_t its derivative with respect to an
+additive gradient noise xi (used by :mod:`optanalysis.noisy`).  All three are derived by SymPy from
+the rule's single definition (:func:`optanalysis.symbolic.core.update`) at t = 1 and t = 2 — torch
+SGD's first momentum step (buffer = g) is then simply the t = 1 map — and lambdified once.  The
+t = 3 map is checked to equal the t = 2 one, so the rule is stationary from its second step on.
+
+The state after any lr sequence is the product of these maps, applied direction by direction
+(vectorised over the eigen-directions with NumPy).  Dense Hessians go through their
+eigendecomposition H = Q diag(h) Q^T: x0 and x* are rotated into the eigenbasis, and the final
+iterate is rotated back.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy
+
+from .rules import Rule, get_rule
+from .symbolic.core import H, hyper_symbols, state_symbols, update
+
+__all__ = ["LinearMaps", "linear_maps", "Problem", "make_problem", "lr_sequence", "Prediction", "predict",
+           "Phase", "phase_rates", "spectral_radius", "Floor", "stall_floor"]
+
+MAX_STEPS = 10**7  # beyond this, prediction loops (one NumPy step per lr) are no longer practical
+_XSTAR = sympy.Symbol("xstar", real=True)  # minimiser coordinate of the eigen-direction
+_XI = sympy.Symbol("xi", real=True)  # additive gradient noise in the eigen-direction
+
+
+# ----------------------------------------------------------------------------------------------
+# Derived maps
+
+
+@dataclass(frozen=True)
+class LinearMaps:
+    """Lambdified per-direction maps of one linear rule for given flags.
+
+    ``A(t, h, lr, rest)`` -> (..., n, n), ``a(t, ...)`` and ``b(t, ...)`` -> (..., n), ``dA(t, ...)``
+    -> (..., n, n) the derivative of A with respect to h; ``t`` is 1 (first step) or >= 2.  ``rest``
+    is the tuple of the other real hyperparameter values (``args`` names them).
+    """
+
+    rule: str
+    n: int
+    args: tuple  # names of the real hyperparameters after lr that the functions take
+    symbolic: dict  # t -> (A, a, b) SymPy matrices, for noisy.py's symbolic steady state
+    _fns: dict
+
+    def _eval(self, key, t, h, lr, rest):
+        fns, shape = self._fns[(key, 1 if t == 1 else 2)]
+        h = np.asarray(h, dtype=float)
+        out = np.empty(h.shape + shape)
+        flat = out.reshape(h.shape + (-1,))
+        for i, f in enumerate(fns):
+            flat[..., i] = f(h, lr, *rest)
+        return out
+
+    def A(self, t, h, lr, rest=()):
+        return self._eval("A", t, h, lr, rest)
+
+    def a(self, t, h, lr, rest=()):
+        return self._eval("a", t, h, lr, rest)
+
+    def b(self, t, h, lr, rest=()):
+        return self._eval("b", t, h, lr, rest)
+
+    def dA(self, t, h, lr, rest=()):
+        return self._eval("dA", t, h, lr, rest)
+
+
+def _require_linear(rule: Rule) -> None:
+    if not rule.linear:
+        raise ValueError(f"rule: {rule.name!r} is adaptive (not linear in its state), so it has no exact "
+                         f"linear prediction; valid: gd, heavy_ball, sgd_momentum, nesterov. For a linearisation "
+                         f"around a frozen preconditioner see `optanalysis derive {rule.name} --linearize`")
+
+
+def _fixed_key(rule: Rule, params: dict) -> tuple:
+    """Flags are concrete; real hyperparameters equal to 0 are fixed to 0 as well, because rules
+    may branch on them (torch keeps no momentum buffer when momentum == 0) while the symbols are
+    positive."""
+    return tuple((p.name, params[p.name]) for p in rule.hyper[1:] if p.flag or params[p.name] == 0)
+
+
+def linear_maps(rule, params: dict) -> LinearMaps:
+    """The derived maps of a linear ``rule`` for the flags and zero-valued hyperparameters of ``params``.
+
+    Parameters
+    ----------
+    rule : str or Rule
+        A linear rule (``Rule.linear``); adaptive rules raise ``ValueError``.
+    params : dict
+        Validated hyperparameters (``Rule.params``); only flags and which reals are zero matter.
+    """
+    rule = get_rule(rule)
+    _require_linear(rule)
+    return _linear_maps(rule.name, _fixed_key(rule, params))
+
+
+def _entries(matrix: sympy.Matrix, args: list) -> tuple:
+    return [sympy.lambdify(args, e, modules="numpy") for e in matrix], matrix.shape
+
+
+@lru_cache(maxsize=None)
+def _linear_maps(name: str, fixed: tuple) -> LinearMaps:
+    rule = get_rule(name)
+    fixed_d = dict(fixed)
+    s = sympy.Matrix(state_symbols(rule))
+    derived = {}
+    for t in (1, 2, 3):
+        _, hp, vals = _hyper(rule, fixed_d)
+        g = H * (rule.grad_point(*s, *vals) - _XSTAR) + _XI
+        _, new, _ = update(rule, t=t, g=g, **fixed_d)
+        new = sympy.Matrix(new)
+        A = new.jacobian(s).applyfunc(sympy.expand)
+        a = new.jacobian([_XSTAR]).applyfunc(sympy.expand)
+        b = new.jacobian([_XI]).applyfunc(sympy.expand)
+        rest = (new - A * s - a * _XSTAR - b * _XI).applyfunc(sympy.expand)
+        if any(e != 0 for e in rest):  # the rule must be affine in (state, x*, noise)
+            raise ValueError(f"rule {name!r} is not affine in its state; no exact linear prediction")
+        derived[t] = (A, a, b)
+    if any((derived[3][i] - derived[2][i]).applyfunc(sympy.simplify) != sympy.zeros(*derived[2][i].shape)
+           for i in range(3)):
+        raise ValueError(f"rule {name!r} changes its map after the second step; not supported")
+    _, hp, _ = _hyper(rule, fixed_d)
+    lr = hp["lr"]
+    others = tuple(p.name for p in rule.hyper[1:] if not p.flag and p.name not in fixed_d)
+    args = [H, lr] + [hp[n] for n in others]
+    fns = {}
+    for t in (1, 2):
+        A, a, b = derived[t]
+        fns[("A", t)] = _entries(A, args)
+        fns[("a", t)] = _entries(a, args)
+        fns[("b", t)] = _entries(b, args)
+        fns[("dA", t)] = _entries(A.diff(H), args)
+    return LinearMaps(name, len(rule.state), others, {1: derived[1], 2: derived[2]}, fns)
+
+
+def _hyper(rule: Rule, fixed: dict):
+    hp = hyper_symbols(rule, **fixed)
+    return rule, hp, rule.values(hp)
+
+
+def real_rest(rule: Rule, maps: LinearMaps, params: dict) -> tuple:
+    """Values of ``maps.args`` taken from ``params``."""
+    return tuple(float(params[n]) for n in maps.args)
+
+
+# ----------------------------------------------------------------------------------------------
+# Problem and lr sequence
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A quadratic in its eigenbasis: curvatures ``h`` (d,), ``y0``/``ystar`` (d,) the initial point and
+    the minimiser in that basis, ``Q`` the eigenvectors (None for a diagonal Hessian)."""
+
+    h: np.ndarray
+    y0: np.ndarray
+    ystar: np.ndarray
+    Q: np.ndarray | None
+
+    def to_x(self, y: np.ndarray) -> np.ndarray:
+        """Back from eigen-coordinates to the original ones (last axis)."""
+        return y if self.Q is None else y @ self.Q.T
+
+    def loss(self, y: np.ndarray) -> np.ndarray:
+        """1/2 sum_i h_i (y_i - y*_i)^2 over the last axis."""
+        return 0.5 * np.sum(self.h * (y - self.ystar) ** 2, axis=-1)
+
+
+def _vector(value, name: str, d: int | None = None) -> np.ndarray:
+    arr = np.asarray(value, dtype=float) if not isinstance(value, (str, bytes)) else None
+    if arr is None or arr.ndim != 1 or arr.size == 0:
+        raise TypeError(f"{name} must be a non-empty 1-D array of real numbers")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite")
+    if d is not None and arr.size != d:
+        raise ValueError(f"{name} must have length {d} (the dimension of x0), got {arr.size}")
+    return arr
+
+
+def make_problem(*, x0, hessian_diag=None, hessian=None, xstar=None) -> Problem:
+    """Validate a quadratic and rotate it into its eigenbasis.
+
+    Parameters
+    ----------
+    x0 : array_like (d,)
+        Initial point.
+    hessian_diag : array_like (d,), optional
+        Diagonal of a diagonal Hessian (entries >= 0).  Exactly one of ``hessian_diag``/``hessian``.
+    hessian : array_like (d, d), optional
+        A symmetric positive semi-definite Hessian.
+    xstar : array_like (d,), optional
+        Minimiser (default 0).
+    """
+    x0 = _vector(x0, "x0")
+    d = x0.size
+    xstar = np.zeros(d) if xstar is None else _vector(xstar, "xstar", d)
+    if (hessian_diag is None) == (hessian is None):
+        raise ValueError("give exactly one of hessian_diag and hessian")
+    if hessian_diag is not None:
+        h = _vector(hessian_diag, "hessian_diag", d)
+        if np.any(h < 0):
+            raise ValueError("hessian_diag entries must be >= 0 (a convex quadratic)")
+        return Problem(h, x0.copy(), xstar.copy(), None)
+    Hm = np.asarray(hessian, dtype=float)
+    if Hm.shape != (d, d):
+        raise ValueError(f"hessian must have shape ({d}, {d}), got {Hm.shape}")
+    if not np.all(np.isfinite(Hm)):
+        raise ValueError("hessian must be finite")
+    scale = max(np.max(np.abs(Hm)), np.finfo(float).tiny)
+    if np.max(np.abs(Hm - Hm.T)) > 1e-12 * scale:
+        raise ValueError("hessian must be symmetric")
+    h, Q = np.linalg.eigh(0.5 * (Hm + Hm.T))
+    # eigh's eigenvalues are accurate to ~d*eps*||H||; anything more negative is a real violation.
+    if np.any(h < -1e-12 * d * scale):
+        raise ValueError("hessian must be positive semi-definite")
+    h = np.maximum(h, 0.0)
+    return Problem(h, x0 @ Q, xstar @ Q, Q)
+
+
+def _check_int(value, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+    return int(value)
+
+
+def lr_sequence(base_lr: float, steps: int, schedule=None, lrs=None) -> np.ndarray:
+    """The lr of each optimizer step: ``lrs`` as given, else the open-loop ``schedule``'s.
+
+    A reduce-on-plateau schedule is closed loop: its lrs depend on the run, so the sequence the
+    run actually used (``SimResult.lr``) must be passed as ``lrs``; the prediction conditioned on
+    it is exact again.
+    """
+    if lrs is not None:
+        if schedule is not None:
+            raise ValueError("give either schedule or lrs, not both")
+        seq = _vector(lrs, "lrs")
+        if seq.size != steps:
+            raise ValueError(f"lrs must have length steps={steps}, got {seq.size}")
+        if np.any(seq < 0):
+            raise ValueError("lrs entries must be >= 0")
+        return seq
+    if schedule is None:
+        return np.full(steps, float(base_lr))
+    from .schedules import make_schedule
+
+    sched = make_schedule(schedule)
+    if not hasattr(sched, "lrs"):
+        raise ValueError("schedule: a reduce-on-plateau schedule is closed loop; pass lrs= the lr sequence "
+                         "the run actually used (SimResult.lr) to predict conditioned on it")
+    return np.asarray(sched.lrs(float(base_lr), steps), dtype=float)
+
+
+# ----------------------------------------------------------------------------------------------
+# Deterministic prediction
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Predicted trajectory, with the fields of ``SimResult`` that theory determines.
+
+    ``loss`` (n_rec+1,) at steps 0, record_every, ...; ``lr`` (steps,); ``x`` (d,) final iterate;
+    ``state`` tuple of (d,) arrays in ``rule.state`` order (original coordinates); ``diverged_at``
+    first step with a non-finite loss or None; ``xs`` (n_rec+1, d) iterates if asked;
+    ``loss_directions`` (n_rec+1, d) the loss of each eigen-direction; ``h`` (d,) the curvatures.
+    """
+
+    loss: np.ndarray
+    lr: np.ndarray
+    x: np.ndarray
+    state: tuple
+    diverged_at: int | None
+    xs: np.ndarray | None
+    loss_directions: np.ndarray
+    h: np.ndarray
+
+
+def _init_state(rule: Rule, vals: tuple, y0: np.ndarray) -> np.ndarray:
+    """The rule's own ``init`` evaluated on the eigen-coordinates (it is linear in x0): (d, n)."""
+    return np.stack([np.broadcast_to(np.asarray(v, dtype=float), y0.shape) for v in rule.init(y0, *vals)], axis=-1)
+
+
+def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps, schedule=None,
+            lrs=None, record_every=1, record_x=False) -> Prediction:
+    """Exact state and loss of a linear rule after ``steps`` steps of any lr sequence.
+
+    Parameters
+    ----------
+    rule : str or Rule
+        gd, heavy_ball, sgd_momentum or nesterov (adaptive rules raise ``ValueError``).
+    params : dict, optional
+        Hyperparameters, validated by ``Rule.params``; ``lr`` is the schedule's base value.
+    x0, hessian_diag, hessian, xstar
+        The quadratic (see :func:`make_problem`).
+    steps : int
+        Number of optimizer steps, 1..1e7.
+    schedule : optional
+        Anything ``optanalysis.schedules.make_schedule`` accepts (open loop only).
+    lrs : array_like (steps,), optional
+        The lr of each step instead of a schedule (e.g. the ``lr`` a plateau run used).
+    record_every : int
+        Record the loss every ``record_every`` steps (>= 1).
+    record_x : bool
+        Also return the iterates at the recorded steps.
+    """
+    rule = get_rule(rule)
+    _require_linear(rule)
+    params = rule.params(**(params or {}))
+    prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
+    steps = _check_int(steps, "steps", 1, MAX_STEPS)
+    record_every = _check_int(record_every, "record_every", 1, steps)
+    seq = lr_sequence(params["lr"], steps, schedule, lrs)
+    maps = linear_maps(rule, params)
+    rest = real_rest(rule, maps, params)
+    vals = rule.values(params)
+
+    s = _init_state(rule, vals, prob.y0)
+    n_rec = steps // record_every
+    loss_dir = np.empty((n_rec + 1, prob.h.size))
+    ys = np.empty((n_rec + 1, prob.h.size)) if record_x else None
+    loss_dir[0] = 0.5 * prob.h * (s[:, 0] - prob.ystar) ** 2
+    if record_x:
+        ys[0] = s[:, 0]
+    cache = {}
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps):
+            t = 1 if k == 0 else 2
+            key = (t, seq[k])
+            if key not in cache:  # piecewise-constant schedules reuse a handful of maps
+                cache[key] = (maps.A(t, prob.h, seq[k], rest), maps.a(t, prob.h, seq[k], rest)[..., 0])
+            A, a = cache[key]
+            s = np.einsum("dij,dj->di", A, s) + a * prob.ystar[:, None]
+            if (k + 1) % record_every == 0:
+                r = (k + 1) // record_every
+                loss_dir[r] = 0.5 * prob.h * (s[:, 0] - prob.ystar) ** 2
+                if record_x:
+                    ys[r] = s[:, 0]
+    loss = loss_dir.sum(axis=1)
+    bad = np.flatnonzero(~np.isfinite(loss))
+    diverged = int(bad[0] * record_every) if bad.size else None
+    state = tuple(prob.to_x(s[:, j]) for j in range(s.shape[1]))
+    return Prediction(loss, seq, state[0], state, diverged, None if ys is None else prob.to_x(ys), loss_dir, prob.h)
+
+
+# ----------------------------------------------------------------------------------------------
+# Rates of the phases of a schedule
+
+
+def spectral_radius(rule, params=None, h=None, *, lr=None, t=2) -> np.ndarray:
+    """Spectral radius of the derived iteration matrix at curvatures ``h`` (array) and step ``lr``
+    (default ``params["lr"]``); ``t=2`` is the stationary map (``t=1`` the first step)."""
+    rule = get_rule(rule)
+    params = rule.params(**(params or {}))
+    maps = linear_maps(rule, params)
+    h = np.atleast_1d(np.asarray(h, dtype=float))
+    lr = params["lr"] if lr is None else float(lr)
+    A = maps.A(t, h, lr, real_rest(rule, maps, params))
+    return np.max(np.abs(np.linalg.eigvals(A)), axis=-1)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One constant-lr phase ``[start, stop)`` of a schedule and its per-step contraction ``rate``
+    of the iterate (spectral radius), attained at curvature ``worst_h``."""
+
+    start: int
+    stop: int
+    lr: float
+    rate: float
+    worst_h: float
+
+
+def phase_rates(rule, params=None, lrs=None, *, h=None, mu=None, L=None, grid=4097) -> list:
+    """Per-phase worst spectral radius of a piecewise-constant lr sequence.
+
+    The worst case is taken over the curvatures ``h`` (a problem's spectrum), or over the interval
+    ``[mu, L]`` — then over a uniform grid of ``grid`` points refined by a bounded scalar search
+    around the best grid point (a numerical maximisation, not a certificate).
+    """
+    rule = get_rule(rule)
+    params = rule.params(**(params or {}))
+    seq = _vector(lrs, "lrs")
+    if (h is None) == (mu is None or L is None):
+        raise ValueError("give either h (a spectrum) or both mu and L")
+    if h is not None:
+        pts = _vector(h, "h")
+    else:
+        mu, L = _interval(mu, L)
+        grid = _check_int(grid, "grid", 2, 10**7)
+        pts = np.linspace(mu, L, grid)
+    edges = np.flatnonzero(np.diff(seq) != 0) + 1
+    starts = np.concatenate(([0], edges))
+    stops = np.concatenate((edges, [seq.size]))
+    out = []
+    for a, b in zip(starts, stops):
+        lr = float(seq[a])
+        rho = spectral_radius(rule, params, pts, lr=lr)
+        i = int(np.argmax(rho))
+        best_h, best = float(pts[i]), float(rho[i])
+        if h is None and grid > 2:
+            from scipy.optimize import minimize_scalar
+
+            lo, hi = pts[max(i - 1, 0)], pts[min(i + 1, pts.size - 1)]
+            res = minimize_scalar(lambda x: -spectral_radius(rule, params, [x], lr=lr)[0], bounds=(lo, hi),
+                                  method="bounded", options={"xatol": 1e-12 * max(L, 1.0)})
+            if -res.fun > best:
+                best_h, best = float(res.x), float(-res.fun)
+        out.append(Phase(int(a), int(b), lr, best, best_h))
+    return out
+
+
+def _interval(mu, L) -> tuple:
+    for name, v in (("mu", mu), ("L", L)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
+            raise TypeError(f"{name} must be a real number in (0, inf), got {v!r}")
+    mu, L = float(mu), float(L)
+    if not (math.isfinite(mu) and mu > 0):
+        raise ValueError(f"mu must be in (0, inf), got {mu!r}")
+    if not (math.isfinite(L) and L >= mu):
+        raise ValueError(f"L must be in [mu, inf) = [{mu:g}, inf), got {L!r}")
+    return mu, L
+
+
+# ----------------------------------------------------------------------------------------------
+# Stall of a decaying schedule
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The limit of a run whose lr decays so fast that its sum is finite: ``loss`` the predicted floor,
+    ``loss_directions`` (d,) per eigen-direction, ``steps`` after which every further step changes
+    the state by less than ``tol`` relative (lr_k * max h < tol from then on)."""
+
+    loss: float
+    loss_directions: np.ndarray
+    steps: int
+
+
+def stall_floor(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, schedule,
+                tol=1e-18, max_steps=2**20) -> Floor:
+    """Where a decaying schedule stalls: the loss of the infinite product of iteration matrices.
+
+    For gd this is prod_k (1 - lr_k h)^2 * loss_0 per direction.  The horizon is doubled until the
+    lr has fallen below ``tol / max(h)`` for good (checked on the last half of the horizon); for a
+    geometric decay lr_k = lr_0 gamma^k the neglected tail then moves log|x| by at most
+    tol / (1 - gamma).  A schedule whose lr does not fall that low within ``max_steps`` (e.g. an
+    inverse-time decay, whose lr sum diverges) raises ``ValueError``.
+    """
+    rule = get_rule(rule)
+    params = rule.params(**(params or {}))
+    prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
+    max_steps = _check_int(max_steps, "max_steps", 2, MAX_STEPS)
+    if not (isinstance(tol, float) and 0 < tol < 1):
+        raise ValueError(f"tol must be a float in (0, 1), got {tol!r}")
+    hmax = float(np.max(prob.h)) or 1.0
+    n = 256
+    while True:
+        n = min(2 * n, max_steps)
+        seq = lr_sequence(params["lr"], n, schedule)
+        small = seq * hmax < tol
+        if np.all(small[n // 2:]):
+            first = int(np.flatnonzero(~small)[-1] + 1) if np.any(~small) else 0
+            break
+        if n == max_steps:
+            raise ValueError(f"schedule: the lr does not fall below tol/max(h) = {tol / hmax:.3g} within "
+                             f"max_steps={max_steps}; its sum may be infinite (no stall floor)")
+    steps = max(first, 1)
+    p = predict(rule, params, x0=prob.to_x(prob.y0), hessian_diag=prob.h if prob.Q is None else None,
+                hessian=None if prob.Q is None else hessian, xstar=prob.to_x(prob.ystar), steps=steps,
+                lrs=seq[:steps], record_every=steps)
+    return Floor(float(p.loss[-1]), p.loss_directions[-1], steps)
