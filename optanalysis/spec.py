@@ -2,10 +2,14 @@
 
     SPEC   := NAME [":" PARAMS]
     PARAMS := NAME "=" VALUE ("," NAME "=" VALUE)*
-    VALUE  := number | "true" | "false" | "[" number ("," number)* "]" | bare word
+    VALUE  := number | "true" | "false" | "[" number ("," number)* "]" | "[" NESTED (";" NESTED)* "]"
+              | bare word
+    NESTED := NAME ["(" PARAMS ")"]            (a spec inside a list, e.g. for sequential schedules)
 
-Examples: ``step:step_size=30,gamma=0.1``, ``multistep:milestones=[30,60,80]``, ``constant``.
-Numbers are parsed with ``int``/``float`` only.
+Examples: ``step:step_size=30,gamma=0.1``, ``multistep:milestones=[30,60,80]``, ``constant``,
+``sequential:schedules=[linear(start_factor=0.1,total_iters=5);cosine(T_max=95)],milestones=[5]``.
+Numbers are parsed with ``int``/``float`` only; a NESTED item is returned as the spec string
+``"NAME:PARAMS"`` (checked with :func:`parse_spec`), to be parsed by its consumer.
 """
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def parse_value(text: str, *, what: str = "value"):
-    """``"3"`` -> 3, ``"0.1"`` -> 0.1, ``"true"`` -> True, ``"[1,2]"`` -> (1, 2), else the word."""
+    """``"3"`` -> 3, ``"0.1"`` -> 0.1, ``"true"`` -> True, ``"[1,2]"`` -> (1, 2),
+    ``"[a(x=1);b]"`` -> ("a:x=1", "b"), else the word."""
     s = text.strip()
     low = s.lower()
     if low in ("true", "false"):
@@ -26,7 +31,12 @@ def parse_value(text: str, *, what: str = "value"):
         if not (s.startswith("[") and s.endswith("]")):
             raise ValueError(f"{what}: unbalanced brackets in {text!r}")
         inner = s[1:-1].strip()
-        return tuple(_number(p, what) for p in inner.split(",")) if inner else ()
+        try:
+            return tuple(_number(p, what) for p in inner.split(",")) if inner else ()
+        except ValueError:
+            if not _NAME.match(inner[:1]):
+                raise
+        return tuple(_nested(p, what) for p in _split_top(inner, ";"))
     try:
         return _number(s, what)
     except ValueError:
@@ -47,6 +57,18 @@ def _number(s: str, what: str):
         raise ValueError(f"{what}: {s!r} is not a number") from None
 
 
+def _nested(text: str, what: str) -> str:
+    """``"NAME(PARAMS)"`` or ``"NAME"`` -> the spec string ``"NAME:PARAMS"`` / ``"NAME"``."""
+    s = text.strip()
+    name, paren, rest = s.partition("(")
+    if paren:
+        if not rest.endswith(")"):
+            raise ValueError(f"{what}: expected NAME(key=value,...) in a list, got {s!r}")
+        s = f"{name.strip()}:{rest[:-1]}"
+    parse_spec(s, what=what)
+    return s
+
+
 def parse_assignment(text: str, *, what: str = "parameter") -> tuple:
     """``"NAME=VALUE"`` -> (NAME, value)."""
     name, sep, value = text.partition("=")
@@ -56,17 +78,17 @@ def parse_assignment(text: str, *, what: str = "parameter") -> tuple:
     return name, parse_value(value, what=f"{what} {name}")
 
 
-def _split_top(text: str) -> list:
-    """Split on commas that are not inside brackets."""
+def _split_top(text: str, sep: str = ",") -> list:
+    """Split on ``sep`` where it is not inside brackets or parentheses."""
     parts, depth, cur = [], 0, []
     for ch in text:
-        if ch == "[":
+        if ch in "[(":
             depth += 1
-        elif ch == "]":
+        elif ch in "])":
             depth -= 1
             if depth < 0:
                 raise ValueError(f"unbalanced brackets in {text!r}")
-        if ch == "," and depth == 0:
+        if ch == sep and depth == 0:
             parts.append("".join(cur))
             cur = []
         else:
