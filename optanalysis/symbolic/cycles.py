@@ -1,0 +1,166 @@
+"""Period-2 orbits of the adaptive rules with eps = 0 (sign-like behaviour), derived from the rules.
+
+Method
+    With eps = 0 RMSProp and Adam are homogeneous: on f(x) = 1/2 h x^2 the map F is equivariant
+    under the sign flip S (x and the first-moment state odd, the second moment even), and has
+    no differentiable fixed point at the minimiser.  A period-2 orbit alternating in sign is a
+    solution of ``F(s) = S s``; it is solved from the rule's own symbolic update (steady state,
+    bias corrections -> 1).  Its stability is decided by the Jacobian of the two-step map
+    ``F o F`` at the orbit, ``J(S s) J(s)``: the orbit attracts nearby iterates iff every
+    eigenvalue lies inside the unit circle.
+
+Theoretical guarantee on quadratics
+    RMSProp (eps = 0, no momentum): the orbit is x = +-lr/2 with v = (h lr/2)^2, independent of
+    h and alpha; the two-step Jacobian has the characteristic polynomial
+    z^2 - (9 alpha^2 - 8 alpha + 1) z + alpha^2 (eigenvalues of modulus alpha): attracting for
+    every alpha in [0, 1).  Adam (eps = 0) has the orbit x = +-lr (1 - beta1)/(2 (1 + beta1));
+    whether it attracts depends on (beta1, beta2) (see :func:`period2_orbit`).
+
+References
+    REFERENCE.md section 6.7; C. Ma, L. Wu, W. E (2022), A qualitative study of the dynamic
+    behavior for adaptive gradient algorithms, MSML (sign-like late phase of Adam).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy
+
+from ..rules import get_rule
+from .core import T, Z, update
+from .linearize import _closure, _steady
+
+__all__ = ["Period2Orbit", "period2_orbit"]
+
+_ORBIT_RULES = ("rmsprop", "adam", "adamw", "adam_optax", "rmsprop_optax")
+
+
+@dataclass(frozen=True)
+class Period2Orbit:
+    """A sign-alternating period-2 orbit ``s, S s, s, ...`` of a rule on 1/2 h x^2.
+
+    Attributes
+    ----------
+    rule : str
+    fixed : tuple
+        ``(name, value)`` pairs fixed for the derivation (eps = 0 among them).
+    state : tuple of str
+        The state entries the iterate depends on.
+    parity : tuple of int
+        +1 / -1 per entry: how it transforms under x -> -x.
+    point : dict
+        State name -> SymPy expression at the orbit point with x > 0.
+    jacobian2 : sympy.Matrix
+        Jacobian of the two-step map at that point.
+    charpoly2 : sympy.Expr
+        Its characteristic polynomial in ``z``.
+    """
+
+    rule: str
+    fixed: tuple
+    state: tuple
+    parity: tuple
+    point: dict
+    jacobian2: sympy.Matrix
+    charpoly2: sympy.Expr
+
+    def spectral_radius(self, **values) -> float:
+        """Largest |eigenvalue| of the two-step Jacobian at numeric hyperparameters (and ``h``)."""
+        missing = sorted(str(s) for s in self.jacobian2.free_symbols if str(s) not in values)
+        if missing:
+            raise ValueError(f"spectral_radius needs a value for {', '.join(missing)}")
+        sub = {s: values[str(s)] for s in self.jacobian2.free_symbols}
+        return float(np.max(np.abs(np.linalg.eigvals(np.array(self.jacobian2.subs(sub), dtype=float)))))
+
+    def amplitude(self) -> sympy.Expr:
+        """|x| on the orbit."""
+        return self.point["x"]
+
+    def to_dict(self) -> dict:
+        """JSON-able form (SymPy-parsable strings)."""
+        return {
+            "rule": self.rule,
+            "fixed": {k: (v if isinstance(v, bool) else float(v)) for k, v in self.fixed},
+            "state": list(self.state),
+            "parity": list(self.parity),
+            "point": {k: str(v) for k, v in self.point.items()},
+            "jacobian2": [[str(e) for e in row] for row in self.jacobian2.tolist()],
+            "charpoly2": str(self.charpoly2),
+        }
+
+
+def period2_orbit(rule="rmsprop", **params) -> Period2Orbit:
+    """The sign-alternating period-2 orbit of an adaptive rule with eps = 0, and its stability.
+
+    Parameters
+    ----------
+    rule : str or Rule
+        ``rmsprop``, ``rmsprop_optax``, ``adam``, ``adamw`` or ``adam_optax``.
+    **params
+        Hyperparameters to fix (validated); ``eps`` (and ``eps_root``), ``weight_decay`` and
+        ``momentum`` default to 0; the others stay symbols.
+
+    Returns
+    -------
+    Period2Orbit
+
+    Raises
+    ------
+    ValueError
+        For another rule, invalid hyperparameters, or if no unique orbit with x > 0 exists.
+    """
+    rule = get_rule(rule)
+    if rule.name not in _ORBIT_RULES:
+        raise ValueError(f"rule must be one of {', '.join(_ORBIT_RULES)}, got {rule.name!r}")
+    given = dict(params)
+    for name in ("eps", "eps_root", "weight_decay", "momentum", "initial_scale"):
+        if name in rule.hyper_names:
+            given.setdefault(name, 0)
+    rule.params(**given)
+    return _orbit(rule.name, tuple(sorted(given.items())))
+
+
+def _refine(expr, coefs):
+    # Coefficients are in [0, 1): |beta - 1| = 1 - beta.
+    return sympy.refine(expr, sympy.And(*[sympy.Q.lt(c, 1) for c in coefs]))
+
+
+@lru_cache(maxsize=None)
+def _orbit(name: str, fixed: tuple) -> Period2Orbit:
+    rule = get_rule(name)
+    state, new, hp = update(rule, t=T, **dict(fixed))
+    new = [_steady(e) for e in new]
+    active = _closure(state, new)
+    sym = [state[i] for i in active]
+    mapped = [new[i] for i in active]
+    parity = _parity(sym, mapped)
+    unknowns = [sympy.Symbol(f"{s}_o", positive=True) if p == 1 or k == 0 else sympy.Symbol(f"{s}_o", real=True)
+                for k, (s, p) in enumerate(zip(sym, parity))]
+    at = dict(zip(sym, unknowns))
+    eqs = [sympy.simplify(e.subs(at) - p * u) for e, p, u in zip(mapped, parity, unknowns)]
+    sols = sympy.solve(eqs, unknowns, dict=True)
+    if len(sols) != 1:
+        raise ValueError(f"{name}: no unique period-2 orbit with x > 0 for {dict(fixed)} (found {len(sols)})")
+    point = {s: sols[0][u] for s, u in zip(sym, unknowns)}
+    jac = sympy.Matrix(mapped).jacobian(sympy.Matrix(sym))
+    flipped = {s: p * v for (s, v), p in zip(point.items(), parity)}
+    coefs = [v for v in hp.values() if isinstance(v, sympy.Symbol) and str(v) != "lr"]
+    two_step = _refine(sympy.simplify(jac.subs(flipped, simultaneous=True) * jac.subs(point, simultaneous=True)),
+                       coefs)
+    two_step = two_step.applyfunc(sympy.simplify)
+    charpoly = sympy.collect(sympy.expand(two_step.charpoly(Z).as_expr()), Z)
+    return Period2Orbit(name, fixed, tuple(str(s) for s in sym), parity,
+                        {str(s): sympy.factor(v) for s, v in point.items()}, two_step, charpoly)
+
+
+def _parity(sym, mapped) -> tuple:
+    """Signs S (x odd) with F(S s) = S F(s), found by trying every pattern."""
+    for signs in itertools.product((-1, 1), repeat=len(sym) - 1):
+        par = (-1, *signs)
+        flip = {s: p * s for s, p in zip(sym, par)}
+        if all(sympy.simplify(e.subs(flip, simultaneous=True) - p * e) == 0 for e, p in zip(mapped, par)):
+            return par
+    raise ValueError("the map is not sign-equivariant")
