@@ -1,0 +1,236 @@
+"""The generic simulation loops, written once for every rule (a template, see ``build.py``).
+
+``build.py`` copies this file into the kernel cache with the BINDING block replaced by one
+rule's imports and sizes, so that the ``njit(cache=True)`` kernels below are plain module-level
+functions of a real file (Numba's disk cache misses closures and functions passed as arguments)
+whose globals ``_step``/``_grad_point`` are that rule's single definition.  As written here the
+binding is ``gd``, so this file is also a valid module.
+
+Conventions shared by the kernels
+    * one problem = one row of the batch arrays; ``prange`` over problems, each sequential, so a
+      problem's result does not depend on the thread count or on the other problems;
+    * state ``S[p]`` is ``(NSTATE, d)``; hyperparameters ``hp[p]`` in the rule's order, lr first,
+      flags as 0.0/1.0; ``t`` is the 1-based step count;
+    * the loss after every step is computed (divergence, plateau) in float64 with a fixed
+      summation order; it is *recorded* every ``rec_every`` steps only;
+    * divergence at step K (first non-finite loss or loss > 1e30 max(1, loss_0)): the state is
+      the one after step K, later losses, lrs and recorded iterates are NaN.
+"""
+import numpy as np
+from numba import njit, prange
+from numba.np.unsafe.ndarray import to_fixed_tuple
+
+from optanalysis.kernels import jitable  # noqa: F401  (makes the rules callable from Numba)
+from optanalysis.kernels.noise import normal, step_key
+from optanalysis.kernels.reduce import lane_sum
+from optanalysis.schedules import plateau_update as _plateau_update
+
+# BINDING START
+from optanalysis.rules.gd import grad_point as _grad_point, step as _step
+
+NSTATE = 1
+NHYPER = 1
+
+
+@njit
+def _load(S, i):
+    return (S[0, i],)
+
+
+@njit
+def _store(S, i, s):
+    S[0, i] = s[0]
+# BINDING END
+
+BLOCK = 1024  # coordinates advanced together (state block stays in cache while steps run)
+_OPTS = dict(cache=True, error_model="numpy")  # numpy model: division never branches or raises
+
+
+@njit(**_OPTS)
+def _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt, nz,
+                  xrec, rec_every, record_x):
+    """Coordinates b0..b1-1 from step k0 to k1; adds each step's partial loss to ``part[k]``."""
+    n = b1 - b0
+    for k in range(k0, k1):
+        hrow[0] = lrs[k]
+        hp = to_fixed_tuple(hrow, NHYPER)
+        t = k + 1
+        if noisy:
+            key = step_key(seed, k)
+            for j in range(n):
+                nz[j] = a[b0 + j] * normal(key, b0 + j)  # rounded to the working dtype here
+        for j in range(n):
+            i = b0 + j
+            s = _load(S, i)
+            g = h[i] * (_grad_point(*s, *hp) - xs[i])
+            if noisy:
+                g = g + nz[j]
+            _store(S, i, _step(*s, g, *hp, t))
+            e = np.float64(S[0, i]) - np.float64(xs[i])
+            lt[j] = 0.5 * np.float64(h[i]) * e * e
+        part[k] += lane_sum(lt, n)
+        if record_x and t % rec_every == 0:
+            xrec[t // rec_every, b0:b1] = S[0, b0:b1]
+
+
+@njit(**_OPTS)
+def _loss_diag(x, h, xs, lt):
+    total = 0.0
+    for b0 in range(0, h.size, BLOCK):
+        n = min(BLOCK, h.size - b0)
+        for j in range(n):
+            e = np.float64(x[b0 + j]) - np.float64(xs[b0 + j])
+            lt[j] = 0.5 * np.float64(h[b0 + j]) * e * e
+        total += lane_sum(lt, n)
+    return total
+
+
+@njit(**_OPTS)
+def _problem_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
+                  loss, lr_out, xrec, record_x):
+    """One diagonal problem; returns the divergence step or -1."""
+    d, steps = h.size, lrs.size
+    lt = np.empty(BLOCK)
+    nz = np.zeros(BLOCK, S.dtype)
+    part = np.zeros(steps)
+    loss0 = _loss_diag(S[0], h, xs, lt)
+    limit = 1e30 * max(1.0, loss0)
+    if record_x:
+        xrec[0] = S[0]
+    K = steps
+    if closed:  # the lr of the next steps depends on this step's loss: all blocks per step
+        lr = lrs[0]
+        for k in range(steps):
+            lr_out[k] = lr
+            for b0 in range(0, d, BLOCK):
+                _advance_diag(S, h, xs, a, noisy, seed, hrow, lr_out, b0, min(b0 + BLOCK, d), k,
+                              k + 1, part, lt, nz, xrec, rec_every, record_x)
+            if not part[k] <= limit:  # also catches NaN
+                K = k + 1
+                break
+            if (k + 1) % interval == 0:
+                lr = _plateau_update(cp, cs, part[k], lr)
+    else:  # open loop: each block runs all its steps while in cache
+        lr_out[:] = lrs
+        S0 = S.copy()
+        for b0 in range(0, d, BLOCK):
+            _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, steps,
+                          part, lt, nz, xrec, rec_every, record_x)
+        for k in range(steps):
+            if not part[k] <= limit:
+                K = k + 1
+                break
+        if K < steps:  # replay to step K exactly, so that the state is the one at divergence
+            S[:] = S0
+            part[:] = 0.0
+            for b0 in range(0, d, BLOCK):
+                _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, K,
+                              part, lt, nz, xrec, rec_every, record_x)
+    return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
+
+
+@njit(**_OPTS)
+def _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x):
+    """Record the losses; NaN after a divergence at step K (K == steps: none)."""
+    steps = part.size
+    loss[0] = loss0
+    for r in range(1, loss.size):
+        k = r * rec_every
+        loss[r] = part[k - 1] if k <= K else np.nan
+        if record_x and k > K:
+            xrec[r] = np.nan
+    lr_out[K:] = np.nan
+    return K if K < steps else -1
+
+
+@njit(**_OPTS)
+def _matvec(M, v, out):
+    """out = M v with a sequential float64 sum per row (fixed order), rounded to out's dtype."""
+    for i in range(M.shape[0]):
+        acc = 0.0
+        for j in range(M.shape[1]):
+            acc += np.float64(M[i, j]) * np.float64(v[j])
+        out[i] = acc
+
+
+@njit(**_OPTS)
+def _loss_dense(x, H, xs, e, r):
+    for i in range(x.size):
+        e[i] = np.float64(x[i]) - np.float64(xs[i])
+    _matvec(H, e, r)
+    total = 0.0
+    for i in range(x.size):
+        total += e[i] * r[i]
+    return 0.5 * total
+
+
+@njit(**_OPTS)
+def _problem_dense(S, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
+                   loss, lr_out, xrec, record_x):
+    """One problem with a dense Hessian (noise A z, A A^T = covariance); divergence step or -1."""
+    d, steps = xs.size, lrs.size
+    y = np.empty(d, S.dtype)
+    g = np.empty(d, S.dtype)
+    nz = np.zeros(d, S.dtype)
+    z = np.empty(d)
+    e = np.empty(d)
+    r = np.empty(d)
+    part = np.zeros(steps)
+    loss0 = _loss_dense(S[0], H, xs, e, r)
+    limit = 1e30 * max(1.0, loss0)
+    if record_x:
+        xrec[0] = S[0]
+    K = steps
+    lr = lrs[0]
+    for k in range(steps):
+        if not closed:
+            lr = lrs[k]
+        lr_out[k] = lr
+        hrow[0] = lr
+        hp = to_fixed_tuple(hrow, NHYPER)
+        t = k + 1
+        for i in range(d):
+            y[i] = _grad_point(*_load(S, i), *hp) - xs[i]
+        _matvec(H, y, g)
+        if noisy:
+            key = step_key(seed, k)
+            for j in range(d):
+                z[j] = normal(key, j)
+            _matvec(A, z, nz)
+        for i in range(d):
+            gi = g[i] + nz[i] if noisy else g[i]
+            _store(S, i, _step(*_load(S, i), gi, *hp, t))
+        part[k] = _loss_dense(S[0], H, xs, e, r)
+        if record_x and t % rec_every == 0:
+            xrec[t // rec_every] = S[0]
+        if not part[k] <= limit:
+            K = k + 1
+            break
+        if closed and t % interval == 0:
+            lr = _plateau_update(cp, cs, part[k], lr)
+    return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
+
+
+@njit(parallel=True, **_OPTS)
+def run_diag(S, h, xs, a, noisy, seeds, hp, lrs, closed, cp, cs, interval, rec_every, loss,
+             lr_out, diverged, xrec, record_x):
+    """Every problem p of the batch (``S[p]`` updated in place), diagonal Hessian ``h``.
+
+    Per problem: ``seeds[p]`` (uint64), ``hp[p]``, ``lrs[p]`` (open loop) or the plateau
+    controller ``cp[p]``, ``cs[p]`` every ``interval[p]`` steps when ``closed[p]``; outputs
+    ``loss[p]``, ``lr_out[p]``, ``diverged[p]`` and, if ``record_x``, ``xrec[p]``.
+    """
+    for p in prange(S.shape[0]):
+        diverged[p] = _problem_diag(S[p], h, xs, a, noisy, seeds[p], hp[p].copy(), lrs[p],
+                                    closed[p], cp[p], cs[p], interval[p], rec_every, loss[p],
+                                    lr_out[p], xrec[p], record_x)
+
+
+@njit(parallel=True, **_OPTS)
+def run_dense(S, H, xs, A, noisy, seeds, hp, lrs, closed, cp, cs, interval, rec_every, loss,
+              lr_out, diverged, xrec, record_x):
+    """Every problem p of the batch (``S[p]`` updated in place), dense Hessian ``H``."""
+    for p in prange(S.shape[0]):
+        diverged[p] = _problem_dense(S[p], H, xs, A, noisy, seeds[p], hp[p].copy(), lrs[p],
+                                     closed[p], cp[p], cs[p], interval[p], rec_every, loss[p],
+                                     lr_out[p], xrec[p], record_x)

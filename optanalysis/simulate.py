@@ -1,0 +1,244 @@
+"""Run an update rule on a quadratic with the compiled kernels: one run or a whole batch.
+
+``simulate`` runs one configuration; ``simulate_batch`` runs a grid of hyperparameters x seeds
+(x schedules) in one parallel kernel call, and every entry equals the corresponding
+``simulate`` bit for bit, whatever the thread count (each problem runs sequentially on its
+own rows; the noise is a hash of (seed, step, coordinate)).
+
+Observations only: the matching theory lives in :mod:`optanalysis.predict`.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from .kernels import kernel_module
+from .quadratic import make_noise, make_quadratic
+from .rules import get_rule
+
+__all__ = ["SimResult", "BatchResult", "simulate", "simulate_batch"]
+
+_DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """One run.
+
+    Attributes
+    ----------
+    loss : (n_rec + 1,) float64
+        1/2 (x - x*)^T H (x - x*) after 0, k, 2k, ... steps (k = ``record_every``); NaN after a
+        divergence.
+    lr : (steps,) float64
+        The learning rate used at each step (NaN after a divergence).
+    x : (d,) array
+        The final iterate (at the divergence step if the run diverged).
+    state : tuple of (d,) arrays
+        The final state in ``rule.state`` order (``state[0] is x``).
+    diverged_at : int or None
+        The first step whose loss is non-finite or > 1e30 max(1, initial loss).
+    xs : (n_rec + 1, d) array or None
+        The recorded iterates when ``record_x`` (NaN after a divergence).
+    """
+
+    loss: np.ndarray
+    lr: np.ndarray
+    x: np.ndarray
+    state: tuple
+    diverged_at: int | None
+    xs: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A batch of P parameter sets x S seeds: ``loss`` (P, S, n_rec + 1), ``lr`` (P, S, steps),
+    ``x`` (P, S, d), ``diverged_at`` (P, S) int64, -1 where the run did not diverge."""
+
+    loss: np.ndarray
+    lr: np.ndarray
+    x: np.ndarray
+    diverged_at: np.ndarray
+
+
+def _int(value, name: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {low}, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
+    return int(value)
+
+
+def _lr_plan(schedule, base_lr: float, steps: int):
+    """(closed, lrs, controller params, controller state, interval) for one schedule."""
+    empty = np.zeros(0)
+    if schedule is None:
+        return False, np.full(steps, base_lr), empty, empty, 1
+    from .schedules import Plateau, make_schedule  # only needed when a schedule is given
+
+    sched = make_schedule(schedule)
+    if isinstance(sched, Plateau):
+        cp, cs = sched.controller(base_lr)
+        return (True, np.full(steps, base_lr), np.asarray(cp, np.float64),
+                np.asarray(cs, np.float64), _int(sched.interval, "schedule interval", 1))
+    lrs = np.asarray(sched.lrs(base_lr, steps), dtype=np.float64)
+    if lrs.shape != (steps,) or not np.all(np.isfinite(lrs)):
+        raise ValueError(f"schedule {schedule!r} gave learning rates that are not {steps} finite numbers")
+    return False, lrs, empty, empty, 1
+
+
+def _problem(x0, hessian_diag, hessian, xstar, steps, noise, batch, dtype, record_every):
+    """Validated shared arrays of a run."""
+    steps = _int(steps, "steps", 1)
+    record_every = _int(record_every, "record_every", 1, steps)
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+    q = make_quadratic(hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
+    try:
+        x0 = np.array(x0, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("x0 must be a 1-D array of finite numbers") from None
+    if x0.shape != (q.d,):
+        raise ValueError(f"x0 must have shape ({q.d},) like the Hessian, got {x0.shape}")
+    if not np.all(np.isfinite(x0)):
+        raise ValueError("x0 must be finite")
+    nz = make_noise(noise, q, _int(batch, "batch", 1))
+    return q, x0, nz, steps, record_every, _DTYPES[dtype]
+
+
+def _seed(value, name: str) -> int:
+    return _int(value, name, 0, 2**64 - 1)
+
+
+def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt, record_x):
+    """One kernel call over every (params, seed) problem, p-major."""
+    P, S, d = len(params_list), len(seeds), q.d
+    n = P * S
+    nstate, nhyper = len(rule.state), len(rule.hyper)
+    plans = [_lr_plan(sch, prm["lr"], steps) for prm, sch in zip(params_list, schedules)]
+    width_p = max(1, max(pl[2].size for pl in plans))
+    width_s = max(1, max(pl[3].size for pl in plans))
+    state = np.empty((n, nstate, d), dt)
+    hp = np.empty((n, nhyper), dt)
+    lrs = np.empty((n, steps))
+    closed = np.zeros(n, np.bool_)
+    interval = np.ones(n, np.int64)
+    cp, cs = np.zeros((n, width_p)), np.zeros((n, width_s))
+    x0d = x0.astype(dt)
+    for i, (prm, plan) in enumerate(zip(params_list, plans)):
+        vals = rule.values(prm)
+        init = np.stack([np.broadcast_to(np.asarray(v, dt), (d,)) for v in rule.init(x0d, *vals)])
+        rows = slice(i * S, (i + 1) * S)
+        state[rows] = init
+        hp[rows] = np.array([float(v) for v in vals], dtype=dt)
+        closed[rows], lrs[rows], interval[rows] = plan[0], plan[1], plan[4]
+        cp[rows, :plan[2].size] = plan[2]
+        cs[rows, :plan[3].size] = plan[3]
+    n_rec = steps // record_every
+    loss = np.empty((n, n_rec + 1))
+    lr_out = np.empty((n, steps))
+    diverged = np.empty(n, np.int64)
+    xrec = np.empty((n, n_rec + 1, d) if record_x else (n, 0, 0), dt)
+    seed_arr = np.array([seeds[i % S] for i in range(n)], dtype=np.uint64)
+    km = kernel_module(rule)
+    xs = q.xstar.astype(dt)
+    if q.diagonal:
+        scale = nz.scale if nz is not None else np.zeros(d)
+        km.run_diag(state, q.hessian_diag.astype(dt), xs, scale, nz is not None, seed_arr, hp, lrs,
+                    closed, cp, cs, interval, record_every, loss, lr_out, diverged, xrec, record_x)
+    else:
+        scale = nz.scale if nz is not None else np.zeros((d, d))
+        km.run_dense(state, q.hessian.astype(dt), xs, scale, nz is not None, seed_arr, hp, lrs,
+                     closed, cp, cs, interval, record_every, loss, lr_out, diverged, xrec, record_x)
+    return state, loss, lr_out, diverged, xrec
+
+
+def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps,
+             schedule=None, noise=None, batch=1, seed=None, dtype="float64", record_every=1,
+             record_x=False) -> SimResult:
+    """Run ``rule`` on 1/2 (x - x*)^T H (x - x*) from ``x0`` for ``steps`` steps.
+
+    Parameters
+    ----------
+    rule : str or Rule
+        A registered rule (``optanalysis rules`` lists them).
+    params : dict, optional
+        Hyperparameters (``Rule.params`` validates them; defaults fill the rest).  ``lr`` is the
+        base value of the schedule.
+    x0 : array_like (d,)
+        Initial iterate.
+    hessian_diag, hessian : exactly one
+        The diagonal of H (array or spectrum spec, see :mod:`optanalysis.quadratic`) or a dense
+        symmetric PSD matrix.
+    xstar : array_like (d,), optional
+        Minimiser (default 0).
+    steps : int >= 1
+    schedule : None, spec string or schedule object
+        Anything ``optanalysis.schedules.make_schedule`` accepts; None = constant lr.
+    noise : None or spec string
+        ``isotropic:sigma=S``, ``hessian:sigma=S`` or ``diag:c=[...]`` (covariance / ``batch``).
+    batch : int >= 1
+        Mini-batch size dividing the noise covariance.
+    seed : int in [0, 2^64), required with noise
+    dtype : "float64" or "float32"
+        Working precision of state and arithmetic (losses are accumulated in float64).
+    record_every : int in [1, steps]
+        Record the loss (and iterate) every this many steps.
+    record_x : bool
+        Also return the recorded iterates.
+    """
+    rule = get_rule(rule)
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of hyperparameters, got {type(params).__name__}")
+    prm = rule.params(**(params or {}))
+    if not isinstance(record_x, bool):
+        raise TypeError(f"record_x must be a bool, got {record_x!r}")
+    q, x0, nz, steps, record_every, dt = _problem(x0, hessian_diag, hessian, xstar, steps, noise,
+                                                  batch, dtype, record_every)
+    if nz is not None and seed is None:
+        raise ValueError("seed is required when noise is given (an integer in [0, 2^64))")
+    seed = 0 if seed is None else _seed(seed, "seed")
+    state, loss, lr, div, xrec = _run(rule, [prm], [schedule], [seed], q, x0, nz, steps,
+                                      record_every, dt, record_x)
+    st = tuple(state[0, k] for k in range(len(rule.state)))
+    return SimResult(loss=loss[0], lr=lr[0], x=st[0], state=st,
+                     diverged_at=None if div[0] < 0 else int(div[0]),
+                     xs=xrec[0] if record_x else None)
+
+
+def simulate_batch(rule, params_list, *, seeds=(0,), x0, hessian_diag=None, hessian=None,
+                   xstar=None, steps, schedule=None, noise=None, batch=1, dtype="float64",
+                   record_every=1) -> BatchResult:
+    """Every (params_list[p], seeds[s]) run of ``simulate`` in one parallel kernel call.
+
+    ``schedule`` is one schedule for all, or a list with one per ``params_list`` entry; the other
+    arguments are those of :func:`simulate`.  Entry (p, s) equals ``simulate(rule,
+    params_list[p], seed=seeds[s], schedule=..., ...)`` bit for bit.
+    """
+    rule = get_rule(rule)
+    if isinstance(params_list, dict) or not isinstance(params_list, (list, tuple)) or not params_list:
+        raise TypeError("params_list must be a non-empty list of hyperparameter dicts")
+    for prm in params_list:
+        if not isinstance(prm, dict):
+            raise TypeError(f"params_list entries must be dicts, got {type(prm).__name__}")
+    plist = [rule.params(**prm) for prm in params_list]
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (list, tuple, np.ndarray)) or not len(seeds):
+        raise TypeError("seeds must be a non-empty sequence of integers in [0, 2^64)")
+    seeds = [_seed(int(s) if isinstance(s, np.integer) else s, "seeds entry") for s in seeds]
+    if isinstance(schedule, list):
+        if len(schedule) != len(plist):
+            raise ValueError(f"schedule list must have one entry per params_list entry "
+                             f"({len(plist)}), got {len(schedule)}")
+        schedules = schedule
+    else:
+        schedules = [schedule] * len(plist)
+    q, x0, nz, steps, record_every, dt = _problem(x0, hessian_diag, hessian, xstar, steps, noise,
+                                                  batch, dtype, record_every)
+    state, loss, lr, div, _ = _run(rule, plist, schedules, seeds, q, x0, nz, steps, record_every,
+                                   dt, False)
+    P, S = len(plist), len(seeds)
+    return BatchResult(loss=loss.reshape(P, S, -1), lr=lr.reshape(P, S, steps),
+                       x=state[:, 0].reshape(P, S, q.d), diverged_at=div.reshape(P, S))
