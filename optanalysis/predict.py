@@ -257,9 +257,12 @@ def lr_sequence(base_lr: float, steps: int, schedule=None, lrs=None) -> np.ndarr
         return seq
     if schedule is None:
         return np.full(steps, float(base_lr))
-    from .schedules import make_schedule
+    if hasattr(schedule, "lrs") or hasattr(schedule, "controller"):
+        sched = schedule  # an already-made schedule object (what make_schedule returns as is)
+    else:
+        from .schedules import make_schedule
 
-    sched = make_schedule(schedule)
+        sched = make_schedule(schedule)
     if not hasattr(sched, "lrs"):
         raise ValueError("schedule: a reduce-on-plateau schedule is closed loop; pass lrs= the lr sequence "
                          "the run actually used (SimResult.lr) to predict conditioned on it")

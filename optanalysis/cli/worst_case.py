@@ -1,0 +1,30 @@
+"""``optanalysis worst-case``: exact worst-case ratio after n steps over spectra in [mu, L]."""
+import json
+
+from ..spec import parse_assignment
+from ..worst_case import METRICS, worst_case
+
+
+def add_parser(sub):
+    p = sub.add_parser("worst-case", help="exact worst case after n steps over quadratics with spectrum in [mu, L]")
+    p.add_argument("rule", help="a linear rule: gd, heavy_ball, sgd_momentum, nesterov")
+    p.add_argument("--mu", type=float, required=True, help="smallest curvature (> 0)")
+    p.add_argument("--L", type=float, required=True, help="largest curvature (>= mu)")
+    p.add_argument("--steps", type=int, required=True, help="number of steps n")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="hyperparameter (repeatable)")
+    p.add_argument("--metric", choices=METRICS, default="distance",
+                   help="distance: ||x_n-x*||^2/||x_0-x*||^2; loss: (f(x_n)-f*)/||x_0-x*||^2")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    params = dict(parse_assignment(a, what="--param") for a in args.param)
+    res = worst_case(args.rule, params, mu=args.mu, L=args.L, steps=args.steps, metric=args.metric)
+    out = {"rule": args.rule, "params": params} | res.as_dict()
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"{args.rule} {params} n={res.steps} over [{res.mu:g}, {res.L:g}] ({res.metric}): "
+              f"ratio {res.ratio:.6g} (log10 {res.log10_ratio:.6g}) at h = {res.h:.10g}")
+    return 0
