@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("rules", "derive")
+COMMANDS = ("rules", "derive", "worst-case")
 
 
 class _Parser(argparse.ArgumentParser):
