@@ -8,7 +8,7 @@ Algorithm (torch/optim/rmsprop.py)
     b <- momentum b + g / d                               (b_0 = 0)
     x <- x - lr_t b
 
-    With momentum = 0 the buffer is just g/d, i.e. torch's x - lr g/d.
+    With momentum = 0 the buffer is just g/d and x <- x - lr_t g/d, as torch computes it.
 
 Theoretical guarantee on quadratics
     Nonlinear.  With v frozen (preconditioner P = sqrt(v) + eps) it is gradient descent
@@ -63,4 +63,5 @@ def step(x, v, gbar, buf, g, lr, alpha, eps, weight_decay, momentum, centered, t
     else:
         d = ops.sqrt(v) + eps
     buf = momentum * buf + g / d
-    return (x - lr * buf, v, gbar, buf)
+    # torch: x - lr*buf with momentum, else addcdiv x + (-lr*g)/d; same rounding order here.
+    return (ops.where(ops.gt(momentum, 0), x - lr * buf, x - lr * g / d), v, gbar, buf)
