@@ -1,0 +1,258 @@
+"""Checks of the adaptive-rule theory (RMSProp, Adam, Adagrad) against runs of the same rules.
+
+Claims and method
+    1. Stability threshold (:func:`threshold_sweep`).  The frozen-preconditioner linearisation
+       (:mod:`optanalysis.symbolic.linearize`) predicts instability once
+       lambda_max(P^-1 H) exceeds the derived threshold (Adam (2 + 2 beta1)/((1 - beta1) lr),
+       RMSProp (2 + 2 momentum)/lr).  Two regimes are run with the rule's own compiled step:
+       ``"warm"``: a first phase at a small lr builds v on a dense quadratic; the preconditioner
+       P of that state (the linearisation's expression) gives the predicted critical lr; a probe
+       phase continues from that v with beta2 (alpha) = 1 - 1e-12 and t -> oo, so that P stays
+       put, and bisects the lr at which the loss grows.  ``"large_eps"``: a cold start (v = 0) with the
+       default beta2 and sqrt(v) << eps, where P ~ eps (small-gradient regime), in the steady
+       state t -> oo: with bias correction the first steps of Adam take the larger effective
+       step lr (1 - beta1)/(1 - beta1^t) (``Linearization.effective_lr_t``), whose transient
+       growth would mask the onset.
+    2. eps = 0 (:func:`eps0_band`, :func:`rmsprop_orbit_run`): RMSProp lands on x = +-lr/2;
+       Adam's late iterates stay in a band measured in units of lr.
+    3. Adagrad (:func:`adagrad_trajectory`): the kernel's iterates against the symbolic map
+       iterated at 50 significant digits, and the asymptotic rate 1 - lr h/(sqrt(s_oo) + eps).
+
+References
+    J. M. Cohen et al. (2022) arXiv:2207.14484; REFERENCE.md sections 6.4 and 6.7.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import mpmath
+import numba
+import numpy as np
+import sympy
+
+from .rules import RULES, get_rule
+from .simulate import simulate
+from .symbolic.core import H, T, update
+from .symbolic.cycles import period2_orbit
+from .symbolic.linearize import LAM, linearize
+
+__all__ = ["threshold_sweep", "eps0_band", "rmsprop_orbit_run", "adagrad_trajectory", "record"]
+
+_ADAM_STEP = numba.njit(RULES["adam"].step)
+_RMSPROP_STEP = numba.njit(RULES["rmsprop"].step)
+_KIND = {"adam": 0, "rmsprop": 1}
+# beta2 / alpha of the probe, the largest float below 1: g^2 moves v only once |g| has grown to
+# ~1e7 sqrt(v), far beyond _GROWTH, so the probe sees the frozen P (the v-feedback that would otherwise
+# re-stabilise the run is the edge-of-stability mechanism, not the onset measured here).
+_FROZEN_DECAY = 1.0 - 2.0**-53
+_GROWTH = 1e8  # loss growth that marks an unstable run (|x| x 1e4; transients stay far below)
+_T_INFINITY = 1e18  # step count of the probe: beta**t underflows to 0, bias corrections are 1
+
+
+def record(rule, quantity, predicted, observed, tolerance, *, schedule="constant", **hyper) -> dict:
+    """A comparison record (plain dict: the PREDICT engineer's Record type is not available).
+
+    ``verdict`` is ``"pass"`` when ``|observed - predicted| <= tolerance * |predicted|``.
+    """
+    ok = abs(observed - predicted) <= tolerance * abs(predicted)
+    return {"rule": rule, "schedule": schedule, "hyperparameters": hyper, "quantity": quantity,
+            "predicted": float(predicted), "observed": float(observed),
+            "tolerance": float(tolerance), "verdict": "pass" if ok else "fail"}
+
+
+@numba.njit(cache=True)
+def _run(kind, hess, state, hyper, flag, t0, steps):
+    """Run ``steps`` steps in place; returns (initial loss, largest loss, diverged step or -1).
+
+    ``kind`` 0 = adam (lr, beta1, beta2, eps, weight_decay, amsgrad), 1 = rmsprop (lr, alpha,
+    eps, weight_decay, momentum, centered); step k uses t = t0 + k.
+    """
+    d = hess.shape[0]
+    g = np.empty(d)
+    loss0 = 0.0
+    for i in range(d):
+        for j in range(d):
+            loss0 += 0.5 * state[0, i] * hess[i, j] * state[0, j]
+    top = loss0
+    for k in range(steps):
+        for i in range(d):
+            acc = 0.0
+            for j in range(d):
+                acc += hess[i, j] * state[0, j]
+            g[i] = acc
+        for i in range(d):
+            if kind == 0:
+                a, b, c, e = _ADAM_STEP(state[0, i], state[1, i], state[2, i], state[3, i], g[i], hyper[0],
+                                        hyper[1], hyper[2], hyper[3], hyper[4], flag, t0 + k)
+            else:
+                a, b, c, e = _RMSPROP_STEP(state[0, i], state[1, i], state[2, i], state[3, i], g[i],
+                                           hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], flag, t0 + k)
+            state[0, i], state[1, i], state[2, i], state[3, i] = a, b, c, e
+        loss = 0.0
+        for i in range(d):
+            for j in range(d):
+                loss += 0.5 * state[0, i] * hess[i, j] * state[0, j]
+        top = max(top, loss)
+        if not (loss < 1e30 * max(1.0, loss0)):
+            return loss0, top, k
+    return loss0, top, -1
+
+
+def _hyper(rule, params) -> tuple:
+    vals = rule.values(params)
+    return np.array(vals[:5], dtype=np.float64), bool(vals[5])
+
+
+def _state(rule, x0) -> np.ndarray:
+    return np.array([np.asarray(s, dtype=np.float64) + 0 * x0 for s in rule.init(x0, *rule.values(rule.defaults))])
+
+
+def _rotated_hessian(kappa: float, d: int, rng) -> np.ndarray:
+    """Q diag(geometric spectrum 1..kappa) Q^T with a random orthogonal Q."""
+    q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return (q * np.geomspace(1.0, kappa, d)) @ q.T
+
+
+@lru_cache(maxsize=None)
+def _critical_lr_fn(rule_name: str, fixed: tuple):
+    """lr at which ``lam`` equals the linearisation's threshold, as a numeric function of
+    (lam, remaining hyperparameters)."""
+    lin = linearize(rule_name, **dict(fixed))
+    lr = sympy.Symbol("lr", positive=True)
+    (crit,) = sympy.solve(sympy.Eq(lin.threshold, LAM), lr)
+    args = sorted(crit.free_symbols - {LAM}, key=str)
+    return sympy.lambdify([LAM, *args], crit, "math"), [str(a) for a in args]
+
+
+@lru_cache(maxsize=None)
+def _preconditioner_fn(rule_name: str, fixed: tuple):
+    """(P_t as a function of (frozen state, hyperparameters, t), carry) where ``carry`` maps the
+    frozen state at step t to the state giving the same P in the steady state (t -> oo); both
+    derived from the linearisation's expressions."""
+    lin = linearize(rule_name, **dict(fixed))
+    (frozen,) = lin.frozen_symbols()  # v
+    later = sympy.Symbol("v_later", positive=True)
+    (carry,) = sympy.solve(sympy.Eq(lin.preconditioner_t, lin.preconditioner.subs(frozen, later)), later)
+    syms = sorted((lin.preconditioner_t.free_symbols | carry.free_symbols) - {frozen, T}, key=str)
+    p_fn = sympy.lambdify([frozen, T, *syms], lin.preconditioner_t, "numpy")
+    c_fn = sympy.lambdify([frozen, T, *syms], carry, "numpy")
+    return p_fn, c_fn, [str(s) for s in syms]
+
+
+def _unstable(rule, params, hess, x_probe, state_frozen, t0, steps) -> bool:
+    st = _state(rule, x_probe)
+    frozen_row = list(rule.state).index(linearize(rule.name).frozen[0])
+    st[frozen_row] = state_frozen
+    hyper, flag = _hyper(rule, params)
+    loss0, top, div = _run(_KIND[rule.name], hess, st, hyper, flag, t0, steps)
+    return div >= 0 or top > _GROWTH * loss0
+
+
+def _bisect(unstable, lo: float, hi: float, rel: float = 1e-4) -> float:
+    if unstable(lo) or not unstable(hi):
+        raise RuntimeError(f"threshold not bracketed by lr in [{lo:g}, {hi:g}]")
+    while hi - lo > rel * lo:
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if unstable(mid) else (mid, hi)
+    return math.sqrt(lo * hi)
+
+
+def _momentum_name(rule) -> str:
+    return "beta1" if rule.name == "adam" else "momentum"
+
+
+def threshold_sweep(rule="adam", *, momenta=(0.0, 0.5, 0.9), kappas=(10.0, 1000.0), regime="warm",
+                    d=6, warm_lr=1e-3, warm_steps=2000, probe_steps=10000, seed=0) -> list:
+    """Predicted vs observed critical learning rate for Adam or RMSProp on dense quadratics.
+
+    Parameters
+    ----------
+    rule : {"adam", "rmsprop"}
+    momenta : sequence of float in [0, 1)
+        beta1 (Adam) or momentum (RMSProp) values.
+    kappas : sequence of float >= 1
+        Condition numbers of H (geometric spectrum 1..kappa, random rotation).
+    regime : {"warm", "large_eps"}
+        See the module docstring.  ``large_eps`` uses eps = 1 and |H x0| = 1e-8.
+    d : int >= 2
+        Dimension.
+    warm_lr, warm_steps : float > 0, int >= 1
+        First phase of the warm regime (warm_steps also sets the bias-correction step t).
+    probe_steps : int >= 100
+        Steps of each stability probe.
+    seed : int >= 0
+        Seed of the rotations and starting points.
+
+    Returns
+    -------
+    list of dict
+        One :func:`record` per (momentum, kappa), quantity ``critical_lr``, tolerance 0.02, with
+        the extra keys ``kappa``, ``regime`` and ``lambda_max`` (of P^-1 H, warm regime).
+    """
+    rule = get_rule(rule)
+    if rule.name not in _KIND:
+        raise ValueError(f"rule must be 'adam' or 'rmsprop', got {rule.name!r}")
+    if regime not in ("warm", "large_eps"):
+        raise ValueError(f"regime must be 'warm' or 'large_eps', got {regime!r}")
+    for name, value, low in (("d", d, 2), ("warm_steps", warm_steps, 1), ("probe_steps", probe_steps, 100),
+                             ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if not (isinstance(warm_lr, (int, float)) and math.isfinite(warm_lr) and warm_lr > 0):
+        raise ValueError(f"warm_lr must be a finite number > 0, got {warm_lr!r}")
+    for k in kappas:
+        if not (isinstance(k, (int, float)) and math.isfinite(k) and k >= 1):
+            raise ValueError(f"kappas entries must be finite numbers >= 1, got {k!r}")
+    mom = _momentum_name(rule)
+    rng = np.random.default_rng(seed)
+    out = []
+    for beta in momenta:
+        rule.params(**{mom: beta})  # validates the range [0, 1)
+        for kappa in kappas:
+            hess = _rotated_hessian(float(kappa), d, rng)
+            x0 = rng.standard_normal(d)
+            out.append(_threshold_one(rule, mom, float(beta), float(kappa), hess, x0, regime, warm_lr,
+                                      warm_steps, probe_steps))
+    return out
+
+
+def _threshold_one(rule, mom, beta, kappa, hess, x0, regime, warm_lr, warm_steps, probe_steps) -> dict:
+    crit_fn, crit_args = _critical_lr_fn(rule.name, ())
+    decay = "beta2" if rule.name == "adam" else "alpha"
+    if regime == "large_eps":
+        params = rule.params(**{mom: beta, "eps": 1.0})
+        x0 = x0 * 1e-8 / np.linalg.norm(hess @ x0)  # sqrt(v_hat) ~ 1e-8 eps until |x| grew 1e6-fold
+        lam = float(np.linalg.eigvalsh(hess)[-1]) / params["eps"]  # P = eps
+        predicted = crit_fn(lam, *[params[a] for a in crit_args])
+
+        def unstable(lr):
+            st = _state(rule, x0)
+            hyper, flag = _hyper(rule, {**params, "lr": lr})
+            loss0, top, div = _run(_KIND[rule.name], hess, st, hyper, flag, _T_INFINITY, probe_steps)
+            return div >= 0 or top > _GROWTH * loss0
+    else:
+        warm = rule.params(**{mom: beta, "lr": warm_lr})
+        st = _state(rule, x0)
+        hyper, flag = _hyper(rule, warm)
+        _run(_KIND[rule.name], hess, st, hyper, flag, 1.0, warm_steps)
+        p_fn, c_fn, p_args = _preconditioner_fn(rule.name, ())
+        frozen_row = list(rule.state).index(linearize(rule.name).frozen[0])
+        vals = [warm[a] for a in p_args]
+        p = p_fn(st[frozen_row], float(warm_steps), *vals)
+        v_probe = c_fn(st[frozen_row], float(warm_steps), *vals)
+        scaled = hess / np.sqrt(np.outer(p, p))  # similar to P^-1 H, symmetric
+        lam = float(np.linalg.eigvalsh(scaled)[-1])
+        params = rule.params(**{mom: beta, decay: _FROZEN_DECAY})
+        predicted = crit_fn(lam, *[params[a] for a in crit_args])
+        # The probe is linear in (x, m) while v is frozen: start it small (|H x| = 1e-8 min P) so
+        # that g^2 stays negligible against v long after the growth criterion has fired.
+        x_probe = st[0] + 1e-3 * np.linalg.norm(st[0]) * np.ones_like(x0)
+        x_probe *= 1e-8 * p.min() / np.abs(hess @ x_probe).max()
+
+        def unstable(lr):
+            return _unstable(rule, {**params, "lr": lr}, hess, x_probe, v_probe, _T_INFINITY, probe_steps)
+    observed = _bisect(unstable, 0.8 * predicted, 1.25 * predicted)
+    rec = record(rule.name, "critical_lr", predicted, observed, 0.02, **{mom: beta})
+    rec.update(kappa=kappa, regime=regime, lambda_max=lam)
+    return rec
