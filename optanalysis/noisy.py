@@ -1,0 +1,257 @@
+"""The noisy quadratic model (NQM; Zhang et al., NeurIPS 2019): exact expected loss of linear rules.
+
+With gradient g = H (x - x*) + xi, Cov(xi) = C / B (``noise`` spec and ``batch`` as in
+:func:`optanalysis.simulate.simulate`), each eigen-direction of curvature h evolves by the affine
+map of :mod:`optanalysis.predict`,
+
+    s_t = A_t s_{t-1} + a_t y* + b_t xi_t,      Var(xi_t) = c / B  (c = q^T C q, q the eigenvector),
+
+whose coefficients are derived from the rule.  Lifting it to second moments is exact: the mean
+follows the deterministic prediction and the covariance P of the state follows
+
+    P_t = A_t P_{t-1} A_t^T + (c/B) b_t b_t^T      (vec form: (A_t (x) A_t) vec P + (c/B) vec(b b^T)),
+
+so E f(x_t) = sum over directions of h/2 ((E x - y*)^2 + P_xx).  Only the variance of each
+direction's own noise enters its loss, so correlated noise across directions is handled exactly.
+
+Extensions of REFERENCE.md §6.5:
+
+* exponential moving average of the iterates, x~_t = gamma x~_{t-1} + (1 - gamma) x_t, x~_0 = x_0:
+  the state is augmented with x~ and the loss is that of x~;
+* diagonal preconditioning P = H^(-p): the rule receives P g, i.e. curvature h^(1-p) and noise
+  variance c h^(-2p), while the loss keeps its curvature h.
+
+The steady state under a constant lr is solved symbolically from the fixed point of the same maps
+(:func:`steady_state_loss`), so the literature formulas serve as independent test oracles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy
+
+from .predict import (MAX_STEPS, _check_int, _fixed_key, _init_state, _require_linear, linear_maps,
+                      lr_sequence, make_problem, real_rest)
+from .rules import get_rule
+from .symbolic.core import H, hyper_symbols
+
+__all__ = ["NoisyPrediction", "expected_loss", "steady_state_loss", "steady_state", "noise_variances",
+           "C", "B", "GAMMA", "P"]
+
+C = sympy.Symbol("c", positive=True)  # noise variance of the direction (per example)
+B = sympy.Symbol("B", positive=True)  # batch size
+GAMMA = sympy.Symbol("gamma", positive=True)  # EMA coefficient
+P = sympy.Symbol("p", real=True)  # preconditioning exponent, P = H^(-p)
+
+
+def noise_variances(noise, problem, batch: int = 1) -> np.ndarray:
+    """Per eigen-direction variance c_i / B of the gradient noise of spec ``noise`` (the KERNELS
+    parser, :func:`optanalysis.quadratic.make_noise`, so both sides read the spec identically)."""
+    from .quadratic import make_noise, make_quadratic
+
+    if noise is None:
+        raise ValueError("noise: a spec is required (isotropic:sigma=S, hessian:sigma=S or diag:c=[...])")
+    if problem.Q is None:
+        q = make_quadratic(hessian_diag=problem.h)
+        cov = make_noise(noise, q, batch).covariance()
+        return np.diag(cov).copy()
+    dense = (problem.Q * problem.h) @ problem.Q.T
+    cov = make_noise(noise, make_quadratic(hessian=dense), batch).covariance()
+    return np.einsum("ij,ik,kj->j", problem.Q, cov, problem.Q)
+
+
+def _validate_ema(ema):
+    if ema is None:
+        return None
+    if isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 <= ema < 1:
+        raise ValueError(f"ema must be None or a coefficient gamma in [0, 1), got {ema!r}")
+    return float(ema)
+
+
+def _validate_p(precondition):
+    if precondition is None:
+        return 0.0
+    if isinstance(precondition, bool) or not isinstance(precondition, (int, float)) or not 0 <= precondition <= 1:
+        raise ValueError(f"precondition must be None or an exponent p in [0, 1], got {precondition!r}")
+    return float(precondition)
+
+
+def _augment(A, a, b, gamma):
+    """Append the EMA coordinate x~+ = gamma x~ + (1 - gamma) x+ to the maps (last axis order)."""
+    n = A.shape[-1]
+    A2 = np.zeros(A.shape[:-2] + (n + 1, n + 1))
+    A2[..., :n, :n] = A
+    A2[..., n, :n] = (1 - gamma) * A[..., 0, :]
+    A2[..., n, n] = gamma
+    a2 = np.concatenate((a, (1 - gamma) * a[..., :1]), axis=-1)
+    b2 = np.concatenate((b, (1 - gamma) * b[..., :1]), axis=-1)
+    return A2, a2, b2
+
+
+@dataclass(frozen=True)
+class NoisyPrediction:
+    """Expected loss ``loss`` (n_rec+1,) at steps 0, record_every, ...; ``loss_directions``
+    (n_rec+1, d); ``lr`` (steps,); ``variance`` (d,) the noise variance c_i/B of each direction;
+    ``h`` (d,) curvatures."""
+
+    loss: np.ndarray
+    loss_directions: np.ndarray
+    lr: np.ndarray
+    variance: np.ndarray
+    h: np.ndarray
+
+
+def _effective(prob, p):
+    if p and np.any(prob.h <= 0):
+        raise ValueError("precondition: H^(-p) needs every curvature > 0")
+    return prob.h ** (1 - p) if p else prob.h
+
+
+def expected_loss(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps, noise,
+                  batch=1, schedule=None, lrs=None, record_every=1, ema=None, precondition=None) -> NoisyPrediction:
+    """Exact E f(x_t) of a linear rule with Gaussian gradient noise, under any lr sequence.
+
+    Parameters
+    ----------
+    rule, params, x0, hessian_diag, hessian, xstar, steps, schedule, lrs, record_every
+        As in :func:`optanalysis.predict.predict`.
+    noise : str
+        ``isotropic:sigma=S``, ``hessian:sigma=S`` or ``diag:c=[...]`` (as the kernels read it).
+    batch : int
+        Batch size B >= 1 (the covariance is divided by B).
+    ema : float, optional
+        Report the loss of the EMA of the iterates with coefficient gamma in [0, 1).
+    precondition : float, optional
+        Exponent p in [0, 1] of the diagonal preconditioner H^(-p) (in H's eigenbasis).
+    """
+    rule = get_rule(rule)
+    _require_linear(rule)
+    params = rule.params(**(params or {}))
+    prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
+    steps = _check_int(steps, "steps", 1, MAX_STEPS)
+    record_every = _check_int(record_every, "record_every", 1, steps)
+    batch = _check_int(batch, "batch", 1, 2**62)
+    gamma, p = _validate_ema(ema), _validate_p(precondition)
+    seq = lr_sequence(params["lr"], steps, schedule, lrs)
+    var = noise_variances(noise, prob, batch)
+    h_eff = _effective(prob, p)
+    var_eff = var * prob.h ** (-2 * p) if p else var
+    maps = linear_maps(rule, params)
+    rest = real_rest(rule, maps, params)
+
+    m = _init_state(rule, rule.values(params), prob.y0)
+    if gamma is not None:
+        m = np.concatenate((m, prob.y0[:, None]), axis=1)
+    k_out = m.shape[1] - 1 if gamma is not None else 0
+    d, n = m.shape
+    cov = np.zeros((d, n, n))
+    n_rec = steps // record_every
+    out = np.empty((n_rec + 1, d))
+
+    def loss_now():
+        return 0.5 * prob.h * ((m[:, k_out] - prob.ystar) ** 2 + cov[:, k_out, k_out])
+
+    out[0] = loss_now()
+    cache = {}
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps):
+            t = 1 if k == 0 else 2
+            key = (t, seq[k])
+            if key not in cache:
+                A = maps.A(t, h_eff, seq[k], rest)
+                a = maps.a(t, h_eff, seq[k], rest)[..., 0]  # P g = h^(1-p) (y - y*) + h^(-p) xi
+                b = maps.b(t, h_eff, seq[k], rest)[..., 0]
+                if gamma is not None:
+                    A, a, b = _augment(A, a, b, gamma)
+                cache[key] = (A, a, b[:, :, None] * b[:, None, :])
+            A, a, bb = cache[key]
+            m = np.einsum("dij,dj->di", A, m) + a * prob.ystar[:, None]
+            cov = np.einsum("dij,djk,dlk->dil", A, cov, A) + var_eff[:, None, None] * bb
+            if (k + 1) % record_every == 0:
+                out[(k + 1) // record_every] = loss_now()
+    return NoisyPrediction(out.sum(axis=1), out, seq, var, prob.h)
+
+
+# ----------------------------------------------------------------------------------------------
+# Steady state, solved symbolically
+
+
+def steady_state_loss(rule, *, ema=False, precondition=False, **fixed) -> sympy.Expr:
+    """Symbolic steady-state expected loss of one direction with minimiser 0 under a constant lr.
+
+    Solves P = A P A^T + (c/B) b b^T for the stationary map (t >= 2) of ``rule`` exactly; the result
+    h/2 P_xx is an expression in ``h``, the rule's hyperparameter symbols (``lr``, ``momentum``, ...),
+    ``c`` and ``B`` (and ``gamma`` with ``ema=True``, ``p`` with ``precondition=True``).
+    ``fixed`` fixes hyperparameters (flags, or reals such as ``momentum=0``).
+    """
+    rule = get_rule(rule)
+    _require_linear(rule)
+    key = tuple(sorted(fixed.items()))
+    return _steady(rule.name, key, bool(ema), bool(precondition))
+
+
+@lru_cache(maxsize=None)
+def _steady(name: str, fixed: tuple, ema: bool, precondition: bool) -> sympy.Expr:
+    rule = get_rule(name)
+    hp = hyper_symbols(rule, **dict(fixed))  # validates the names
+    params = {p.name: (hp[p.name] if p.flag or hp[p.name] == 0 else 1.0) for p in rule.hyper}
+    A, _, b = linear_maps(rule, params).symbolic[2]
+    A, b = sympy.Matrix(A), sympy.Matrix(b)
+    for name_, value in fixed:
+        sym = sympy.Symbol(name_, positive=True)
+        A, b = A.subs(sym, sympy.nsimplify(value)), b.subs(sym, sympy.nsimplify(value))
+    if ema:
+        n = A.shape[0]
+        A = A.row_join(sympy.zeros(n, 1)).col_join(((1 - GAMMA) * A[0, :]).row_join(sympy.Matrix([[GAMMA]])))
+        b = b.col_join(sympy.Matrix([[(1 - GAMMA) * b[0]]]))
+    n = A.shape[0]
+    unknowns = sympy.symbols(f"P0:{n * n}")
+    Pm = sympy.Matrix(n, n, lambda i, j: unknowns[min(i, j) * n + max(i, j)])
+    noise = C / B
+    if precondition:
+        A = A.subs(H, H ** (1 - P))
+        b, noise = b.subs(H, H ** (1 - P)), noise * H ** (-2 * P)
+    eqs = (A * Pm * A.T + noise * b * b.T - Pm)
+    eqs = [eqs[i, j] for i in range(n) for j in range(i, n)]
+    sol = sympy.solve(eqs, sorted(set(Pm), key=str), dict=True)
+    if len(sol) != 1:
+        raise ValueError(f"rule {name!r}: no unique steady state")
+    k = n - 1 if ema else 0
+    return sympy.factor(sympy.simplify(H / 2 * Pm[k, k].subs(sol[0])))
+
+
+def steady_state(rule, params=None, *, hessian_diag=None, hessian=None, noise, batch=1, ema=None,
+                 precondition=None) -> np.ndarray:
+    """Steady-state expected loss of each eigen-direction (minimiser 0: the mean then decays to
+    0, even with weight decay) under the constant lr ``params["lr"]``; ``inf`` where the rule is
+    unstable (spectral radius >= 1) in that direction."""
+    from .predict import spectral_radius
+
+    rule = get_rule(rule)
+    _require_linear(rule)
+    params = rule.params(**(params or {}))
+    batch = _check_int(batch, "batch", 1, 2**62)
+    gamma, p = _validate_ema(ema), _validate_p(precondition)
+    d = np.size(hessian_diag) if hessian_diag is not None else np.shape(hessian)[0]
+    prob = make_problem(x0=np.zeros(d), hessian_diag=hessian_diag, hessian=hessian)
+    var = noise_variances(noise, prob, batch)
+    fixed = dict(_fixed_key(rule, params))
+    expr = steady_state_loss(rule, ema=gamma is not None, precondition=p > 0, **fixed)
+    free = [H, C, B] + [sympy.Symbol(q.name, positive=True) for q in rule.hyper if not q.flag and q.name not in fixed]
+    args = [params[s.name] for s in free[3:]]
+    if gamma is not None:
+        free.append(GAMMA)
+        args.append(gamma)
+    if p > 0:
+        free.append(P)
+        args.append(p)
+    f = sympy.lambdify(free, expr, modules="numpy")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(f(prob.h, var, 1.0, *args), dtype=float) * np.ones_like(prob.h)
+    h_eff = _effective(prob, p)
+    stable = spectral_radius(rule, params, h_eff) < 1
+    if gamma is not None:
+        stable &= gamma < 1
+    return np.where(stable, out, np.inf)
