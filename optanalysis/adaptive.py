@@ -256,3 +256,178 @@ def _threshold_one(rule, mom, beta, kappa, hess, x0, regime, warm_lr, warm_steps
     rec = record(rule.name, "critical_lr", predicted, observed, 0.02, **{mom: beta})
     rec.update(kappa=kappa, regime=regime, lambda_max=lam)
     return rec
+
+
+def _positive_list(values, name: str) -> list:
+    vals = list(values) if isinstance(values, (list, tuple, np.ndarray)) else None
+    if not vals or any(isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) or not
+                       (math.isfinite(v) and v > 0) for v in vals):
+        raise ValueError(f"{name} must be a non-empty sequence of finite numbers > 0, got {values!r}")
+    return [float(v) for v in vals]
+
+
+def _value(expr, **values) -> float:
+    """A SymPy expression at numeric values given by symbol name."""
+    return float(expr.subs({s: values[str(s)] for s in expr.free_symbols}))
+
+
+def _steps_window(steps, window) -> tuple:
+    for name, value in (("steps", steps), ("window", window)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
+            raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
+    if window > steps:
+        raise ValueError(f"window must be in [2, steps={steps}], got {window}")
+    return int(steps), int(window)
+
+
+def eps0_band(lrs=(1e-3, 1e-2, 1e-1), hs=(1.0, 10.0, 100.0), *, x0_over_lr=10.0, beta1=0.9,
+              beta2=0.999, steps=20000, window=5000) -> list:
+    """Adam with eps = 0 on 1/2 h x^2: the late iterates measured in units of lr.
+
+    With eps = 0 the map is homogeneous: h -> c h (with m -> c m, v -> c^2 v) leaves the
+    iterates unchanged, and (x0, lr) -> (c x0, c lr) scales them by c.  So |x_k|/lr depends only
+    on x0/lr, beta1, beta2 and k: exactly independent of h and, at fixed x0/lr, of lr (bit for bit
+    when c is a power of 2; otherwise rounding differs and, the late dynamics being irregular,
+    only the statistics agree).  A run first converges linearly while v remembers the large early
+    gradients; the band starts once the preconditioned sharpness h/sqrt(v_hat) has grown to the
+    threshold (2 + 2 beta1)/((1 - beta1) lr), later for larger x0/lr.
+
+    Parameters
+    ----------
+    lrs, hs : sequences of float > 0
+    x0_over_lr : float > 0
+        Starting point of every coordinate, in units of lr.
+    beta1, beta2 : float in [0, 1)
+    steps : int >= 2
+    window : int in [2, steps]
+        The last ``window`` steps form the late window.
+
+    Returns
+    -------
+    list of dict
+        Per (lr, h): ``lr``, ``h``, ``x0_over_lr``, ``max_abs_over_lr``, ``mean_abs_over_lr``
+        over the window, ``orbit_amplitude_over_lr`` (the period-2 orbit |x|/lr of
+        :func:`optanalysis.symbolic.cycles.period2_orbit`) and ``orbit_radius`` (spectral radius of
+        its two-step Jacobian: > 1 means the orbit repels).
+    """
+    lrs, hs = _positive_list(lrs, "lrs"), _positive_list(hs, "hs")
+    (x0_over_lr,) = _positive_list((x0_over_lr,), "x0_over_lr")
+    steps, window = _steps_window(steps, window)
+    get_rule("adam").params(beta1=beta1, beta2=beta2)
+    orbit = period2_orbit("adam")
+    amp = _value(orbit.amplitude(), lr=1.0, beta1=beta1)
+    out = []
+    for lr in lrs:
+        params = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": 0.0}
+        # Coordinates of a diagonal quadratic are independent 1-D runs: one run covers every h.
+        res = simulate("adam", params, x0=np.full(len(hs), x0_over_lr * lr), hessian_diag=np.array(hs),
+                       steps=steps, record_x=True)
+        late = np.abs(res.xs[-window:])
+        for j, h in enumerate(hs):
+            out.append({"lr": lr, "h": h, "x0_over_lr": x0_over_lr,
+                        "max_abs_over_lr": float(late[:, j].max() / lr),
+                        "mean_abs_over_lr": float(late[:, j].mean() / lr),
+                        "orbit_amplitude_over_lr": amp,
+                        "orbit_radius": orbit.spectral_radius(lr=lr, h=h, beta1=beta1, beta2=beta2)})
+    return out
+
+
+def rmsprop_orbit_run(lr=1e-2, h=1.0, *, alpha=0.99, x0=1e-2, steps=6000, window=200) -> dict:
+    """RMSProp with eps = 0 on 1/2 h x^2 against its derived period-2 orbit.
+
+    Parameters
+    ----------
+    lr, h : float > 0
+    alpha : float in [0, 1)
+    x0 : float > 0
+    steps : int >= 2
+    window : int in [2, steps]
+
+    Returns
+    -------
+    dict
+        ``orbit_x`` (derived amplitude), ``late_abs_x`` (the last ``window`` |x_k|), ``signs``
+        (their signs), ``max_rel_dev`` (max ||x_k| - orbit_x| / orbit_x over the window),
+        ``two_step_radius`` (derived |eigenvalue| of the two-step Jacobian) and
+        ``observed_contraction`` (two-step ratio of the deviation from the orbit, from a
+        log-linear fit while it is between 1e-4 and 1e-11 of orbit_x).
+    """
+    (lr, h, x0), (steps, window) = _positive_list((lr, h, x0), "lr, h, x0"), _steps_window(steps, window)
+    get_rule("rmsprop").params(alpha=alpha)
+    orbit = period2_orbit("rmsprop")
+    amp = _value(orbit.amplitude(), lr=lr)
+    res = simulate("rmsprop", {"lr": lr, "alpha": alpha, "eps": 0.0}, x0=np.array([x0]),
+                   hessian_diag=np.array([h]), steps=steps, record_x=True)
+    xs = res.xs[:, 0]
+    dev = np.abs(np.abs(xs) - amp) / amp
+    idx = np.flatnonzero((dev < 1e-4) & (dev > 1e-11))
+    # The two-step eigenvalues are a complex pair: |deviation| oscillates around alpha^(k/2), so
+    # fit the slope of log|deviation| over the whole range rather than using its endpoints.
+    contraction = float(np.exp(2 * np.polyfit(idx, np.log(dev[idx]), 1)[0])) if len(idx) >= 4 else math.nan
+    return {"orbit_x": amp, "late_abs_x": np.abs(xs[-window:]), "signs": np.sign(xs[-window:]),
+            "max_rel_dev": float(dev[-window:].max()),
+            "two_step_radius": orbit.spectral_radius(lr=lr, h=h, alpha=alpha),
+            "observed_contraction": contraction}
+
+
+@lru_cache(maxsize=None)
+def _adagrad_map():
+    """The symbolic Adagrad update (lr_decay = weight_decay = 0) as an mpmath function."""
+    state, new, hp = update("adagrad", t=T, lr_decay=0, weight_decay=0)
+    args = [*state, H, hp["lr"], hp["eps"]]
+    return sympy.lambdify(args, list(new), "mpmath")
+
+
+def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, steps=400, dps=50) -> dict:
+    """Adagrad on 1/2 h x^2: the kernel against the symbolic map iterated at ``dps`` digits.
+
+    The per-coordinate recursion x <- x - lr h x/(sqrt(s) + eps), s <- s + h^2 x^2 is 1-D; its
+    effective lr lr/(sqrt(s_t) + eps) is non-increasing and tends to lr/(sqrt(s_oo) + eps), so
+    the iterates converge linearly at the asymptotic rate r = |1 - lr h/(sqrt(s_oo) + eps)|
+    (r < 1 requires sqrt(s_oo) + eps > lr h/2).
+
+    Parameters
+    ----------
+    lr, h, x0 : float > 0
+    eps, s0 : float >= 0
+        Adagrad's eps and initial accumulator.
+    steps : int >= 2
+    dps : int >= 20
+        Significant digits of the reference iteration.
+
+    Returns
+    -------
+    dict
+        ``predicted`` and ``observed`` (steps + 1,) iterates, ``max_rel_err`` (relative to
+        max |x|), ``s_final`` (high-precision s after ``steps``), ``rate_predicted`` (from
+        s_final) and ``rate_observed`` (geometric mean of |x_{k+1}/x_k| over the last quarter;
+        NaN if x reached 0 exactly).
+    """
+    lr, h, x0 = _positive_list((lr, h, x0), "lr, h, x0")
+    params = get_rule("adagrad").params(lr=lr, eps=eps, initial_accumulator_value=s0)
+    steps, _ = _steps_window(steps, 2)
+    if isinstance(dps, bool) or not isinstance(dps, int) or dps < 20:
+        raise ValueError(f"dps must be an integer >= 20, got {dps!r}")
+    step = _adagrad_map()
+    with mpmath.workdps(dps):
+        x, s = mpmath.mpf(x0), mpmath.mpf(s0)
+        pred = [x]
+        for _ in range(steps):
+            x, s = step(x, s, mpmath.mpf(h), mpmath.mpf(lr), mpmath.mpf(eps))
+            pred.append(x)
+        rate = abs(1 - mpmath.mpf(lr) * h / (mpmath.sqrt(s) + eps))
+        predicted = np.array([float(v) for v in pred])
+        s_final = float(s)
+    res = simulate("adagrad", params, x0=np.array([x0]), hessian_diag=np.array([h]), steps=steps,
+                   record_x=True)
+    observed = res.xs[:, 0]
+    q = steps - steps // 4
+    late = observed[q:]
+    if np.any(late == 0):  # reached the minimiser exactly (e.g. x0 = lr with eps = 0): no rate
+        rate_observed = math.nan
+    else:
+        rate_observed = float(np.exp(np.mean(np.log(np.abs(late[1:] / late[:-1])))))
+    return {"predicted": predicted, "observed": observed,
+            "max_rel_err": float(np.max(np.abs(observed - predicted)) / np.max(np.abs(predicted))),
+            "s_final": s_final, "rate_predicted": float(rate),
+            "rate_observed": rate_observed}
