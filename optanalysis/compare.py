@@ -1,0 +1,270 @@
+"""Prediction next to observation: one :class:`Record` type for studies, the CLI and the tests.
+
+A record says which configuration (rule, schedule, hyperparameters), which quantity, the
+predicted and the observed value, the tolerance the two must agree within and the verdict.
+:func:`compare` builds them for one configuration: the exact deterministic prediction against a
+kernel run, or — with noise — the exact expected loss against a Monte Carlo mean over many seeds
+(:func:`monte_carlo`).  :func:`write_records` exports CSV or JSON with provenance (package
+versions, seeds, parameters), written atomically.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import tempfile
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .predict import MAX_STEPS, _check_int, predict, spectral_radius
+from .rates import fit_rate
+from .rules import get_rule
+
+__all__ = ["Record", "FIELDS", "PASS", "FAIL", "MonteCarlo", "monte_carlo", "min_seeds", "compare",
+           "provenance", "records_to_json", "records_to_csv", "write_records"]
+
+PASS, FAIL = "pass", "fail"
+FIELDS = ("rule", "schedule", "hyperparameters", "quantity", "predicted", "observed", "tolerance", "verdict")
+# Floating-point exactness of the deterministic prediction, relative to the initial loss: both sides
+# compute the same product of maps and differ only by rounding (the brief's bar).
+EXACT_RTOL = 1e-10
+
+
+@dataclass(frozen=True)
+class Record:
+    """One compared quantity; ``verdict`` is ``"pass"`` iff |predicted - observed| <= tolerance, or a
+    refusal reason when the quantity could not be observed."""
+
+    rule: str
+    schedule: str
+    hyperparameters: dict
+    quantity: str
+    predicted: float
+    observed: float
+    tolerance: float
+    verdict: str
+
+    @classmethod
+    def judge(cls, rule, schedule, hyperparameters, quantity, predicted, observed, tolerance) -> "Record":
+        ok = abs(predicted - observed) <= tolerance if math.isfinite(predicted) and math.isfinite(observed) \
+            else predicted == observed
+        return cls(rule, schedule, dict(hyperparameters), quantity, float(predicted), float(observed),
+                   float(tolerance), PASS if ok else FAIL)
+
+
+def _schedule_name(schedule) -> str:
+    if schedule is None:
+        return "constant"
+    return schedule if isinstance(schedule, str) else getattr(schedule, "spec", repr(schedule))
+
+
+# ----------------------------------------------------------------------------------------------
+# Monte Carlo
+
+
+def min_seeds(level: float) -> int:
+    """Fewest seeds for a two-sided ``level`` interval of a mean: 10/(1 - level), so that each tail
+    holds >= 5 expected samples and the normal approximation of the (chi-square-like, skewed)
+    loss mean is trustworthy; 1000 seeds for a 99 % interval."""
+    return math.ceil(10.0 / (1.0 - level) - 1e-9)
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    """Monte Carlo mean loss over seeds: ``mean``, ``stderr``, interval ``low``/``high`` at ``level``
+    (each (n_rec+1,)), ``seeds`` used, ``diverged`` count of diverged runs."""
+
+    mean: np.ndarray
+    stderr: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    level: float
+    seeds: int
+    diverged: int
+
+
+def monte_carlo(rule, params=None, *, seeds, level=0.99, x0, hessian_diag=None, hessian=None, xstar=None, steps,
+                schedule=None, noise, batch=1, record_every=1) -> MonteCarlo:
+    """Mean loss of ``rule`` over ``seeds`` noisy kernel runs (``simulate_batch``) with a normal
+    ``level`` confidence interval; ``seeds`` is a sequence of seeds or a count (0..count-1)."""
+    from scipy.stats import norm
+
+    from .simulate import simulate_batch
+
+    if not (isinstance(level, float) and 0.5 <= level < 1):
+        raise ValueError(f"level must be a float in [0.5, 1), got {level!r}")
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        seeds = list(range(int(seeds)))
+    need = min_seeds(level)
+    if len(seeds) < need:
+        raise ValueError(f"seeds: a {level:g} interval needs >= {need} seeds (10/(1 - level)), got {len(seeds)}")
+    res = simulate_batch(rule, [dict(params or {})], seeds=seeds, x0=x0, hessian_diag=hessian_diag, hessian=hessian,
+                         xstar=xstar, steps=steps, schedule=schedule, noise=noise, batch=batch,
+                         record_every=record_every)
+    diverged = int(np.sum(res.diverged_at[0] >= 0))
+    if diverged:
+        raise ValueError(f"{diverged} of {len(seeds)} Monte Carlo runs diverged; the mean is infinite")
+    loss = res.loss[0]
+    mean = loss.mean(axis=0)
+    se = loss.std(axis=0, ddof=1) / math.sqrt(loss.shape[0])
+    z = float(norm.ppf(0.5 + level / 2))
+    return MonteCarlo(mean, se, mean - z * se, mean + z * se, level, len(seeds), diverged)
+
+
+# ----------------------------------------------------------------------------------------------
+# Comparison of one configuration
+
+
+def _checkpoints(n_rec: int, count: int) -> np.ndarray:
+    return np.unique(np.linspace(0, n_rec, min(count, n_rec + 1)).round().astype(int))
+
+
+def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps, schedule=None,
+            noise=None, batch=1, seeds=None, level=0.99, record_every=1, checkpoints=10) -> list:
+    """Records comparing theory and kernels for one configuration.
+
+    Without ``noise``: the exact loss at ``checkpoints`` evenly spaced recorded steps (tolerance
+    1e-10 x initial loss: floating-point exactness) and, under a constant lr, the asymptotic loss
+    rate (fitted by :func:`optanalysis.rates.fit_rate`) against the squared spectral radius of the
+    slowest excited direction.  With ``noise``: the exact expected loss against the Monte Carlo
+    mean over ``seeds`` at the checkpoints (tolerance: half-width of the ``level`` interval), plus a
+    ``coverage`` record (fraction of checkpoints inside, predicted >= 0.95).
+    """
+    from .simulate import simulate
+
+    rule = get_rule(rule)
+    prm = rule.params(**(params or {}))
+    steps = _check_int(steps, "steps", 1, MAX_STEPS)
+    checkpoints = _check_int(checkpoints, "checkpoints", 1, 10**6)
+    name, hyper = rule.name, {k: v for k, v in prm.items()}
+    sched = _schedule_name(schedule)
+    problem = dict(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
+    out = []
+    if noise is None:
+        if seeds is not None:
+            raise ValueError("seeds: only used with noise")
+        sim = simulate(rule, prm, steps=steps, schedule=schedule, record_every=record_every, **problem)
+        closed = schedule is not None and not hasattr(_made(schedule), "lrs")
+        pred = predict(rule, prm, steps=steps, record_every=record_every, schedule=None if closed else schedule,
+                       lrs=sim.lr if closed else None, **problem)
+        tol = EXACT_RTOL * sim.loss[0]
+        for i in _checkpoints(sim.loss.size - 1, checkpoints):
+            out.append(Record.judge(name, sched, hyper, f"loss@{i * record_every}", pred.loss[i], sim.loss[i], tol))
+        if np.all(pred.lr == prm["lr"]):
+            out.append(_rate_record(rule, prm, pred, sim, record_every, sched))
+        return out
+    from .noisy import expected_loss
+
+    if seeds is None:
+        raise ValueError(f"seeds: noise needs a Monte Carlo, give >= {min_seeds(level)} seeds")
+    mc = monte_carlo(rule, prm, seeds=seeds, level=level, steps=steps, schedule=schedule, noise=noise, batch=batch,
+                     record_every=record_every, **problem)
+    ex = expected_loss(rule, prm, steps=steps, schedule=schedule, noise=noise, batch=batch,
+                       record_every=record_every, **problem)
+    inside = []
+    for i in _checkpoints(mc.mean.size - 1, checkpoints):
+        # half-width of the interval, plus the rounding of a sum of len(seeds) losses (the interval
+        # is empty at step 0, where every run has the same deterministic loss)
+        tol = mc.high[i] - mc.mean[i] + 1e-12 * abs(ex.loss[i])
+        rec = Record.judge(name, sched, hyper, f"mean_loss@{i * record_every}", ex.loss[i], mc.mean[i], tol)
+        inside.append(rec.verdict == PASS)
+        out.append(rec)
+    # nominal coverage `level`; passes iff the observed fraction is >= 0.95 (the brief's bar)
+    out.append(Record.judge(name, sched, hyper, f"coverage@{level:g}", level, float(np.mean(inside)), level - 0.95))
+    return out
+
+
+def _made(schedule):
+    if hasattr(schedule, "lrs") or hasattr(schedule, "controller"):
+        return schedule
+    from .schedules import make_schedule
+
+    return make_schedule(schedule)
+
+
+def _rate_record(rule, prm, pred, sim, record_every, sched) -> Record:
+    """Observed loss rate (fit on the kernel run) vs rho^2 of the slowest excited direction.
+    Tolerance 3 stderr + rate 2 ln(k1/k0)/(k1 - k0): a double root (critical damping) multiplies
+    the loss by up to k^2, which moves the least-squares log-slope over [k0, k1] by at most that."""
+    fit = fit_rate(sim.loss, record_every=record_every, diverged_at=sim.diverged_at)
+    excited = pred.loss_directions[0] > 0
+    rho = spectral_radius(rule, prm, pred.h[excited]) if excited.any() else np.zeros(1)
+    predicted = float(np.max(rho) ** 2)
+    if not fit.ok:
+        return Record(rule.name, sched, dict(prm), "loss_rate", predicted, math.nan, math.nan, f"refused: {fit.reason}")
+    k0, k1 = max(fit.window[0], 1), fit.window[1]
+    tol = 3 * fit.stderr + fit.rate * 2 * math.log(k1 / k0) / (k1 - k0)
+    return Record.judge(rule.name, sched, prm, f"loss_rate[{fit.window[0]},{fit.window[1]}]", predicted, fit.rate, tol)
+
+
+# ----------------------------------------------------------------------------------------------
+# Export
+
+
+def provenance(**parameters) -> dict:
+    """Package versions and the given parameters (seeds, configuration)."""
+    import numba
+    import scipy
+    import sympy
+
+    from . import __version__
+
+    return {"optanalysis": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "sympy": sympy.__version__, "numba": numba.__version__, "scipy": scipy.__version__,
+            "parameters": _jsonable(parameters)}
+
+
+def _jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (np.integer, np.floating, np.bool_)):
+        return v.item()
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    return repr(v)
+
+
+def records_to_json(records, prov: dict) -> str:
+    """JSON text: {"provenance": ..., "records": [...]}; non-finite numbers become null."""
+    rows = [{k: (None if isinstance(x, float) and not math.isfinite(x) else x) for k, x in asdict(r).items()}
+            for r in records]
+    return json.dumps({"provenance": prov, "records": _jsonable(rows)}, indent=2, allow_nan=False)
+
+
+def records_to_csv(records, prov: dict) -> str:
+    """CSV text with the provenance as leading ``# key: value`` comment lines; hyperparameters as JSON."""
+    buf = io.StringIO()
+    for k, v in prov.items():
+        buf.write(f"# {k}: {json.dumps(v)}\n")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(FIELDS)
+    for r in records:
+        row = asdict(r)
+        row["hyperparameters"] = json.dumps(_jsonable(r.hyperparameters), sort_keys=True)
+        w.writerow([repr(row[f]) if isinstance(row[f], float) else row[f] for f in FIELDS])
+    return buf.getvalue()
+
+
+def write_records(records, path, prov: dict) -> None:
+    """Write ``records`` to ``path`` (``.csv`` or ``.json``) atomically: temp file + os.replace."""
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".csv", ".json"):
+        raise ValueError(f"path must end in .csv or .json, got {path!r}")
+    text = records_to_csv(records, prov) if ext == ".csv" else records_to_json(records, prov)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=ext)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
