@@ -1,0 +1,102 @@
+"""Every implementation timed side by side, behind one interface.
+
+``make(name, rule, params, h, x0, xstar)`` returns ``(run, state)``: ``run(steps)`` performs that
+many steps (optanalysis and JAX restart from ``x0`` each call, NumPy and torch continue their
+trajectory, which costs the same), ``state()`` gives the arrays of the last call, iterate first.
+"""
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+from numpy_baseline import make_numpy
+
+__all__ = ["CONTENDERS", "available", "make"]
+
+# name -> (rules it applies to, module it needs)
+CONTENDERS = {
+    "optanalysis.simulate": (("heavy_ball", "adam"), "optanalysis.simulate"),
+    "optanalysis run_diag": (("heavy_ball", "adam"), "optanalysis.kernels"),
+    "numpy": (("heavy_ball", "adam"), "numpy"),
+    "torch foreach": (("heavy_ball", "adam"), "torch"),
+    "torch fused": (("heavy_ball", "adam"), "torch"),
+    "optax jit+scan": (("heavy_ball", "adam"), "optax"),
+}
+
+
+def available(name: str, rule: str) -> bool:
+    """Whether ``name`` can run ``rule`` here (library installed)."""
+    rules, module = CONTENDERS[name]
+    if rule not in rules:
+        return False
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def make(name: str, rule: str, params: dict, h, x0, xstar):
+    """``(run, state)`` for contender ``name`` (see the module docstring)."""
+    if name not in CONTENDERS:
+        raise ValueError(f"name must be one of {sorted(CONTENDERS)}, got {name!r}")
+    if name == "optanalysis.simulate":
+        return _simulate(rule, params, h, x0, xstar)
+    if name == "optanalysis run_diag":
+        return _run_diag(rule, params, h, x0, xstar)
+    if name == "numpy":
+        return make_numpy(rule, params, h, x0, xstar)
+    if name.startswith("torch"):
+        from torch_baseline import make_torch
+
+        return make_torch(rule, name.split()[1], params, h, x0, xstar)
+    from jax_baseline import make_optax
+
+    return make_optax(rule, params, h, x0, xstar)
+
+
+def _simulate(rule, params, h, x0, xstar):
+    from optanalysis.simulate import simulate
+
+    dtype = np.dtype(h.dtype).name
+    last = []
+
+    def run(steps):
+        # record_every=steps: losses at steps 0 and `steps` only, as the competitors record none.
+        last[:] = [simulate(rule, params, x0=x0, hessian_diag=h, xstar=xstar, steps=steps,
+                            dtype=dtype, record_every=steps)]
+
+    return run, lambda: tuple(last[0].state)
+
+
+def _run_diag(rule, params, h, x0, xstar):
+    """The compiled batch kernel called directly with buffers allocated once per step count:
+    no validation, no schedule evaluation, no result packing (what simulate adds on top)."""
+    from optanalysis.kernels import kernel_module
+    from optanalysis.rules import get_rule
+
+    r = get_rule(rule)
+    km = kernel_module(r)
+    vals = r.values(r.params(**params))
+    dt, d = h.dtype, h.size
+    init = np.stack([np.broadcast_to(np.asarray(v, dt), (d,)) for v in r.init(x0, *vals)])[None]
+    state = init.copy()
+    hp = np.array([[float(v) for v in vals]], dt)
+    fixed = dict(a=np.zeros(d), seeds=np.zeros(1, np.uint64), closed=np.zeros(1, np.bool_),
+                 cp=np.zeros((1, 1)), cs=np.zeros((1, 1)), interval=np.ones(1, np.int64),
+                 diverged=np.empty(1, np.int64), xrec=np.empty((1, 0, 0), dt))
+    buffers = {}
+
+    def run(steps):
+        if steps not in buffers:
+            buffers.clear()
+            buffers[steps] = (np.full((1, steps), vals[0]), np.empty((1, 2)), np.empty((1, steps)))
+        lrs, loss, lr_out = buffers[steps]
+        np.copyto(state, init)
+        km.run_diag(state, h, xstar, fixed["a"], False, fixed["seeds"], hp, lrs, fixed["closed"],
+                    fixed["cp"], fixed["cs"], fixed["interval"], steps, loss, lr_out,
+                    fixed["diverged"], fixed["xrec"], False)
+        if fixed["diverged"][0] != -1:
+            raise RuntimeError(f"{rule} diverged in the benchmark: the timing is meaningless")
+
+    return run, lambda: tuple(state[0])

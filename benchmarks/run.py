@@ -1,0 +1,103 @@
+"""Speed benchmark of optanalysis's kernels against NumPy, torch.optim and optax (issue #3 §6).
+
+Usage::
+
+    python benchmarks/run.py            # full run (~10 min on 2 cores), writes benchmarks/results.json
+    python benchmarks/run.py --quick    # small sizes, short timings: a smoke test of the harness
+    python benchmarks/run.py --out FILE
+
+Prints a table and writes the results (with versions, CPU, threads) atomically as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # sibling modules, and the repository's package
+
+import numba  # noqa: E402
+
+from bandwidth import copy_bandwidth, triad_bandwidth  # noqa: E402
+from elementwise import bench_case  # noqa: E402
+from report import environment, table, verdicts, write_json  # noqa: E402
+from roofline import matched_bandwidth, stream_bytes, working_set  # noqa: E402
+
+FULL = dict(sizes=(10, 10**3, 10**6, 10**7), target=0.3, repeats=3, sweep_side=64,
+            dram_elements=2**25)
+QUICK = dict(sizes=(10, 10**3), target=0.03, repeats=3, sweep_side=8, dram_elements=2**22)
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes and short timings")
+    parser.add_argument("--out", default=str(HERE / "results.json"),
+                        help="JSON output file (default: benchmarks/results.json)")
+    args = parser.parse_args(argv)
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(out_dir):
+        parser.error(f"--out: directory {out_dir!r} does not exist")
+    return args
+
+
+def main(argv=None) -> int:
+    args = _parse(argv)
+    cfg = QUICK if args.quick else FULL
+    threads = numba.get_num_threads()
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(threads)  # same cores for torch as for the Numba kernels
+    results = {"environment": environment(threads), "quick": args.quick, "config": cfg}
+
+    print("memory bandwidth ...", flush=True)
+    n = cfg["dram_elements"]
+    results["bandwidth"] = {
+        "triad_dram": {k: triad_bandwidth(n, threads=k) for k in sorted({1, threads})},
+        "triad_dram_elements": n,
+        "numpy_copy": copy_bandwidth(n),
+    }
+
+    print("element-steps per second ...", flush=True)
+    rows = []
+    for rule in ("heavy_ball", "adam"):
+        for dtype in ("float64", "float32"):
+            for d in cfg["sizes"]:
+                case = bench_case(rule, dtype, d, target=cfg["target"], repeats=cfg["repeats"])
+                bw = matched_bandwidth(working_set(rule, dtype, d), dtype, threads)
+                bound = stream_bytes(rule, dtype) / bw * 1e9
+                for r in case:
+                    r.update(stream_bytes=stream_bytes(rule, dtype), matched_bandwidth=bw,
+                             stream_bound_ns=bound,
+                             fraction_of_stream_bound=bound / r["ns_per_element_step"])
+                rows += case
+                gc.collect()
+    results["elementwise"] = rows
+
+    print("sweep ...", flush=True)
+    results["sweep"] = []
+    if importlib.util.find_spec("optanalysis.simulate") is not None:
+        from sweep import bench_sweep
+
+        results["sweep"] = [bench_sweep(rule, cfg["sweep_side"], repeats=cfg["repeats"])
+                            for rule in ("heavy_ball", "adam")]
+
+    print("loop shapes ...", flush=True)
+    from loop_shapes import bench_loop_shapes
+
+    results["loop_shapes"] = bench_loop_shapes(quick=args.quick, target=cfg["target"])
+    results["targets"] = verdicts(rows, results["sweep"])
+    results["environment"]["numba_threading_layer"] = environment(threads)["numba_threading_layer"]
+    write_json(args.out, results)
+    print()
+    print(table(results))
+    print(f"\nwritten {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
