@@ -27,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
+from .quadratic import make_quadratic
 from .rules import Rule, get_rule
 from .symbolic.core import H, hyper_symbols, state_symbols, update
 
@@ -192,43 +193,28 @@ def _vector(value, name: str, d: int | None = None) -> np.ndarray:
 
 
 def make_problem(*, x0, hessian_diag=None, hessian=None, xstar=None) -> Problem:
-    """Validate a quadratic and rotate it into its eigenbasis.
+    """Validate a quadratic (with :func:`optanalysis.quadratic.make_quadratic`, exactly as the
+    kernels do) and rotate it into its eigenbasis.
 
     Parameters
     ----------
     x0 : array_like (d,)
         Initial point.
-    hessian_diag : array_like (d,), optional
-        Diagonal of a diagonal Hessian (entries >= 0).  Exactly one of ``hessian_diag``/``hessian``.
+    hessian_diag : array_like (d,) or str, optional
+        Diagonal of a diagonal Hessian (entries >= 0) or a spectrum spec.  Exactly one of
+        ``hessian_diag``/``hessian``.
     hessian : array_like (d, d), optional
         A symmetric positive semi-definite Hessian.
     xstar : array_like (d,), optional
         Minimiser (default 0).
     """
-    x0 = _vector(x0, "x0")
-    d = x0.size
-    xstar = np.zeros(d) if xstar is None else _vector(xstar, "xstar", d)
-    if (hessian_diag is None) == (hessian is None):
-        raise ValueError("give exactly one of hessian_diag and hessian")
-    if hessian_diag is not None:
-        h = _vector(hessian_diag, "hessian_diag", d)
-        if np.any(h < 0):
-            raise ValueError("hessian_diag entries must be >= 0 (a convex quadratic)")
-        return Problem(h, x0.copy(), xstar.copy(), None)
-    Hm = np.asarray(hessian, dtype=float)
-    if Hm.shape != (d, d):
-        raise ValueError(f"hessian must have shape ({d}, {d}), got {Hm.shape}")
-    if not np.all(np.isfinite(Hm)):
-        raise ValueError("hessian must be finite")
-    scale = max(np.max(np.abs(Hm)), np.finfo(float).tiny)
-    if np.max(np.abs(Hm - Hm.T)) > 1e-12 * scale:
-        raise ValueError("hessian must be symmetric")
-    h, Q = np.linalg.eigh(0.5 * (Hm + Hm.T))
-    # eigh's eigenvalues are accurate to ~d*eps*||H||; anything more negative is a real violation.
-    if np.any(h < -1e-12 * d * scale):
-        raise ValueError("hessian must be positive semi-definite")
-    h = np.maximum(h, 0.0)
-    return Problem(h, x0 @ Q, xstar @ Q, Q)
+    q = make_quadratic(hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
+    x0 = _vector(x0, "x0", q.d)
+    if q.diagonal:
+        return Problem(q.hessian_diag.copy(), x0.copy(), q.xstar.copy(), None)
+    h, Q = np.linalg.eigh(q.hessian)
+    # make_quadratic accepted H as PSD: eigenvalues below 0 are rounding
+    return Problem(np.maximum(h, 0.0), x0 @ Q, q.xstar @ Q, Q)
 
 
 def _check_int(value, name: str, low: int, high: int) -> int:

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("rules", "derive", "worst-case")
+COMMANDS = ("rules", "derive", "worst-case", "compare")
 
 
 class _Parser(argparse.ArgumentParser):
