@@ -50,12 +50,15 @@ _GROWTH = 1e8  # loss growth that marks an unstable run (|x| x 1e4; transients s
 _T_INFINITY = 1e18  # step count of the probe: beta**t underflows to 0, bias corrections are 1
 
 
-def record(rule, quantity, predicted, observed, tolerance, *, schedule="constant", **hyper) -> dict:
+def record(rule, quantity, predicted, observed, tolerance, *, schedule="constant", relative=True,
+           **hyper) -> dict:
     """A comparison record (plain dict: the PREDICT engineer's Record type is not available).
 
-    ``verdict`` is ``"pass"`` when ``|observed - predicted| <= tolerance * |predicted|``.
+    ``verdict`` is ``"pass"`` when ``|observed - predicted| <= tolerance * |predicted|``
+    (``relative``) or ``<= tolerance`` (absolute).
     """
-    ok = abs(observed - predicted) <= tolerance * abs(predicted)
+    bound = tolerance * abs(predicted) if relative else tolerance
+    ok = abs(observed - predicted) <= bound
     return {"rule": rule, "schedule": schedule, "hyperparameters": hyper, "quantity": quantity,
             "predicted": float(predicted), "observed": float(observed),
             "tolerance": float(tolerance), "verdict": "pass" if ok else "fail"}
