@@ -200,6 +200,8 @@ def _steady(name: str, fixed: tuple, ema: bool, precondition: bool) -> sympy.Exp
     A, _, b = linear_maps(rule, params).symbolic[2]
     A, b = sympy.Matrix(A), sympy.Matrix(b)
     for name_, value in fixed:
+        if isinstance(value, bool):  # flags were applied when deriving the maps
+            continue
         sym = sympy.Symbol(name_, positive=True)
         A, b = A.subs(sym, sympy.nsimplify(value)), b.subs(sym, sympy.nsimplify(value))
     if ema:
