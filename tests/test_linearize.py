@@ -1,0 +1,176 @@
+"""Frozen-preconditioner linearisation of the adaptive rules, against literature formulas
+(REFERENCE.md sections 4, 6.4, 6.7) and against the rules' own floating-point step."""
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy
+
+from optanalysis.rules import get_rule
+from optanalysis.symbolic import H, T, Z, iteration_matrix
+from optanalysis.symbolic.linearize import LAM, fixed_point, linearization_dict, linearize
+
+S = {n: sympy.Symbol(n, positive=True) for n in
+     ("lr", "beta1", "beta2", "b1", "eps", "momentum", "v", "nu", "eps_root")}
+S["t"] = T  # the step count of the symbolic core (positive integer)
+
+
+def _equal(a, b) -> bool:
+    """a == b as expressions: simplify, else at random points of the valid ranges (coefficients in
+    (0, 1), t a positive integer), where both sides are exact algebraic functions: agreement to
+    1e-12 relative cannot happen by accident."""
+    if sympy.simplify(a - b) == 0:
+        return True
+    rng = np.random.default_rng(0)
+    syms = sorted(a.free_symbols | b.free_symbols, key=str)
+    for _ in range(5):
+        vals = {}
+        for s in syms:
+            if str(s) == "t":
+                vals[s] = int(rng.integers(1, 20))
+            elif str(s) in ("beta1", "beta2", "b1", "b2", "momentum", "alpha", "decay"):
+                vals[s] = rng.uniform(0.05, 0.95)
+            else:
+                vals[s] = rng.uniform(0.1, 3.0)
+        x, y = complex(a.subs(vals)), complex(b.subs(vals))
+        if abs(x - y) > 1e-12 * max(1.0, abs(x)):
+            return False
+    return True
+
+
+def _hb_charpoly(lr, momentum, lam):
+    """Heavy ball's characteristic polynomial, from its own rule definition."""
+    cp = iteration_matrix("heavy_ball").charpoly(Z).as_expr()
+    return cp.subs({S["lr"]: lr, S["momentum"]: momentum, H: lam}, simultaneous=True)
+
+
+def test_adam_is_heavy_ball_on_preconditioned_curvature():
+    lin = linearize("adam")
+    assert lin.equivalent == "heavy_ball"
+    b1, lr = S["beta1"], S["lr"]
+    # REFERENCE.md section 4 (last row): alpha = lr (1 - beta1), momentum = beta1, lam = h/P.
+    assert _equal(lin.mapping["lr"], lr * (1 - b1))
+    assert sympy.simplify(lin.mapping["momentum"] - b1) == 0
+    # The rule's linearised charpoly equals heavy ball's under that mapping (independent check
+    # of the solve: substitute the literature mapping into heavy ball's own polynomial).
+    assert sympy.expand(lin.charpoly - _hb_charpoly(lr * (1 - b1), b1, LAM)) == 0
+
+
+def test_adam_threshold_is_cohen_et_al():
+    lin = linearize("adam")
+    b1, lr = S["beta1"], S["lr"]
+    assert _equal(lin.threshold, (2 + 2 * b1) / ((1 - b1) * lr))
+    # Cohen et al. (2022): 38/lr at beta1 = 0.9 -- exact rational arithmetic.
+    assert sympy.simplify(lin.threshold.subs(b1, sympy.Rational(9, 10)) - 38 / lr) == 0
+    assert sympy.simplify(linearize("adam", beta1=0.9).threshold - 38 / lr) == 0
+
+
+def test_adam_preconditioner_and_bias_correction():
+    lin = linearize("adam")
+    v, eps, t, b1, b2 = S["v"], S["eps"], S["t"], S["beta1"], S["beta2"]
+    # P = sqrt(v_hat) + eps with v_hat = v/(1 - beta2^t) (torch: eps outside the root).
+    assert _equal(lin.preconditioner_t, sympy.sqrt(v / (1 - b2**t)) + eps)
+    assert sympy.simplify(lin.preconditioner - (sympy.sqrt(v) + eps)) == 0
+    assert _equal(lin.bias_factor(), sympy.sqrt(1 - b2**t) / (1 - b1**t))
+    # Small-gradient regime: P -> eps, effective lr lr/eps.
+    assert lin.small_gradient_preconditioner() == eps
+
+
+@pytest.mark.parametrize("fixed,precond", [
+    ({"momentum": 0}, "sqrt(nu + eps)"),
+    ({"momentum": 0, "eps_in_sqrt": False}, "sqrt(nu) + eps"),
+])
+def test_rmsprop_optax_eps_placement(fixed, precond):
+    lin = linearize("rmsprop_optax", **fixed)
+    assert sympy.simplify(lin.preconditioner - sympy.sympify(precond, locals=S)) == 0
+    assert lin.equivalent == "gd"
+    assert sympy.simplify(lin.threshold - 2 / S["lr"]) == 0
+
+
+def test_rmsprop_without_and_with_momentum():
+    plain = linearize("rmsprop", momentum=0)
+    assert plain.equivalent == "gd" and sympy.simplify(plain.threshold - 2 / S["lr"]) == 0
+    assert sympy.simplify(plain.preconditioner - (sympy.sqrt(S["v"]) + S["eps"])) == 0
+    mom = linearize("rmsprop")
+    # torch's buffer b <- mu b + g/d is heavy ball with lr and mu (not the EMA form).
+    assert mom.equivalent == "heavy_ball"
+    assert mom.mapping == {"lr": S["lr"], "momentum": S["momentum"]}
+    assert sympy.simplify(mom.threshold - 2 * (1 + S["momentum"]) / S["lr"]) == 0
+
+
+@pytest.mark.parametrize("name,fixed", [("adam", {}), ("adam_optax", {}), ("rmsprop", {}),
+                                        ("rmsprop_optax", {"eps_in_sqrt": False}), ("adagrad", {})])
+def test_linearisation_matches_the_float_step(name, fixed):
+    """The linearised matrix predicts one step of the real rule from a state with |g| << sqrt(v):
+    the neglected change of v is (1 - beta2) g^2 / v ~ 1e-16 relative, so the agreement is to
+    rounding (tolerance 1e-12 relative)."""
+    rule = get_rule(name)
+    lin = linearize(name, **fixed)
+    values = {"lr": 0.03, "beta1": 0.7, "b1": 0.7, "beta2": 0.99, "b2": 0.99, "eps": 1e-3, "alpha": 0.9,
+              "decay": 0.9, "momentum": 0.6, "eps_root": 1e-4}
+    params = rule.params(**{k: v for k, v in values.items() if k in rule.hyper_names}, **fixed)
+    h, frozen = 3.0, 0.25
+    tracked = np.array([1e-9, -2e-9][:len(lin.tracked)])
+    # Build the state: tracked entries as above, the frozen one at the value *before* the step that
+    # gives `frozen` after it (zero-gradient update inverted by the linearisation).
+    state = list(rule.init(0.0, *rule.values(params)))
+    for name_, val in zip(lin.tracked, tracked):
+        state[rule.state.index(name_)] = val
+    t = 10**6  # steady state: bias corrections are 1 to rounding
+    fz = rule.state.index(lin.frozen[0])
+    # The zero-gradient update of the frozen entry is linear (decay * old, or old): its factor.
+    scale = rule.step(*[0.0 if i != fz else 1.0 for i in range(len(state))], 0.0, *rule.values(params), t)[fz]
+    state[fz] = frozen / scale
+    g = h * rule.grad_point(*state, *rule.values(params))
+    new = rule.step(*state, g, *rule.values(params), t)
+    sym_vals = {str(s): v for s, v in ((sympy.Symbol(k, positive=True), v) for k, v in params.items())
+                if not isinstance(v, bool)}
+    p_val = float(lin.preconditioner.subs({sympy.Symbol(k, positive=True): v for k, v in sym_vals.items()})
+                  .subs(sympy.Symbol(lin.frozen[0], positive=True), frozen))
+    mat = lin.matrix.subs(LAM, h / p_val).subs({sympy.Symbol(k, positive=True): v for k, v in sym_vals.items()})
+    mat = np.array(mat.subs(sympy.Symbol(lin.frozen[0], positive=True), frozen), dtype=float)
+    expect = mat @ tracked
+    got = np.array([new[rule.state.index(n)] for n in lin.tracked])
+    np.testing.assert_allclose(got, expect, rtol=1e-12, atol=0)
+
+
+def test_fixed_point_jacobian():
+    fp = fixed_point("adam")
+    assert fp["point"] == {"x": "0", "m": "0", "v": "0"}
+    cp = sympy.sympify(fp["charpoly"], locals={**S, "h": H, "z": Z})
+    # Block triangular: the v-direction contributes beta2, the rest is the small-gradient
+    # heavy ball with lam = h/eps.
+    lin = linearize("adam")
+    expected = (Z - S["beta2"]) * lin.charpoly.subs(LAM, H / S["eps"])
+    assert sympy.simplify(cp - expected) == 0
+    assert fp["singular_at_eps0"] is True
+    assert sympy.simplify(sympy.sympify(fp["stable_if"].split("<")[1], locals=S)
+                          - 2 * S["eps"] * (1 + S["beta1"]) / ((1 - S["beta1"]) * S["lr"])) == 0
+    # Adagrad: a neutral family of fixed points (eigenvalue 1), not singular for s > 0.
+    ada = fixed_point("adagrad")
+    assert ada["point"]["s"] == "s" and "z - 1" in ada["charpoly"] and ada["singular_at_eps0"] is False
+
+
+def test_dict_is_json_and_parsable():
+    d = linearization_dict("adam")
+    again = json.loads(json.dumps(d))
+    thr = sympy.sympify(again["threshold"], locals=S)
+    assert sympy.simplify(thr - (2 + 2 * S["beta1"]) / ((1 - S["beta1"]) * S["lr"])) == 0
+    small = sympy.sympify(again["threshold_h_small_gradient"], locals=S)
+    assert sympy.simplify(small - thr * S["eps"]) == 0
+    assert again["equivalent"] == "heavy_ball" and again["frozen"] == ["v"]
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="not adaptive"):
+        linearize("gd")
+    with pytest.raises(ValueError, match="amsgrad"):
+        linearize("adam", amsgrad=True)
+    with pytest.raises(ValueError, match=r"beta1 must be in \[0, 1\)"):
+        linearize("adam", beta1=1.5)
+    with pytest.raises(ValueError, match="unknown hyperparameter"):
+        linearize("adam", momentum=0.9)
+    with pytest.raises(ValueError, match="unknown rule"):
+        linearize("sgd")
+    assert math.isfinite(float(linearize("adam", lr=0.1, beta1=0.9).threshold))
