@@ -9,8 +9,10 @@ much below eps^2 times its initial value).  :func:`fit_rate` therefore
 2. cuts the trajectory at the first loss below ``floor`` x loss_0 (default 1e-24, ~1e7 above eps^2);
 3. drops the transient: the usable range is split into 8 blocks whose log-slopes are fitted; the
    window starts at the first block from which every later block agrees with the last one within
-   3 of their standard errors plus 5 % of the slope (so ripples of complex eigenvalues do not
-   count as transient);
+   3 sqrt(2) standard errors of the last block's slope plus 1 % of it.  Ripples of complex
+   eigenvalues are stationary, so they inflate the last block's standard error as much as any
+   other block's and do not count as transient; a transient block is curved, which the last
+   block is not, so its own (inflated) standard error is deliberately not used;
 4. fits log(loss) = a + k log(rate) by least squares over the window and reports the slope's
    standard error from the residuals (residuals are correlated — ripples — so treat it as a scale
    of the uncertainty, not a calibrated confidence).
@@ -139,8 +141,8 @@ def _after_transient(k: np.ndarray, y: np.ndarray, min_points: int) -> int:
     ref, ref_se = fits[-1]
     start = BLOCKS - 1
     for j in range(BLOCKS - 2, -1, -1):
-        s, se = fits[j]
-        if abs(s - ref) > 3 * (se + ref_se) + 0.05 * abs(ref):
+        s = fits[j][0]
+        if abs(s - ref) > 3 * math.sqrt(2) * ref_se + 0.01 * abs(ref):
             break
         start = j
     return min(start * size, max(k.size - min_points, 0))
