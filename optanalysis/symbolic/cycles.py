@@ -12,8 +12,9 @@ Method
 Theoretical guarantee on quadratics
     RMSProp (eps = 0, no momentum): the orbit is x = +-lr/2 with v = (h lr/2)^2, independent of
     h and alpha; the two-step Jacobian has the characteristic polynomial
-    z^2 - (9 alpha^2 - 8 alpha + 1) z + alpha^2 (eigenvalues of modulus alpha): attracting for
-    every alpha in [0, 1).  Adam (eps = 0) has the orbit x = +-lr (1 - beta1)/(2 (1 + beta1));
+    z^2 - (9 alpha^2 - 8 alpha + 1) z + alpha^2 (a complex pair of modulus alpha for alpha in
+    (1/9, 1), two real roots in (0, 1) below): its Jury conditions 8 alpha (1 - alpha) > 0,
+    10 alpha^2 - 8 alpha + 2 > 0, alpha^2 < 1 hold, so the orbit attracts for every alpha in (0, 1).  Adam (eps = 0) has the orbit x = +-lr (1 - beta1)/(2 (1 + beta1));
     whether it attracts depends on (beta1, beta2) (see :func:`period2_orbit`).
 
 References
