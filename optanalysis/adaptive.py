@@ -394,7 +394,7 @@ def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, steps=400, dps
     lr, h, x0 : float > 0
     eps, s0 : float >= 0
         Adagrad's eps and initial accumulator.
-    steps : int >= 2
+    steps : int >= 8
     dps : int >= 20
         Significant digits of the reference iteration.
 
@@ -408,7 +408,8 @@ def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, steps=400, dps
     """
     lr, h, x0 = _positive_list((lr, h, x0), "lr, h, x0")
     params = get_rule("adagrad").params(lr=lr, eps=eps, initial_accumulator_value=s0)
-    steps, _ = _steps_window(steps, 2)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 8:
+        raise ValueError(f"steps must be an integer >= 8 (the rate uses the last quarter), got {steps!r}")
     if isinstance(dps, bool) or not isinstance(dps, int) or dps < 20:
         raise ValueError(f"dps must be an integer >= 20, got {dps!r}")
     step = _adagrad_map()

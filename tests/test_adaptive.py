@@ -80,7 +80,7 @@ def test_adagrad_first_step_is_sign_like():
     step = sympy.simplify((new[0] - x).subs(s, 0))
     # -lr x/|x|: undefined (0/0) at x = 0, the minimiser, where eps = 0 leaves no step.
     assert sympy.simplify(step + hp["lr"] * x / sympy.Abs(x)) == 0
-    a = adagrad_trajectory(lr=0.25, h=3.0, x0=1.0, steps=2)
+    a = adagrad_trajectory(lr=0.25, h=3.0, x0=1.0, steps=8)
     assert a["observed"][1] == 0.75  # exact in binary floating point
 
 
@@ -89,6 +89,8 @@ def test_adagrad_validation():
         adagrad_trajectory(lr=-1.0)
     with pytest.raises(ValueError, match="eps must be in"):
         adagrad_trajectory(eps=-1.0)
+    with pytest.raises(ValueError, match="steps must be"):
+        adagrad_trajectory(steps=4)
     with pytest.raises(ValueError, match="dps"):
         adagrad_trajectory(dps=5)
     assert math.isnan(adagrad_trajectory(lr=1.0, h=2.0, x0=1.0, steps=8)["rate_observed"])
