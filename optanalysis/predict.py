@@ -374,12 +374,21 @@ class Phase:
     worst_h: float
 
 
-def phase_rates(rule, params=None, lrs=None, *, h=None, mu=None, L=None, grid=4097) -> list:
+def phase_rates(rule, params=None, lrs=None, *, h=None, mu=None, L=None) -> list:
     """Per-phase worst spectral radius of a piecewise-constant lr sequence.
 
-    The worst case is taken over the curvatures ``h`` (a problem's spectrum), or over the interval
-    ``[mu, L]`` — then over a uniform grid of ``grid`` points refined by a bounded scalar search
-    around the best grid point (a numerical maximisation, not a certificate).
+    Parameters
+    ----------
+    rule, params
+        A linear rule and its hyperparameters (``lr`` is replaced by each phase's lr).
+    lrs : array_like (steps,)
+        The lr of each step; phases are the maximal runs of equal lr.
+    h : array_like, optional
+        A problem's spectrum: the worst case is the max over these curvatures.
+    mu, L : float, optional
+        Instead of ``h``: the worst case over the interval [mu, L], exact, from the symbolic side
+        (:func:`optanalysis.symbolic.numeric.worst_case_candidates`: the endpoints and the zeros of
+        the characteristic polynomial's discriminant in between).
     """
     rule = get_rule(rule)
     params = rule.params(**(params or {}))
@@ -389,27 +398,20 @@ def phase_rates(rule, params=None, lrs=None, *, h=None, mu=None, L=None, grid=40
     if h is not None:
         pts = _vector(h, "h")
     else:
+        from .symbolic.numeric import worst_case_candidates
+
         mu, L = _interval(mu, L)
-        grid = _check_int(grid, "grid", 2, 10**7)
-        pts = np.linspace(mu, L, grid)
     edges = np.flatnonzero(np.diff(seq) != 0) + 1
     starts = np.concatenate(([0], edges))
     stops = np.concatenate((edges, [seq.size]))
     out = []
     for a, b in zip(starts, stops):
         lr = float(seq[a])
+        if h is None:  # (an lr of 0, e.g. a cosine's minimum, is outside the rule's range: rate 1)
+            pts = worst_case_candidates(rule, mu, L, **(params | {"lr": lr})) if lr > 0 else np.array([mu, L])
         rho = spectral_radius(rule, params, pts, lr=lr)
         i = int(np.argmax(rho))
-        best_h, best = float(pts[i]), float(rho[i])
-        if h is None and grid > 2:
-            from scipy.optimize import minimize_scalar
-
-            lo, hi = pts[max(i - 1, 0)], pts[min(i + 1, pts.size - 1)]
-            res = minimize_scalar(lambda x: -spectral_radius(rule, params, [x], lr=lr)[0], bounds=(lo, hi),
-                                  method="bounded", options={"xatol": 1e-12 * max(L, 1.0)})
-            if -res.fun > best:
-                best_h, best = float(res.x), float(-res.fun)
-        out.append(Phase(int(a), int(b), lr, best, best_h))
+        out.append(Phase(int(a), int(b), lr, float(rho[i]), float(pts[i])))
     return out
 
 

@@ -98,3 +98,17 @@ def test_recorded_iterates_and_final_state_match_the_kernel():
     np.testing.assert_allclose(pred.xs, sim.xs, rtol=0, atol=1e-11 * scale)
     for got, want in zip(pred.state, sim.state):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-11 * scale)
+
+
+def test_stall_floor_matches_the_kernel():
+    """gd under exponential decay stops at prod_k (1 - lr_k h): the kernel's loss after the floor's
+    horizon and 500 steps more both equal the predicted floor (rounding only)."""
+    from optanalysis.predict import stall_floor
+
+    prob = {"hessian_diag": [0.02, 0.3, 1.0], "x0": [3.0, -1.0, 2.0], "xstar": [1.0, 0.0, 0.0]}
+    fl = stall_floor("gd", {"lr": 0.5}, schedule="exponential:gamma=0.98", **prob)
+    sim = simulate("gd", {"lr": 0.5}, steps=fl.steps + 500, schedule="exponential:gamma=0.98", **prob)
+    # it really stalls: sum lr = 25 and h = 0.02 keep about exp(-2 * 0.02 * 25) of that direction's loss
+    assert fl.loss_directions[0] > 0.3 * 0.5 * 0.02 * (3.0 - 1.0) ** 2
+    for k in (fl.steps, fl.steps + 500):
+        assert sim.loss[k] == pytest.approx(fl.loss, rel=1e-12)

@@ -123,3 +123,16 @@ def test_cli_json_and_errors(capsys):
     assert err.count("\n") == 1 and "mu" in err
     assert main(["worst-case", "adam", "--mu", "1", "--L", "12", "--steps", "40"]) == 2
     assert "--linearize" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_long_runs_approach_the_symbolic_worst_rate(name):
+    """Same limit for untuned hyperparameters, against the symbolic side's exact worst-case rate
+    over [mu, L] (discriminant zeros and endpoints; an independent derivation)."""
+    from optanalysis.symbolic.numeric import worst_case_rate
+
+    n = 20_000
+    rate = worst_case_rate(name, MU, L, **CASES[name])
+    res = worst_case(name, CASES[name], mu=MU, L=L, steps=n)
+    per_step = res.log10_ratio * math.log(10) / (2 * n)
+    assert abs(per_step - math.log(rate)) <= (2 * math.log(n) + 2) / (2 * n)
