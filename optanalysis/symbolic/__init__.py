@@ -1,4 +1,27 @@
-"""Symbolic derivations (SymPy), computed from the rule definitions of :mod:`optanalysis.rules`."""
-from .core import H, T, Z, hyper_symbols, iteration_matrix, state_symbols, update
+"""Symbolic derivations (SymPy), computed from the rule definitions of :mod:`optanalysis.rules`.
 
-__all__ = ["H", "T", "Z", "hyper_symbols", "iteration_matrix", "state_symbols", "update"]
+``core`` (symbols, the symbolic update, T(h)) is imported eagerly; the heavier parts load on
+first use: :func:`derive` / :class:`Derivation` (everything for a linear rule, cached),
+:func:`spectral_radius` and :func:`worst_case_rate` (fast numeric functions),
+:func:`linearize` (adaptive rules around a frozen preconditioner).
+"""
+import importlib
+
+from .core import H, T, Z, hyper_symbols, iteration_matrix, source_key, state_symbols, update
+
+_LAZY = {
+    "derive": "derivation", "Derivation": "derivation", "parse": "derivation",
+    "characteristic_polynomial": "analysis", "MU": "analysis", "L": "analysis",
+    "KAPPA": "analysis",
+    "spectral_radius": "numeric", "worst_case_rate": "numeric", "roots": "numeric",
+    "linearize": "linearize", "linearization_dict": "linearize",
+}
+
+__all__ = ["H", "T", "Z", "hyper_symbols", "iteration_matrix", "source_key", "state_symbols",
+           "update", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

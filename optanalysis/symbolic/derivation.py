@@ -1,0 +1,535 @@
+"""One :class:`Derivation` per linear rule: everything the symbolic side derives, with printers.
+
+``derive("heavy_ball")`` computes, from the rule's single definition: the iteration matrix T(h),
+the characteristic polynomial, the Jury conditions and their simplification, the largest
+stable learning rate (and curvature), the root regimes and the spectral radius, the candidates
+for the worst case over [mu, L], the optimal tunings and the equivalences with other rules.
+
+Derivations are slow (seconds), so they are cached twice: in process (``functools.lru_cache``)
+and on disk, as JSON of ``sympy.srepr`` strings under ``$OPTANALYSIS_CACHE_DIR`` (default
+``~/.cache/optanalysis``).  The key hashes the source of the rule's module (and of the modules
+it uses, and of every rule its equivalences involve), the source of this package and the SymPy
+version: editing a rule, or this package, invalidates the entry.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import sympy
+
+from ..rules import get_rule
+from . import analysis, equivalence, tuning
+from .analysis import KAPPA, L, MU, Regime
+from .core import H, Z, _module_digest, hyper_symbols, iteration_matrix, source_key, with_pinned
+from .equivalence import EquivalenceResult
+from .tuning import TuningResult
+
+__all__ = ["Derivation", "derive", "cache_key", "cache_dir", "symbol_table", "parse", "latex",
+           "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Everything derived for one linear rule (with some hyperparameters possibly fixed).
+
+    SymPy objects throughout; :meth:`to_dict` gives strings that :func:`parse` (``sympify`` with
+    the right symbols) turns back into the same objects.
+    """
+
+    rule: str
+    params: dict  # the fixed hyperparameters (as given, plus those a constraint pins)
+    state: tuple
+    hyper: dict  # name -> symbol or fixed value
+    assumptions: tuple
+    iteration_matrix: sympy.ImmutableMatrix
+    charpoly: sympy.Expr
+    degree: int
+    zero_roots: int
+    coefficients: dict  # "c1", "c0" -> expression
+    jury: tuple  # expressions e, each condition e > 0
+    stability: tuple  # simplified relationals
+    lr_bound: object  # expression or None
+    h_bound: object  # expression or None
+    discriminant: object  # expression or None
+    discriminant_zeros: dict  # variable name -> tuple of expressions (complex-root boundaries)
+    regimes: tuple  # of Regime
+    spectral_radius: sympy.Expr
+    worst_case_candidates: tuple  # h-values: mu, L and the zeros of the discriminant in h
+    worst_case_rate: sympy.Expr
+    tunings: tuple  # of TuningResult
+    equivalences: tuple  # of EquivalenceResult
+    seconds: float = field(default=0.0, compare=False)
+
+    # ---------------------------------------------------------------------------------------
+    @property
+    def optimal(self):
+        """The first (best) tuning, or None."""
+        return self.tunings[0] if self.tunings else None
+
+    @property
+    def title(self) -> str:
+        extra = ", ".join(f"{k}={_fmt_value(v)}" for k, v in self.params.items())
+        return f"{self.rule}({extra})" if extra else self.rule
+
+    def to_dict(self) -> dict:
+        """JSON-able; every expression a string that :func:`parse` (or ``sympy.sympify``) reads."""
+        s = _str
+        opt = self.optimal
+        return {
+            "rule": self.rule,
+            "params": {k: _fmt_value(v) for k, v in self.params.items()},
+            "state": list(self.state),
+            "hyperparameters": {k: s(v) for k, v in self.hyper.items()},
+            "assumptions": list(self.assumptions),
+            "iteration_matrix": [[s(x) for x in row] for row in self.iteration_matrix.tolist()],
+            "charpoly": s(self.charpoly),
+            "degree": self.degree,
+            "zero_roots_dropped": self.zero_roots,
+            "coefficients": {k: s(v) for k, v in self.coefficients.items()},
+            "jury": [f"{c} > 0" for c in self.jury],
+            "stability": [s(c) for c in self.stability],
+            "lr_bound": s(self.lr_bound),
+            "h_bound": s(self.h_bound),
+            "discriminant": s(self.discriminant),
+            "discriminant_zeros": {k: [s(x) for x in v] for k, v in self.discriminant_zeros.items()},
+            "regimes": [{"name": r.name, "condition": s(r.condition),
+                         "spectral_radius": s(r.spectral_radius), "description": r.description}
+                        for r in self.regimes],
+            "spectral_radius": s(self.spectral_radius),
+            "worst_case": {"candidates": [s(x) for x in self.worst_case_candidates],
+                           "rate": s(self.worst_case_rate)},
+            "optimal": None if opt is None else {
+                "lr": s(opt.values.get("lr")), "momentum": s(opt.values.get("momentum")),
+                "rate": s(opt.rate)},
+            "tunings": [{"name": t.name, "principle": t.principle, "conditions": list(t.conditions),
+                         "values": {k: s(v) for k, v in t.values.items()}, "rate": s(t.rate),
+                         "check": t.check} for t in self.tunings],
+            "equivalences": [_equivalence_dict(e) for e in self.equivalences],
+            "latex": self.latex_parts(),
+        }
+
+    def latex_parts(self) -> dict:
+        lx = latex
+        out = {
+            "iteration_matrix": lx(self.iteration_matrix),
+            "charpoly": lx(self.charpoly) + " = 0",
+            "jury": [lx(c) + " > 0" for c in self.jury],
+            "stability": [lx(c) for c in self.stability],
+            "spectral_radius": lx(self.spectral_radius),
+        }
+        if self.lr_bound is not None:
+            out["lr_bound"] = r"\mathrm{lr} < " + lx(self.lr_bound)
+        if self.h_bound is not None:
+            out["h_bound"] = r"h < " + lx(self.h_bound)
+        if self.discriminant is not None:
+            out["discriminant"] = r"\Delta = " + lx(self.discriminant)
+        out["regimes"] = {r.name: {"condition": lx(r.condition),
+                                   "spectral_radius": lx(r.spectral_radius)
+                                   if r.spectral_radius is not None else r"\ge 1"}
+                          for r in self.regimes}
+        out["tunings"] = {t.name: {**{k: lx(v) for k, v in t.values.items()}, "rate": lx(t.rate)}
+                          for t in self.tunings}
+        return out
+
+    def to_markdown(self) -> str:
+        lx = latex
+        lines = [f"# Derivation: `{self.title}`", ""]
+        lines += [f"State: $({', '.join(lx(sympy.Symbol(n)) for n in self.state)})$; "
+                  f"one eigen-direction of curvature $h$, gradient $g = h\\,y$ at the rule's "
+                  f"gradient point.", ""]
+        lines += ["Assumptions: " + "; ".join(self.assumptions) + ".", ""]
+        lines += ["## Iteration matrix", "", f"$$T(h) = {lx(self.iteration_matrix)}$$", ""]
+        lines += ["## Characteristic polynomial", "",
+                  f"$$p(z) = {lx(self.charpoly)}$$", ""]
+        if self.zero_roots:
+            lines += [f"({self.zero_roots} trivial zero root(s) of $\\det(zI - T)$ dropped: they "
+                      f"do not affect stability or the rate.)", ""]
+        lines += ["Coefficients: " + ", ".join(f"${k[0]}_{k[1:]} = {lx(v)}$"
+                                                for k, v in self.coefficients.items()), ""]
+        lines += ["## Stability (Schur–Cohn / Jury)", "", "Conditions:", ""]
+        lines += [f"- ${lx(c)} > 0$" for c in self.jury]
+        lines += ["", "Simplified under the assumptions:", ""]
+        lines += [f"- ${lx(c)}$" for c in self.stability]
+        lines += [""]
+        if self.lr_bound is not None:
+            lines += [f"Largest stable learning rate: $\\mathrm{{lr}} < {lx(self.lr_bound)}$", ""]
+        if self.h_bound is not None:
+            lines += [f"Largest stable curvature (sharpness threshold): $h < {lx(self.h_bound)}$", ""]
+        lines += ["## Regimes and spectral radius", ""]
+        if self.discriminant is not None:
+            lines += [f"Discriminant $\\Delta = {lx(self.discriminant)}$; it vanishes at", ""]
+            for k, v in self.discriminant_zeros.items():
+                lines += [f"- ${lx(sympy.Symbol(k))} \\in \\{{{', '.join(lx(x) for x in v)}\\}}$"]
+            lines += [""]
+        lines += ["| regime | condition | spectral radius |", "|---|---|---|"]
+        for r in self.regimes:
+            rho = f"${lx(r.spectral_radius)}$" if r.spectral_radius is not None else r"$\ge 1$"
+            lines += [f"| {r.name} ({r.description}) | ${lx(r.condition)}$ | {rho} |"]
+        lines += ["", f"$$\\rho = {lx(self.spectral_radius)}$$", ""]
+        lines += ["## Worst case over $h \\in [\\mu, L]$", "",
+                  "The maximum of the spectral radius over an interval is attained at an endpoint "
+                  "or where the discriminant vanishes (the characteristic polynomial is affine in "
+                  "$h$, so no root is stationary in $h$): candidates "
+                  + ", ".join(f"$h = {lx(x)}$" for x in self.worst_case_candidates) + ".", ""]
+        lines += ["## Optimal tuning", ""]
+        if not self.tunings:
+            lines += ["No closed form derived for this variant.", ""]
+        for t in self.tunings:
+            lines += [f"**{t.name}** — {t.principle}.", ""]
+            lines += [f"- ${lx(sympy.Symbol(k))} = {lx(v)}$" for k, v in t.values.items()]
+            lines += [f"- worst-case rate $= {lx(t.rate)}$", "",
+                      f"(checked: at $\\kappa = {t.check['kappa']}$ the exact worst case is "
+                      f"{t.check['worst_case']:.9g}, the derived rate {t.check['rate']:.9g}.)", ""]
+        lines += ["## Equivalences", ""]
+        for e in self.equivalences:
+            lines += [f"- {e.statement}."]
+            if e.counterexample:
+                lines += [f"  Counterexample with the same hyperparameters "
+                          f"({_kv(e.counterexample['values'])}): roots "
+                          f"{', '.join(e.counterexample['roots_a'])} vs "
+                          f"{', '.join(e.counterexample['roots_b'])}."]
+            ex = e.schedule.get("example") if e.schedule else None
+            if ex:
+                lines += [f"  State map (library -> textbook) ${e.schedule['state_map']}$ depends on "
+                          f"lr; two steps with lr = {ex['lr1']}, {ex['lr2']} ({_kv(ex['values'])}): "
+                          f"products differ by {ex['difference']} (0 at constant lr)."]
+            tr = e.schedule.get("trajectory") if e.schedule else None
+            if tr:
+                lines += [f"  From rest at x0 = 1, x after the two steps: library "
+                          f"{tr['schedule']['library']:.6g}, textbook {tr['schedule']['textbook']:.6g} "
+                          f"(constant lr: {tr['constant']['library']:.6g} vs "
+                          f"{tr['constant']['textbook']:.6g})."]
+        lines += [""]
+        return "\n".join(lines)
+
+    def to_text(self) -> str:
+        """Plain readable text (the CLI's default output)."""
+        lines = [f"{self.title}: state ({', '.join(self.state)}), one eigen-direction of curvature h"]
+        lines += ["assuming " + "; ".join(self.assumptions)]
+        lines += ["", "iteration matrix T(h):"]
+        lines += [f"  [{', '.join(str(x) for x in row)}]" for row in self.iteration_matrix.tolist()]
+        lines += ["", f"characteristic polynomial: p(z) = {self.charpoly}"]
+        if self.zero_roots:
+            lines += [f"  ({self.zero_roots} trivial zero root(s) dropped)"]
+        lines += ["  " + ", ".join(f"{k} = {v}" for k, v in self.coefficients.items())]
+        lines += ["", "Jury conditions: " + "; ".join(f"{c} > 0" for c in self.jury)]
+        lines += ["stable iff: " + ("; ".join(str(c) for c in self.stability) or "always")]
+        if self.lr_bound is not None:
+            lines += [f"largest stable lr: {self.lr_bound}"]
+        if self.h_bound is not None:
+            lines += [f"largest stable curvature h: {self.h_bound}"]
+        if self.discriminant is not None:
+            lines += ["", f"discriminant: {self.discriminant}"]
+            for k, v in self.discriminant_zeros.items():
+                lines += [f"  = 0 at {k} in {{{', '.join(str(x) for x in v)}}}"]
+        lines += ["", "regimes:"]
+        for r in self.regimes:
+            rho = r.spectral_radius if r.spectral_radius is not None else ">= 1"
+            lines += [f"  {r.name}: rho = {rho}", f"      when {r.condition}"]
+        lines += ["", "worst case over h in [mu, L]: max of rho at h in {"
+                  + ", ".join(str(x) for x in self.worst_case_candidates) + "} (inside [mu, L])"]
+        lines += ["", "optimal tuning:" if self.tunings else "optimal tuning: no closed form derived"]
+        for t in self.tunings:
+            lines += [f"  {t.name} ({t.principle}):"]
+            lines += [f"    {k} = {v}" for k, v in t.values.items()]
+            lines += [f"    rate = {t.rate}   [kappa = {t.check['kappa']}: {t.check['rate']:.9g}, "
+                      f"exact worst case {t.check['worst_case']:.9g}]"]
+        if self.equivalences:
+            lines += ["", "equivalences:"]
+            lines += [f"  - {e.statement}" for e in self.equivalences]
+        return "\n".join(lines) + "\n"
+
+    def to_latex(self) -> str:
+        """A LaTeX fragment (needs amsmath) with every derived object."""
+        lx = latex
+        name = self.title.replace("_", r"\_")
+        out = [rf"\subsection*{{Derivation: \texttt{{{name}}}}}",
+               r"\begin{align*}",
+               rf"T(h) &= {lx(self.iteration_matrix)} \\",
+               rf"p(z) &= {lx(self.charpoly)}"]
+        out += [rf"\\ &{lx(c)} > 0" for c in self.jury]
+        out += [r"\end{align*}", r"Stable iff", r"\begin{align*}"]
+        out += [" \\\\\n".join(f"&{lx(c)}" for c in self.stability) or "&\\text{always}"]
+        out += [r"\end{align*}"]
+        if self.discriminant is not None:
+            out += [rf"Discriminant: $\Delta = {lx(self.discriminant)}$.", ""]
+        out += [r"\begin{align*}", rf"\rho &= {lx(self.spectral_radius)}", r"\end{align*}"]
+        for r in self.regimes:
+            rho = lx(r.spectral_radius) if r.spectral_radius is not None else r"\ge 1"
+            out += [rf"\paragraph{{{r.name}}} ${lx(r.condition)}$: $\rho = {rho}$."]
+        for t in self.tunings:
+            vals = ", ".join(f"{lx(sympy.Symbol(k))} = {lx(v)}" for k, v in t.values.items())
+            out += [rf"\paragraph{{Tuning ({t.name})}} ${vals}$, rate ${lx(t.rate)}$."]
+        for e in self.equivalences:
+            out += [r"\paragraph{Equivalence} " + e.statement.replace("_", r"\_") + "."]
+        return "\n".join(out) + "\n"
+
+
+def latex(expr) -> str:
+    """``sympy.latex`` with multi-letter names upright (``\\mathrm{lr}``, ``\\mathrm{momentum}``);
+    Greek names (``beta1``, ``mu``, ``kappa``) keep SymPy's rendering."""
+    from sympy.printing.latex import greek_letters_set
+
+    names = {}
+    for sym in getattr(expr, "free_symbols", ()):
+        base = sym.name.rstrip("0123456789")
+        if len(base) > 1 and base.lower() not in greek_letters_set and not isinstance(sym, sympy.Dummy):
+            names[sym] = r"\mathrm{" + sym.name.replace("_", r"\_") + "}"
+    return sympy.latex(expr, symbol_names=names)
+
+
+def _kv(d: dict) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in d.items())
+
+
+def _fmt_value(v):
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, (int, float)):
+        return v
+    return str(v)
+
+
+def _str(x):
+    return None if x is None else str(x)
+
+
+def _equivalence_dict(e: EquivalenceResult) -> dict:
+    return {"statement": e.statement, "holds": e.holds,
+            "mapping": {k: str(v) for k, v in e.mapping.items()},
+            "identity_holds": e.identity_holds, "zero_roots": list(e.zero_roots),
+            "counterexample": e.counterexample or None, "schedule": e.schedule or None}
+
+
+# --------------------------------------------------------------------------------------------
+# Symbols and parsing
+
+
+def symbol_table(rule=None, **fixed) -> dict:
+    """Name -> SymPy symbol (with assumptions) for z, h, mu, L, kappa and the hyperparameters."""
+    table = {"z": Z, "h": H, "mu": MU, "L": L, "kappa": KAPPA}
+    if rule is not None:
+        table.update({k: v for k, v in hyper_symbols(rule, **fixed).items()
+                      if isinstance(v, sympy.Symbol)})
+    return table
+
+
+def parse(text: str, rule=None, **fixed):
+    """Read back an expression string of :meth:`Derivation.to_dict` with the derivation's symbols."""
+    return sympy.sympify(text, locals=symbol_table(rule, **fixed))
+
+
+# --------------------------------------------------------------------------------------------
+# Computing a derivation
+
+
+def _compute(rule_name: str, fixed: dict) -> Derivation:
+    import time
+
+    t0 = time.perf_counter()
+    rule = get_rule(rule_name)
+    if not rule.linear:
+        raise ValueError(f"rule {rule.name!r} is adaptive (nonlinear): derive its linearisation with "
+                         f"--linearize")
+    hp = hyper_symbols(rule, **fixed)
+    params = {p.name: hp[p.name] for p in rule.hyper if p.name in fixed or
+              (not p.flag and not isinstance(hp[p.name], sympy.Symbol))}
+    params = {k: (fixed[k] if k in fixed else float(v)) for k, v in params.items()}
+    T = sympy.ImmutableMatrix(iteration_matrix(rule, **fixed))
+    cp = analysis.characteristic_polynomial(rule, **fixed)
+    coeffs = {f"c{cp.degree - 1 - i}": cp.compact(c) for i, c in enumerate(cp.coeffs)}
+    jury = tuple(sympy.factor(e) for e in analysis.jury_conditions(cp))
+    st = analysis.stability(rule, cp)
+    lr = hp.get("lr")
+    lr_bound = st.upper if isinstance(lr, sympy.Symbol) and st.var == lr else None
+    sth = analysis.stability(rule, cp, var=H)
+    h_bound = sth.upper
+    stable = st.conditions
+    D = cp.discriminant
+    zeros = {}
+    if D is not None:
+        cs = analysis.coefficient_symbols(rule, hp)
+        targets = [x for x in (lr, H) if isinstance(x, sympy.Symbol)]
+        targets += [x for x in sorted(cp.c0.free_symbols - set(targets) - {H}, key=str)]
+        for x in targets:
+            zeros[x.name] = tuple(analysis.tidy(analysis.nice(z), cs)
+                                  for z in analysis.zeros_of(D, x))
+    regimes = analysis.regimes(cp, stable)
+    rho = analysis.spectral_radius_expr(cp)
+    hcands = tuple(zeros.get("h", ()))
+    cands = (MU, L) + hcands
+    # at a zero of the discriminant the double root is -c1/2
+    crit = [sympy.factor(sympy.Abs(cp.c1.subs(H, hv)) / 2) for hv in hcands]
+    inner = [sympy.Piecewise((c, sympy.And(MU < hv, hv < L)), (0, True)) for c, hv in zip(crit, hcands)]
+    worst = sympy.Max(rho.subs(H, MU), rho.subs(H, L), *inner)
+    tunings = tuning.optimal_tunings(rule, **fixed)
+    eqs = tuple(equivalence.check_claim(c) for c in equivalence.claims_for(rule.name))
+    ranges = []
+    for p in rule.hyper:
+        v = hp[p.name]
+        if p.flag:
+            ranges.append(f"{p.name} = {str(v).lower()}")
+        elif isinstance(v, sympy.Symbol):
+            ranges.append(f"{p.name} in {p.range} (generic interior value)")
+        else:
+            ranges.append(f"{p.name} = {v}")
+    assumptions = ("h > 0 (curvature of the eigen-direction)", *ranges,
+                   "steady state t >= 2 (the first step may differ)")
+    return Derivation(
+        rule=rule.name, params=params, state=tuple(rule.state), hyper=hp, assumptions=assumptions,
+        iteration_matrix=T, charpoly=cp.display, degree=cp.degree, zero_roots=cp.zero_roots,
+        coefficients=coeffs, jury=jury, stability=stable, lr_bound=lr_bound, h_bound=h_bound,
+        discriminant=D, discriminant_zeros=zeros, regimes=regimes, spectral_radius=rho,
+        worst_case_candidates=cands, worst_case_rate=worst, tunings=tunings, equivalences=eqs,
+        seconds=time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------------------------
+# Caches
+
+
+def cache_dir() -> Path:
+    """``$OPTANALYSIS_CACHE_DIR``, else ``$XDG_CACHE_HOME/optanalysis``, else ``~/.cache/optanalysis``."""
+    env = os.environ.get("OPTANALYSIS_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "optanalysis"
+
+
+def _package_digest() -> str:
+    import importlib
+
+    h = hashlib.sha256()
+    pkg = Path(__file__).parent
+    for path in sorted(pkg.glob("*.py")):
+        mod = importlib.import_module(f"{__package__}.{path.stem}") if path.stem != "__init__" \
+            else importlib.import_module(__package__)
+        h.update(path.name.encode())
+        h.update(_module_digest(mod).encode())
+    return h.hexdigest()
+
+
+def cache_key(rule, **fixed) -> str:
+    """The key of a derivation: sources of the rule (and of the rules its equivalences involve),
+    of this package, the fixed values, the SymPy version and the format version."""
+    rule = get_rule(rule)
+    h = hashlib.sha256()
+    h.update(f"v{FORMAT_VERSION} sympy {sympy.__version__}".encode())
+    names = {rule.name}
+    for c in equivalence.claims_for(rule.name):
+        names |= {c.rule_a, c.rule_b}
+    for n in sorted(names):
+        h.update(n.encode())
+        h.update(source_key(rule if n == rule.name else n).encode())
+    h.update(_package_digest().encode())
+    h.update(repr(sorted((k, repr(v)) for k, v in fixed.items())).encode())
+    return h.hexdigest()
+
+
+_TYPES = {cls.__name__: cls for cls in (Derivation, Regime, TuningResult, EquivalenceResult)}
+
+
+def _encode(obj):
+    if isinstance(obj, sympy.Basic) or isinstance(obj, sympy.MatrixBase):
+        return {"$sympy": sympy.srepr(obj)}
+    if dataclasses.is_dataclass(obj):
+        return {"$type": type(obj).__name__,
+                **{f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+    if isinstance(obj, tuple):
+        return {"$tuple": [_encode(x) for x in obj]}
+    if isinstance(obj, list):
+        return [_encode(x) for x in obj]
+    if isinstance(obj, dict):
+        return {"$dict": [[k, _encode(v)] for k, v in obj.items()]}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"cannot cache {type(obj).__name__}")
+
+
+def _decode(obj):
+    if isinstance(obj, dict):
+        if "$sympy" in obj:
+            return sympy.sympify(obj["$sympy"])  # our own srepr text, written by _encode
+        if "$type" in obj:
+            cls = _TYPES[obj["$type"]]
+            return cls(**{k: _decode(v) for k, v in obj.items() if k != "$type"})
+        if "$tuple" in obj:
+            return tuple(_decode(x) for x in obj["$tuple"])
+        if "$dict" in obj:
+            return {k: _decode(v) for k, v in obj["$dict"]}
+        raise ValueError("corrupt cache entry")
+    if isinstance(obj, list):
+        return [_decode(x) for x in obj]
+    return obj
+
+
+def _cache_path(rule_name: str, key: str) -> Path:
+    return cache_dir() / "derivations" / f"{rule_name}-{key[:32]}.json"
+
+
+def _load(path: Path):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        return _decode(data["derivation"])
+    except (OSError, ValueError, KeyError, TypeError, SyntaxError, sympy.SympifyError):
+        return None
+
+
+def _store(path: Path, d: Derivation) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"format": FORMAT_VERSION, "derivation": _encode(d)}, fh)
+        os.replace(tmp, path)
+    except OSError:  # a read-only cache directory must not break a derivation
+        pass
+
+
+@lru_cache(maxsize=None)
+def _derive(rule_name: str, key: str, fixed: tuple, disk: bool) -> Derivation:
+    path = _cache_path(rule_name, key)
+    if disk:
+        hit = _load(path)
+        if isinstance(hit, Derivation):
+            return hit
+    d = _compute(rule_name, dict(fixed))
+    if disk:
+        _store(path, d)
+    return d
+
+
+def derive(rule, *, cache: bool = True, **fixed) -> Derivation:
+    """The :class:`Derivation` of a linear rule, from its definition (cached, see module doc).
+
+    Parameters
+    ----------
+    rule : str or Rule
+    cache : bool
+        Use the on-disk cache (the in-process cache is always used; its key changes with the
+        sources too).
+    **fixed
+        Hyperparameters to fix (flags such as ``nesterov=True``, or special values such as
+        ``momentum=0``); the others stay symbols.
+    """
+    rule = get_rule(rule)
+    for k, v in fixed.items():  # validate names and values now (one-line errors in the CLI)
+        p = next((q for q in rule.hyper if q.name == k), None)
+        if p is None:
+            raise ValueError(f"unknown hyperparameter {k!r} for rule {rule.name!r}; "
+                             f"valid: {', '.join(rule.hyper_names)}")
+        fixed[k] = p.validate(v)
+    fixed = with_pinned(rule, fixed)
+    key = cache_key(rule, **fixed)
+    return _derive(rule.name, key, tuple(sorted(fixed.items())), bool(cache))
