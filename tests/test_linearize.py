@@ -174,3 +174,18 @@ def test_validation():
     with pytest.raises(ValueError, match="unknown rule"):
         linearize("sgd")
     assert math.isfinite(float(linearize("adam", lr=0.1, beta1=0.9).threshold))
+
+
+def test_nadam_is_nesterov_and_adamw_has_no_simple_equivalent():
+    # optax NAdam (adam_optax nesterov=True): Nesterov on P^-1 H with lr (1 - b1), momentum b1.
+    lin = linearize("adam_optax", nesterov=True)
+    assert lin.equivalent == "nesterov"
+    assert _equal(lin.mapping["lr"], S["lr"] * (1 - S["b1"])) and lin.mapping["momentum"] == S["b1"]
+    # Threshold at b1 = 0.9 is Nesterov's 2(1 + b)/(a (1 + 2b)) with a = lr (1 - b1):
+    # 3.8/(0.1 lr 2.8) = 95/(7 lr); exact rationals.
+    thr = linearize("adam_optax", nesterov=True, b1=0.9).threshold
+    assert sympy.simplify(thr - sympy.Rational(95, 7) / S["lr"]) == 0
+    # AdamW's decoupled decay adds lr*wd to the x-x entry: no gd/HB/NAG match, but a threshold.
+    wd = linearize("adamw", weight_decay=0.01)
+    assert wd.equivalent is None and wd.mapping == {}
+    assert wd.threshold.has(S["lr"]) and wd.threshold != sympy.oo

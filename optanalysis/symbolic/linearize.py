@@ -75,8 +75,9 @@ class Linearization:
         gradient units scales an off-diagonal entry).
     charpoly : sympy.Expr
         Its characteristic polynomial in ``z``.
-    equivalent : str
-        ``"heavy_ball"`` or ``"gd"``.
+    equivalent : str or None
+        ``"gd"``, ``"heavy_ball"`` or ``"nesterov"`` (None if no match, e.g. AdamW with
+        weight decay).
     mapping : dict
         Hyperparameters of the equivalent rule (``lr``, ``momentum``) in this rule's symbols.
     jury : tuple
@@ -195,7 +196,8 @@ def _linearize(name: str, fixed: tuple) -> Linearization:
     grad_coef = sympy.diff(new_free[0], _G).subs(at_min).subs(_G, 0).subs(rename)
     effective_lr_t = -grad_coef  # unsimplified: keeps the rule's own grouping, e.g. sqrt(v_hat) + eps
     frozen_syms = [sympy.Symbol(rule.state[i], positive=True) for i in frozen]
-    _, dep = effective_lr_t.as_independent(*frozen_syms, as_Add=False)
+    product = effective_lr_t if effective_lr_t.is_Mul else sympy.factor_terms(effective_lr_t)
+    _, dep = product.as_independent(*frozen_syms, as_Add=False)
     preconditioner_t = 1 / dep
     if frozen_syms and not preconditioner_t.has(*frozen_syms):
         raise ValueError(f"rule {name!r}: the step does not depend on the frozen state")
@@ -211,28 +213,29 @@ def _linearize(name: str, fixed: tuple) -> Linearization:
         raise ValueError(f"rule {name!r}: the linearisation does not reduce to h/P")
     equivalent, mapping = _equivalent(charpoly)
     jury = _jury(charpoly)
-    threshold = _threshold(jury)
+    sample = {sympy.Symbol(p.name, positive=True): sympy.Rational(1, 2) if p.high == 1 else 1
+              for p in rule.hyper if not p.flag}
+    threshold = _threshold(jury, sample)
     return Linearization(name, fixed, tuple(rule.state[i] for i in tracked),
                          tuple(rule.state[i] for i in frozen), preconditioner_t, preconditioner,
                          effective_lr_t, matrix, charpoly, equivalent, mapping, jury, threshold)
 
 
 def _equivalent(charpoly) -> tuple:
-    """Match ``charpoly`` with gd's or heavy ball's (curvature ``lam``), solving for their
-    hyperparameters; the reference polynomials come from their own rule definitions."""
+    """Match ``charpoly`` with gd's, heavy ball's or Nesterov's (curvature ``lam``), solving for
+    their hyperparameters and checking the match; the reference polynomials come from their own
+    rule definitions.  ``(None, {})`` when none matches (e.g. AdamW's decoupled decay)."""
     degree = sympy.Poly(charpoly, Z).degree()
-    target = {1: "gd", 2: "heavy_ball"}.get(degree)
-    if target is None:
-        raise ValueError(f"linearised recurrence of degree {degree} has no gd/heavy ball equivalent")
-    names = get_rule(target).hyper_names
-    unknowns = {n: sympy.Symbol(f"{n}_{target}", positive=True) for n in names}
-    ref = iteration_matrix(target).charpoly(Z).as_expr()
-    ref = ref.subs({sympy.Symbol(n, positive=True): u for n, u in unknowns.items()}).subs(H, LAM)
-    diff = sympy.Poly(sympy.expand(charpoly - ref), Z, LAM).coeffs()
-    sol = sympy.solve(diff, list(unknowns.values()), dict=True)
-    if len(sol) != 1:
-        raise ValueError(f"no unique {target} equivalent (solutions: {sol})")
-    return target, {n: sympy.factor(sol[0][u]) for n, u in unknowns.items()}
+    for target in {1: ("gd",), 2: ("heavy_ball", "nesterov")}.get(degree, ()):
+        names = get_rule(target).hyper_names
+        unknowns = {n: sympy.Symbol(f"{n}_{target}", positive=True) for n in names}
+        ref = iteration_matrix(target).charpoly(Z).as_expr()
+        ref = ref.subs({sympy.Symbol(n, positive=True): u for n, u in unknowns.items()}).subs(H, LAM)
+        diff = sympy.Poly(sympy.expand(charpoly - ref), Z, LAM).coeffs()
+        for sol in sympy.solve(diff, list(unknowns.values()), dict=True):
+            if len(sol) == len(unknowns) and sympy.simplify(sympy.expand(charpoly - ref.subs(sol))) == 0:
+                return target, {n: sympy.factor(sol[u]) for n, u in unknowns.items()}
+    return None, {}
 
 
 def _jury(charpoly) -> tuple:
@@ -240,18 +243,25 @@ def _jury(charpoly) -> tuple:
     c = sympy.Poly(charpoly, Z).all_coeffs()
     if len(c) == 2:  # z + c0
         return (sympy.factor(1 - c[1]), sympy.factor(1 + c[1]))
+    if len(c) != 3:
+        raise ValueError(f"linearised recurrence of degree {len(c) - 1}: only degrees 1 and 2 are handled")
     _, c1, c0 = c
     return (sympy.factor(1 - c0), sympy.factor(1 + c0), sympy.factor(1 + c1 + c0),
             sympy.factor(1 - c1 + c0))
 
 
-def _threshold(jury) -> sympy.Expr:
-    """Largest stable ``lam``: the positive root(s) of the Jury boundaries (Min if several)."""
+def _threshold(jury, sample: dict) -> sympy.Expr:
+    """Largest stable ``lam``: the positive root(s) of the Jury boundaries (Min if several).
+
+    A root is kept when it is positive at ``sample`` (typical hyperparameter values), since with
+    symbolic hyperparameters SymPy cannot always decide its sign."""
     roots = set()
     for cond in jury:
         if cond.has(LAM):
-            roots.update(r for r in sympy.solve(sympy.Eq(cond, 0), LAM) if r.is_positive is not False
-                         and r != 0)
+            for r in sympy.solve(sympy.Eq(cond, 0), LAM):
+                value = r.subs(sample)
+                if r != 0 and value.is_real and value > 0:
+                    roots.add(r)
     if not roots:
         return sympy.oo
     return sympy.factor(sympy.Min(*roots)) if len(roots) > 1 else sympy.factor(roots.pop())
