@@ -33,7 +33,7 @@ import numpy as np
 import sympy
 
 from .predict import (MAX_STEPS, _check_int, _fixed_key, _init_state, _require_linear, linear_maps,
-                      lr_sequence, make_problem, real_rest)
+                      lr_sequence, make_problem)
 from .rules import get_rule
 from .symbolic.core import H, hyper_symbols
 
@@ -139,7 +139,7 @@ def expected_loss(rule, params=None, *, x0, hessian_diag=None, hessian=None, xst
     h_eff = _effective(prob, p)
     var_eff = var * prob.h ** (-2 * p) if p else var
     maps = linear_maps(rule, params)
-    rest = real_rest(rule, maps, params)
+    rest = maps.rest(params)
 
     m = _init_state(rule, rule.values(params), prob.y0)
     if gamma is not None:

@@ -47,9 +47,10 @@ _XI = sympy.Symbol("xi", real=True)  # additive gradient noise in the eigen-dire
 class LinearMaps:
     """Lambdified per-direction maps of one linear rule for given flags.
 
-    ``A(t, h, lr, rest)`` -> (..., n, n), ``a(t, ...)`` and ``b(t, ...)`` -> (..., n), ``dA(t, ...)``
-    -> (..., n, n) the derivative of A with respect to h; ``t`` is 1 (first step) or >= 2.  ``rest``
-    is the tuple of the other real hyperparameter values (``args`` names them).
+    ``A(t, h, lr, rest)`` -> (..., n, n), ``a(t, ...)`` and ``b(t, ...)`` -> (..., n, 1); ``t`` is
+    1 (first step) or >= 2.  ``rest`` is the tuple of the other real hyperparameter values
+    (``args`` names them; :meth:`rest` extracts them from a params dict).  ``symbolic[t]`` holds
+    the SymPy matrices (A, a, b).
     """
 
     rule: str
@@ -57,6 +58,10 @@ class LinearMaps:
     args: tuple  # names of the real hyperparameters after lr that the functions take
     symbolic: dict  # t -> (A, a, b) SymPy matrices, for noisy.py's symbolic steady state
     _fns: dict
+
+    def rest(self, params: dict) -> tuple:
+        """The values of ``args`` taken from validated ``params``."""
+        return tuple(float(params[n]) for n in self.args)
 
     def _eval(self, key, t, h, lr, rest):
         fns, shape = self._fns[(key, 1 if t == 1 else 2)]
@@ -68,16 +73,16 @@ class LinearMaps:
         return out
 
     def A(self, t, h, lr, rest=()):
+        """State Jacobian at curvatures ``h``: (..., n, n)."""
         return self._eval("A", t, h, lr, rest)
 
     def a(self, t, h, lr, rest=()):
+        """Derivative with respect to the minimiser coordinate y*: (..., n, 1)."""
         return self._eval("a", t, h, lr, rest)
 
     def b(self, t, h, lr, rest=()):
+        """Derivative with respect to an additive gradient noise: (..., n, 1)."""
         return self._eval("b", t, h, lr, rest)
-
-    def dA(self, t, h, lr, rest=()):
-        return self._eval("dA", t, h, lr, rest)
 
 
 def _require_linear(rule: Rule) -> None:
@@ -120,7 +125,7 @@ def _linear_maps(name: str, fixed: tuple) -> LinearMaps:
     s = sympy.Matrix(state_symbols(rule))
     derived = {}
     for t in (1, 2, 3):
-        _, hp, vals = _hyper(rule, fixed_d)
+        vals = rule.values(hyper_symbols(rule, **fixed_d))
         g = H * (rule.grad_point(*s, *vals) - _XSTAR) + _XI
         _, new, _ = update(rule, t=t, g=g, **fixed_d)
         new = sympy.Matrix(new)
@@ -134,7 +139,7 @@ def _linear_maps(name: str, fixed: tuple) -> LinearMaps:
     if any((derived[3][i] - derived[2][i]).applyfunc(sympy.simplify) != sympy.zeros(*derived[2][i].shape)
            for i in range(3)):
         raise ValueError(f"rule {name!r} changes its map after the second step; not supported")
-    _, hp, _ = _hyper(rule, fixed_d)
+    hp = hyper_symbols(rule, **fixed_d)
     lr = hp["lr"]
     others = tuple(p.name for p in rule.hyper[1:] if not p.flag and p.name not in fixed_d)
     args = [H, lr] + [hp[n] for n in others]
@@ -144,18 +149,7 @@ def _linear_maps(name: str, fixed: tuple) -> LinearMaps:
         fns[("A", t)] = _entries(A, args)
         fns[("a", t)] = _entries(a, args)
         fns[("b", t)] = _entries(b, args)
-        fns[("dA", t)] = _entries(A.diff(H), args)
     return LinearMaps(name, len(rule.state), others, {1: derived[1], 2: derived[2]}, fns)
-
-
-def _hyper(rule: Rule, fixed: dict):
-    hp = hyper_symbols(rule, **fixed)
-    return rule, hp, rule.values(hp)
-
-
-def real_rest(rule: Rule, maps: LinearMaps, params: dict) -> tuple:
-    """Values of ``maps.args`` taken from ``params``."""
-    return tuple(float(params[n]) for n in maps.args)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -315,7 +309,7 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     record_every = _check_int(record_every, "record_every", 1, steps)
     seq = lr_sequence(params["lr"], steps, schedule, lrs)
     maps = linear_maps(rule, params)
-    rest = real_rest(rule, maps, params)
+    rest = maps.rest(params)
     vals = rule.values(params)
 
     s = _init_state(rule, vals, prob.y0)
@@ -358,7 +352,7 @@ def spectral_radius(rule, params=None, h=None, *, lr=None, t=2) -> np.ndarray:
     maps = linear_maps(rule, params)
     h = np.atleast_1d(np.asarray(h, dtype=float))
     lr = params["lr"] if lr is None else float(lr)
-    A = maps.A(t, h, lr, real_rest(rule, maps, params))
+    A = maps.A(t, h, lr, maps.rest(params))
     return np.max(np.abs(np.linalg.eigvals(A)), axis=-1)
 
 

@@ -26,6 +26,12 @@ refines to a relative width of 4 machine epsilons.  The maximum over the grid po
 endpoints and the refined extrema is the exact maximum provided the grid separates the critical
 points (at most n - 1 of them); the tests check this against a dense brute-force evaluation and by
 doubling the grid.  Evaluation cost O(G log n) with G ~ 8n.
+
+Tolerance: the worst h is located to 4 eps relative, where the objective is stationary, so its
+value is exact to O(eps^2); what remains is rounding in the matrix powers, which perturb
+A^(n-1) by about n eps relative (each of the log2 n squarings doubles the relative error), i.e.
+~2e-11 relative on the ratio at n = 1e5 for well-conditioned eigenvectors (near a double root,
+as at critical damping, the loss of accuracy is of the order of the matrix's condition number).
 """
 from __future__ import annotations
 
@@ -36,7 +42,7 @@ import numpy as np
 import sympy
 from numba import njit
 
-from .predict import _interval, _check_int, linear_maps, real_rest
+from .predict import _interval, _check_int, linear_maps
 from .rules import get_rule
 from .symbolic.core import H
 
@@ -188,7 +194,7 @@ def _matrices(rule, params):
     maps = linear_maps(rule, params)
     if maps.n > 2:
         raise ValueError(f"rule {rule.name!r}: worst case implemented for states of at most 2 entries")
-    rest = real_rest(rule, maps, params)
+    rest = maps.rest(params)
     lr = params["lr"]
     parts = []
     for t in (2, 1):
