@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # files only; never a window
 import matplotlib.style  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["STYLE", "figure"]
+__all__ = ["STYLE", "figure", "save_figure", "stability_regions"]
 
 STYLE = str(Path(__file__).with_name("optanalysis.mplstyle"))
 # Applied once, globally: rcParams are read again at draw and save time, not only at creation.
@@ -25,3 +25,66 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None, height
     fig = Figure(figsize=(width or size[0] * (1 if ncols == 1 else 0.75 * ncols),
                           height or size[1] * (1 if nrows == 1 else 0.8 * nrows)), layout="constrained")
     return fig, fig.subplots(nrows, ncols, squeeze=True, **subplot_kw)
+
+
+def save_figure(fig, stem) -> list:
+    """Write ``fig`` as ``<stem>.png`` and ``<stem>.pdf``, each atomically; returns the paths."""
+    from .io import atomic_path
+
+    stem = Path(stem)
+    files = []
+    for ext in ("png", "pdf"):
+        path = stem.with_name(f"{stem.name}.{ext}")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext)
+        files.append(path)
+    return files
+
+
+def stability_regions(maps: list):
+    """Stable regions and spectral-radius maps in the (lr*h, momentum) plane.
+
+    ``maps`` are :func:`optanalysis.symbolic.regions.stability_map` results: a rule without
+    momentum is drawn as rho(lr*h) with its stable interval shaded; the others as a colour map of
+    the spectral radius (capped at 1, divergence in grey), the derived stability boundary (solid)
+    and the complex-root region's edges, i.e. critical damping (dashed).
+    """
+    import numpy as np
+    from matplotlib.colors import Normalize
+
+    fig, axes = figure(1, len(maps), width=3.6 * len(maps), height=3.4)
+    axes = np.atleast_1d(axes)
+    image = None
+    for ax, d in zip(axes, maps):
+        x = d["x"]
+        if d["momentum"] is None:
+            ax.plot(x, d["rho"], color="C0", label="spectral radius")
+            ax.axvspan(x[d["stable"]].min(), x[d["stable"]].max(), color="C2", alpha=0.15,
+                       label="stable (derived)")
+            ax.axvline(d["boundary"], color="k", lw=1.0, label=f"lr h = {d['boundary']:g}")
+            ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
+            ax.set_ylim(0, min(2.0, float(np.nanmax(d["rho"])) * 1.05))
+            ax.set_xlabel("lr h")
+            ax.set_ylabel("spectral radius")
+            ax.legend(loc="upper left")
+        else:
+            m = d["momentum"]
+            rho = np.where(d["stable"], np.minimum(d["rho"], 1.0), np.nan)
+            cmap = matplotlib.colormaps["viridis"].copy()
+            cmap.set_bad("0.85")
+            image = ax.pcolormesh(x, m, rho, cmap=cmap, norm=Normalize(0, 1), shading="auto",
+                                  rasterized=True)
+            ax.plot(d["boundary"], m, color="k", lw=1.2, label="stability boundary")
+            if d["complex"] is not None:
+                lo, hi = d["complex"]
+                ax.plot(lo, m, color="C1", lw=1.0, ls="--", label="critical damping")
+                ax.plot(hi, m, color="C1", lw=1.0, ls="--")
+            ax.set_xlim(x.min(), x.max())
+            ax.set_ylim(m.min(), m.max())
+            ax.set_xlabel("lr h")
+            ax.set_ylabel("momentum")
+            ax.legend(loc="lower right", labelcolor="k", frameon=True, framealpha=0.8)
+        ax.set_title(d["rule"])
+    if image is not None:
+        fig.colorbar(image, ax=list(axes), label="spectral radius (grey: divergence)", shrink=0.9)
+    return fig

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate")
+COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate", "reproduce")
 
 
 class _Parser(argparse.ArgumentParser):

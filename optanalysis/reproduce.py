@@ -1,0 +1,182 @@
+"""``optanalysis reproduce``: every derived result, figure and study, written under one directory.
+
+The work is a list of :class:`Job` objects (:data:`JOBS`), each writing its own files atomically
+and returning their paths; add a job to add an output.  Current jobs:
+
+``derivations``
+    every linear rule (and each variant with one flag switched, e.g. torch's ``nesterov``)
+    derived symbolically: ``derivations/<rule>.md`` (readable, LaTeX) and ``.json``.
+``stability_regions``
+    ``stability_regions.png``/``.pdf``: the stable region and spectral-radius map of gd, heavy
+    ball and Nesterov in the (lr*h, momentum) plane, drawn from the derived conditions, with
+    the data (``stability_regions.csv``, ``.json``) and provenance.
+``studies``
+    the studies of ``studies/`` (:mod:`optanalysis.studies`) and ``SUMMARY.md``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .io import atomic_write
+
+__all__ = ["Job", "JOBS", "job_names", "reproduce", "derivation_variants", "provenance"]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    run: Callable  # run(out: Path, quick: bool, stream) -> list of written paths
+
+
+def provenance(**parameters) -> dict:
+    """Package versions (matplotlib included) and the given parameters."""
+    import matplotlib
+
+    from .compare import provenance as base
+
+    return {**base(**parameters), "matplotlib": matplotlib.__version__}
+
+
+# --------------------------------------------------------------------------------------------
+# derivations
+
+
+def derivation_variants() -> list:
+    """(file stem, rule, fixed flags): each linear rule, and each with one flag switched."""
+    from .rules import RULES
+
+    out = []
+    for name, rule in RULES.items():
+        if not rule.linear:
+            continue
+        out.append((name, name, {}))
+        for p in rule.hyper:
+            if p.flag:
+                value = not p.default
+                try:
+                    rule.params(**{p.name: value})
+                except ValueError:
+                    continue
+                out.append((f"{name}-{p.name}" if value else f"{name}-no-{p.name}", name,
+                            {p.name: value}))
+    return out
+
+
+def _derivations(out: Path, quick: bool, stream) -> list:
+    from .symbolic.derivation import derive
+
+    files = []
+    for stem, rule, fixed in derivation_variants():
+        start = time.perf_counter()
+        d = derive(rule, **fixed)
+        payload = {**d.to_dict(), "provenance": provenance(rule=rule, **fixed)}
+        files.append(atomic_write(out / "derivations" / f"{stem}.json", json.dumps(payload, indent=1)))
+        files.append(atomic_write(out / "derivations" / f"{stem}.md", d.to_markdown()))
+        print(f"    derived {stem} ({time.perf_counter() - start:.1f} s)", file=stream, flush=True)
+    return files
+
+
+# --------------------------------------------------------------------------------------------
+# stability regions
+
+_REGION_RULES = ("gd", "heavy_ball", "nesterov")
+
+
+def _stability_regions(out: Path, quick: bool, stream) -> list:
+    from .plotting import save_figure, stability_regions
+    from .symbolic.regions import stability_map
+
+    nx, nm = (121, 41) if quick else (241, 100)
+    x = np.linspace(4.4 / nx, 4.4, nx)
+    m = np.linspace(0.0, 0.99, nm)
+    maps = [stability_map(r, x if r != "gd" else np.linspace(2.6 / nx, 2.6, nx),
+                          None if r == "gd" else m) for r in _REGION_RULES]
+    files = save_figure(stability_regions(maps), out / "stability_regions")
+    rows = io.StringIO()
+    w = csv.writer(rows, lineterminator="\n")
+    w.writerow(["rule", "lr_h", "momentum", "spectral_radius", "stable"])
+    for d in maps:
+        if d["momentum"] is None:
+            for xi, r, s in zip(d["x"], d["rho"], d["stable"]):
+                w.writerow([d["rule"], f"{xi:.10g}", "", f"{r:.10g}", int(s)])
+        else:
+            for j, mj in enumerate(d["momentum"]):
+                for i, xi in enumerate(d["x"]):
+                    w.writerow([d["rule"], f"{xi:.10g}", f"{mj:.10g}", f"{d['rho'][j, i]:.10g}",
+                                int(d["stable"][j, i])])
+    files.append(atomic_write(out / "stability_regions.csv", rows.getvalue()))
+    summary = {
+        "description": "stability regions in the (lr*h, momentum) plane at h = 1, from the derived "
+                       "conditions; rho from the derived characteristic polynomial",
+        "rules": {d["rule"]: {
+            "expressions": d["expressions"],
+            "momentum": None if d["momentum"] is None else d["momentum"].tolist(),
+            "boundary_lr_h": d["boundary"] if np.ndim(d["boundary"]) == 0 else d["boundary"].tolist(),
+            "complex_interval_lr_h": None if d["complex"] is None else
+            np.where(np.isfinite(d["complex"]), d["complex"], None).tolist(),
+        } for d in maps},
+        "provenance": provenance(grid={"lr_h": [float(x[0]), float(x[-1]), nx],
+                                       "momentum": [0.0, 0.99, nm]}, quick=quick),
+    }
+    files.append(atomic_write(out / "stability_regions.json", json.dumps(summary, indent=1)))
+    return files
+
+
+# --------------------------------------------------------------------------------------------
+# studies
+
+
+def _studies(out: Path, quick: bool, stream) -> list:
+    from . import studies
+
+    if not studies.study_names():
+        print("    no studies yet", file=stream, flush=True)
+        return []
+    outcomes = studies.reproduce(quick=quick, out=out, stream=stream)
+    files = [Path(f) for o in outcomes for f in o.files]
+    files.append(studies.write_summary(outcomes, out))
+    bad = [o.name for o in outcomes if not o.ok]
+    if bad:
+        print(f"    unexpected verdicts in: {', '.join(bad)}", file=stream, flush=True)
+    return files
+
+
+JOBS = [
+    Job("derivations", "symbolic derivation of every linear rule (Markdown + JSON)", _derivations),
+    Job("stability_regions", "stable regions and spectral-radius maps (figure + data)",
+        _stability_regions),
+    Job("studies", "the studies of studies/ with SUMMARY.md", _studies),
+]
+
+
+def job_names() -> list:
+    return [j.name for j in JOBS]
+
+
+def reproduce(out="figures", only=None, *, quick=False, stream=sys.stderr) -> list:
+    """Run the jobs (all, or those named in ``only``) writing under ``out``; the written paths."""
+    names = list(only) if only else job_names()
+    unknown = [n for n in names if n not in job_names()]
+    if unknown:
+        raise ValueError(f"unknown job {unknown[0]!r}; valid: {', '.join(job_names())}")
+    out = Path(out)
+    files, start = [], time.perf_counter()
+    for i, job in enumerate(j for j in JOBS if j.name in names):
+        print(f"[{i + 1}/{len(names)}] {job.name}: {job.description}", file=stream, flush=True)
+        t = time.perf_counter()
+        written = job.run(out, quick, stream)
+        files += written
+        print(f"    {len(written)} file(s) in {time.perf_counter() - t:.1f} s", file=stream, flush=True)
+    print(f"done: {len(files)} file(s) under {out} in {time.perf_counter() - start:.1f} s",
+          file=stream, flush=True)
+    return files
