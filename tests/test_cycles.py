@@ -103,3 +103,32 @@ def test_validation():
         eps0_band(lrs=())
     with pytest.raises(ValueError, match="window must be"):
         eps0_band(steps=10, window=20)
+
+
+def test_adam_orbit_stability_boundary():
+    """Neimark-Sacker boundary of the Adam eps = 0 orbit, derived, checked against the numeric
+    spectral radius and the kernels on both sides."""
+    orbit = period2_orbit("adam")
+    boundary = orbit.stability_boundary()
+    b1, b2 = sympy.Symbol("beta1", positive=True), sympy.Symbol("beta2", positive=True)
+    roots = [r for r in sympy.solve(boundary.subs(b2, sympy.Rational(999, 1000)), b1)
+             if r.is_real and 0 < r < 1]
+    assert len(roots) == 1
+    crit = float(roots[0])
+    # The radius crosses 1 there (numeric eigenvalues of the 3x3 two-step Jacobian).
+    below = orbit.spectral_radius(lr=1.0, h=1.0, beta1=crit - 1e-4, beta2=0.999)
+    above = orbit.spectral_radius(lr=1.0, h=1.0, beta1=crit + 1e-4, beta2=0.999)
+    assert below < 1 < above
+    # beta2 -> 1 limit: 3 - 2 sqrt(2) solves beta1^2 - 6 beta1 + 1 = 0.
+    limit = [r for r in sympy.solve(sympy.factor(boundary / (1 - b2)).subs(b2, 1), b1) if 0 < r < 1]
+    assert any(sympy.simplify(r - (3 - 2 * sympy.sqrt(2))) == 0 for r in limit)
+    # Kernels, beta2 = 1/2 (boundary beta1* = 4.5 - sqrt(18.25) = 0.228, radii 0.94 and 1.05 at
+    # 0.2 and 0.25): just below the run locks onto the orbit to rounding, just above it wanders.
+    crit_half = [float(r) for r in sympy.solve(boundary.subs(b2, sympy.Rational(1, 2)), b1)
+                 if r.is_real and 0 < r < 1]
+    assert crit_half == [pytest.approx(4.5 - np.sqrt(18.25), abs=1e-12)]
+    lands = eps0_band(lrs=(0.01,), hs=(1.0,), x0_over_lr=1.0, beta1=0.2, beta2=0.5, steps=20000, window=2000)[0]
+    wanders = eps0_band(lrs=(0.01,), hs=(1.0,), x0_over_lr=1.0, beta1=0.25, beta2=0.5, steps=20000,
+                        window=2000)[0]
+    assert abs(lands["max_abs_over_lr"] - lands["orbit_amplitude_over_lr"]) < 1e-12
+    assert abs(wanders["mean_abs_over_lr"] - wanders["orbit_amplitude_over_lr"]) > 0.03

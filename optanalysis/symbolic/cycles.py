@@ -76,6 +76,18 @@ class Period2Orbit:
         sub = {s: values[str(s)] for s in self.jacobian2.free_symbols}
         return float(np.max(np.abs(np.linalg.eigvals(np.array(self.jacobian2.subs(sub), dtype=float)))))
 
+    def stability_boundary(self) -> sympy.Expr:
+        """The factored expression whose zeros are where a complex pair of two-step eigenvalues
+        crosses the unit circle (Neimark-Sacker): c0 - 1 for z^2 + c1 z + c0; for the cubic
+        z^3 + a z^2 + b z + c (roots e^{+-i theta}, r = -c): 1 + a c - c^2 - b."""
+        coeffs = sympy.Poly(self.charpoly2, Z).all_coeffs()
+        if len(coeffs) == 3:
+            return sympy.factor(coeffs[2] - 1)
+        if len(coeffs) == 4:
+            _, a, b, c = coeffs
+            return sympy.factor(1 + a * c - c**2 - b)
+        raise ValueError(f"two-step map of dimension {len(coeffs) - 1}: only 2 and 3 are handled")
+
     def amplitude(self) -> sympy.Expr:
         """|x| on the orbit."""
         return self.point["x"]
