@@ -189,3 +189,20 @@ def test_nadam_is_nesterov_and_adamw_has_no_simple_equivalent():
     wd = linearize("adamw", weight_decay=0.01)
     assert wd.equivalent is None and wd.mapping == {}
     assert wd.threshold.has(S["lr"]) and wd.threshold != sympy.oo
+
+
+@pytest.mark.parametrize("t", [1, 2, 5, 50])
+def test_time_dependent_effective_step_matches_the_float_step(t):
+    """d x_new/d g of the real Adam step at step t (x = m = 0, v frozen) is effective_lr_t: the
+    bias corrections 1/(1 - beta1^t) and sqrt(1 - beta2^t) of the early steps.  The step is
+    linear in g up to the (1 - beta2) g^2 term of v: with g = 1e-9 and v = 0.04 that is 1e-17
+    relative, so the quotient matches to rounding (1e-9 relative: cancellation in x_new - 0)."""
+    rule = get_rule("adam")
+    params = rule.params(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-3)
+    lin = linearize("adam")
+    v_after = 0.04
+    g = 1e-9
+    x_new = rule.step(0.0, 0.0, v_after / 0.99, 0.0, g, *rule.values(params), t)[0]
+    values = {sympy.Symbol(k, positive=True): v for k, v in params.items() if not isinstance(v, bool)}
+    expected = float(lin.effective_lr_t.subs(values).subs({S["v"]: v_after, T: t}))
+    assert abs(-x_new / g - expected) < 1e-9 * expected
