@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate", "reproduce")
+COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate", "reproduce", "study")
 
 
 class _Parser(argparse.ArgumentParser):
