@@ -24,6 +24,7 @@ References
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from functools import lru_cache
 
 import mpmath
@@ -31,13 +32,14 @@ import numba
 import numpy as np
 import sympy
 
+from .compare import Record
 from .rules import RULES, get_rule
 from .simulate import simulate
 from .symbolic.core import H, T, update
 from .symbolic.cycles import period2_orbit
 from .symbolic.linearize import LAM, linearize
 
-__all__ = ["threshold_sweep", "eps0_band", "rmsprop_orbit_run", "adagrad_trajectory", "record"]
+__all__ = ["threshold_sweep", "eps0_band", "rmsprop_orbit_run", "adagrad_trajectory"]
 
 _ADAM_STEP = numba.njit(RULES["adam"].step)
 _RMSPROP_STEP = numba.njit(RULES["rmsprop"].step)
@@ -50,18 +52,11 @@ _GROWTH = 1e8  # loss growth that marks an unstable run (|x| x 1e4; transients s
 _T_INFINITY = 1e18  # step count of the probe: beta**t underflows to 0, bias corrections are 1
 
 
-def record(rule, quantity, predicted, observed, tolerance, *, schedule="constant", relative=True,
-           **hyper) -> dict:
-    """A comparison record (plain dict: the PREDICT engineer's Record type is not available).
-
-    ``verdict`` is ``"pass"`` when ``|observed - predicted| <= tolerance * |predicted|``
-    (``relative``) or ``<= tolerance`` (absolute).
-    """
-    bound = tolerance * abs(predicted) if relative else tolerance
-    ok = abs(observed - predicted) <= bound
-    return {"rule": rule, "schedule": schedule, "hyperparameters": hyper, "quantity": quantity,
-            "predicted": float(predicted), "observed": float(observed),
-            "tolerance": float(tolerance), "verdict": "pass" if ok else "fail"}
+def _record(rule, quantity, predicted, observed, rel_tolerance, **hyper) -> dict:
+    """A :class:`optanalysis.compare.Record` as a dict (tolerance ``rel_tolerance * |predicted|``),
+    so that callers can attach the problem description next to the record's fields."""
+    return asdict(Record.judge(rule, "constant", hyper, quantity, predicted, observed,
+                               rel_tolerance * abs(predicted)))
 
 
 @numba.njit(cache=True)
@@ -190,8 +185,9 @@ def threshold_sweep(rule="adam", *, momenta=(0.0, 0.5, 0.9), kappas=(10.0, 1000.
     Returns
     -------
     list of dict
-        One :func:`record` per (momentum, kappa), quantity ``critical_lr``, tolerance 0.02, with
-        the extra keys ``kappa``, ``regime`` and ``lambda_max`` (of P^-1 H, warm regime).
+        One :class:`optanalysis.compare.Record` (as a dict) per (momentum, kappa), quantity
+        ``critical_lr``, tolerance 2% of the prediction, with the extra keys ``kappa``,
+        ``regime`` and ``lambda_max`` (of P^-1 H).
     """
     rule = get_rule(rule)
     if rule.name not in _KIND:
@@ -256,7 +252,7 @@ def _threshold_one(rule, mom, beta, kappa, hess, x0, regime, warm_lr, warm_steps
         def unstable(lr):
             return _unstable(rule, {**params, "lr": lr}, hess, x_probe, v_probe, _T_INFINITY, probe_steps)
     observed = _bisect(unstable, 0.8 * predicted, 1.25 * predicted)
-    rec = record(rule.name, "critical_lr", predicted, observed, 0.02, **{mom: beta})
+    rec = _record(rule.name, "critical_lr", predicted, observed, 0.02, **{mom: beta})
     rec.update(kappa=kappa, regime=regime, lambda_max=lam)
     return rec
 

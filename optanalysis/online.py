@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .adaptive import record
+from .compare import Record
 from .rules import RULES
 
 __all__ = ["OnlineResult", "periodic_coefficients", "stochastic_coefficients", "run_online",
@@ -155,7 +155,8 @@ def run_online(coefs, *, lr=0.5, beta1=0.0, beta2=0.1, eps=0.0, amsgrad=False, b
 
 
 def counterexample_records(C=3.0, steps=300000, *, lr=0.5, stochastic_steps=1000000, seed=0) -> list:
-    """Adam vs AMSGrad on Reddi et al.'s online and stochastic problems, as comparison records.
+    """Adam vs AMSGrad on Reddi et al.'s online and stochastic problems, as
+    :class:`optanalysis.compare.Record` objects (absolute tolerances).
 
     Online (beta1 = 0, beta2 = 1/(1 + C^2), both with and without torch's bias correction):
     predicted final iterate +1 for Adam and -1 for AMSGrad; predicted average regret
@@ -180,12 +181,12 @@ def counterexample_records(C=3.0, steps=300000, *, lr=0.5, stochastic_steps=1000
             res = run_online(coefs, lr=lr, beta1=0.0, beta2=beta2, amsgrad=amsgrad, bias_correction=bc)
             hyper = {"lr": lr, "beta1": 0.0, "beta2": beta2, "amsgrad": amsgrad, "bias_correction": bc,
                      "C": C, "steps": steps}
-            out.append(record(name, "online final x", target, res.x_final, 0.05 if amsgrad else 0.01,
-                              schedule="lr/sqrt(t)", relative=False, **hyper))
+            out.append(Record.judge(name, "lr/sqrt(t)", hyper, "online final x", target, res.x_final,
+                                    0.05 if amsgrad else 0.01))
             regret = (target + 1.0) * mean_slope
             tol = 0.05 * abs((C - 2) / 3) if amsgrad else 0.05 * abs(regret)
-            out.append(record(name, "online average regret", regret, res.average_regret, tol,
-                              schedule="lr/sqrt(t)", relative=False, **hyper))
+            out.append(Record.judge(name, "lr/sqrt(t)", hyper, "online average regret", regret,
+                                    res.average_regret, tol))
     coefs = stochastic_coefficients(stochastic_steps, seed=seed)
     slope = 0.01 * 1010.0 + 0.99 * -10.0
     for amsgrad, target, tol in ((False, 1.0, 0.02), (True, -1.0, 1.0)):
@@ -194,10 +195,10 @@ def counterexample_records(C=3.0, steps=300000, *, lr=0.5, stochastic_steps=1000
                          expected_slope=slope)
         hyper = {"lr": lr, "beta1": 0.9, "beta2": 0.99, "amsgrad": amsgrad, "bias_correction": True,
                  "steps": stochastic_steps, "seed": seed}
-        out.append(record(name, "stochastic tail mean x", target, res.tail_mean, tol, schedule="lr/sqrt(t)",
-                          relative=False, **hyper))
+        out.append(Record.judge(name, "lr/sqrt(t)", hyper, "stochastic tail mean x", target, res.tail_mean,
+                                tol))
         if not amsgrad:
             regret = (target + 1.0) * slope
-            out.append(record(name, "stochastic average regret", regret, res.average_regret, 0.05 * regret,
-                              schedule="lr/sqrt(t)", relative=False, **hyper))
+            out.append(Record.judge(name, "lr/sqrt(t)", hyper, "stochastic average regret", regret,
+                                    res.average_regret, 0.05 * regret))
     return out
