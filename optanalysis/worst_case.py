@@ -3,10 +3,12 @@
 Per eigen-direction of curvature h (minimiser 0, state initialised by the rule's ``init`` from x0)
 the n-step map gives x_n = r_n(h) x0, with
 
-    r_n(h) = e_1^T A(h)^(n-1) A_1(h) init(1),
+    r_n(h) = e_1^T A(h, lr_(n-1)) ... A(h, lr_1) A_1(h, lr_0) init(1),
 
 A_1 the first-step and A the stationary iteration matrix of :mod:`optanalysis.predict` (derived
-from the rule).  Both are affine in h, so r_n is a polynomial of degree <= n.  Over all quadratics
+from the rule); a constant lr gives e_1^T A^(n-1) A_1 init(1), and any open-loop schedule is
+handled as a product of powers, one per run of equal lr.  The maps are affine in h, so r_n is a
+polynomial of degree <= n.  Over all quadratics
 with spectrum in [mu, L] (any dimension, any x0)
 
     distance:  max ||x_n - x*||^2 / ||x_0 - x*||^2 = max_h r_n(h)^2,
@@ -42,13 +44,14 @@ import numpy as np
 import sympy
 from numba import njit
 
-from .predict import _interval, _check_int, linear_maps
+from .predict import _check_int, _interval, linear_maps, lr_sequence
 from .rules import get_rule
 from .symbolic.core import H
 
-__all__ = ["WorstCase", "worst_case", "transfer", "MAX_STEPS", "METRICS"]
+__all__ = ["WorstCase", "worst_case", "transfer", "MAX_STEPS", "METRICS", "WORK_LIMIT"]
 
 MAX_STEPS = 200_000  # grid memory ~ 8n points x a few arrays
+WORK_LIMIT = 2e9  # 2x2 matrix products per evaluation of the whole grid (~10 s)
 METRICS = ("distance", "loss")
 
 
@@ -103,8 +106,8 @@ def _normalise(X, dX):
 
 
 @njit(cache=True)
-def _rn(h, A0, A1, M0, M1, s0, m):
-    """(r, dr/dh, log scale) with r_n(h) = exp(scale) * r = e_1^T A^m M s0 (2x2 matrices as 4-arrays)."""
+def _power(h, A0, A1, m):
+    """(B, dB/dh, log scale) with (A0 + h A1)^m = exp(scale) * B, by squaring."""
     R = (1.0, 0.0, 0.0, 1.0)
     dR = (0.0, 0.0, 0.0, 0.0)
     B = (A0[0] + h * A1[0], A0[1] + h * A1[1], A0[2] + h * A1[2], A0[3] + h * A1[3])
@@ -121,6 +124,22 @@ def _rn(h, A0, A1, M0, M1, s0, m):
             B, dB = _mul(B, dB, B, dB)
             B, dB, c = _normalise(B, dB)
             logB = 2.0 * logB + c
+    return R, dR, logR
+
+
+@njit(cache=True)
+def _rn(h, A0s, A1s, powers, M0, M1, s0):
+    """(r, dr/dh, log scale) with r_n(h) = exp(scale) * r = e_1^T A_P^m_P ... A_1^m_1 M s0: the
+    first-step map M = M0 + h M1, then phase p repeats A_p = A0s[p] + h A1s[p] powers[p] times
+    (2x2 matrices as row-major 4-arrays)."""
+    R = (1.0, 0.0, 0.0, 1.0)
+    dR = (0.0, 0.0, 0.0, 0.0)
+    logR = 0.0
+    for p in range(powers.size):
+        B, dB, logB = _power(h, A0s[p], A1s[p], powers[p])
+        R, dR = _mul(B, dB, R, dR)  # later phases act on the left
+        R, dR, c = _normalise(R, dR)
+        logR += logB + c
     v0 = (M0[0] + h * M1[0]) * s0[0] + (M0[1] + h * M1[1]) * s0[1]
     v1 = (M0[2] + h * M1[2]) * s0[0] + (M0[3] + h * M1[3]) * s0[1]
     dv0 = M1[0] * s0[0] + M1[1] * s0[1]
@@ -131,9 +150,9 @@ def _rn(h, A0, A1, M0, M1, s0, m):
 
 
 @njit(cache=True)
-def _objective(h, A0, A1, M0, M1, s0, m, loss):
+def _objective(h, maps, loss):
     """(log of the objective, a quantity with the sign of its h-derivative)."""
-    r, dr, lg = _rn(h, A0, A1, M0, M1, s0, m)
+    r, dr, lg = _rn(h, *maps)
     if r == 0.0:
         return -np.inf, dr * dr  # a zero of r is a minimum of r^2: derivative sign changes around it
     logv = 2.0 * (math.log(abs(r)) + lg)
@@ -144,13 +163,13 @@ def _objective(h, A0, A1, M0, M1, s0, m, loss):
 
 
 @njit(cache=True)
-def _scan(hs, A0, A1, M0, M1, s0, m, loss, logv, slope):
+def _scan(hs, maps, loss, logv, slope):
     for i in range(hs.size):
-        logv[i], slope[i] = _objective(hs[i], A0, A1, M0, M1, s0, m, loss)
+        logv[i], slope[i] = _objective(hs[i], maps, loss)
 
 
 @njit(cache=True)
-def _refine(lo, hi, A0, A1, M0, M1, s0, m, loss, out_h, out_logv):
+def _refine(lo, hi, maps, loss, out_h, out_logv):
     """Bisection on the derivative sign in each bracket [lo_i, hi_i] (slope > 0 at lo, <= 0 at hi)."""
     eps = 2.220446049250313e-16
     for i in range(lo.size):
@@ -160,72 +179,87 @@ def _refine(lo, hi, A0, A1, M0, M1, s0, m, loss, out_h, out_logv):
             c = 0.5 * (a + b)
             if c <= a or c >= b:
                 break
-            if _objective(c, A0, A1, M0, M1, s0, m, loss)[1] > 0.0:
+            if _objective(c, maps, loss)[1] > 0.0:
                 a = c
             else:
                 b = c
-        va = _objective(a, A0, A1, M0, M1, s0, m, loss)[0]
-        vb = _objective(b, A0, A1, M0, M1, s0, m, loss)[0]
+        va = _objective(a, maps, loss)[0]
+        vb = _objective(b, maps, loss)[0]
         out_h[i], out_logv[i] = (a, va) if va >= vb else (b, vb)
 
 
 # ----------------------------------------------------------------------------------------------
 
 
-def transfer(rule, params=None, h=None, *, steps) -> np.ndarray:
-    """r_n(h): the factor by which ``steps`` steps of constant-lr ``rule`` multiply x0 - x* in the
-    eigen-direction of curvature ``h`` (array).  Underflows to 0 for very long runs; see
-    :func:`worst_case` for the log-scale maximum."""
+def transfer(rule, params=None, h=None, *, steps, schedule=None, lrs=None) -> np.ndarray:
+    """r_n(h): the factor by which ``steps`` steps of ``rule`` (under ``schedule`` or ``lrs``,
+    constant lr by default) multiply x0 - x* in the eigen-direction of curvature ``h`` (array).
+    Underflows to 0 for very long runs; see :func:`worst_case` for the log-scale maximum."""
     rule = get_rule(rule)
     params = rule.params(**(params or {}))
-    steps = _check_int(steps, "steps", 1, 10**9)
-    parts = _matrices(rule, params)
+    steps = _check_int(steps, "steps", 1, MAX_STEPS)
+    maps = _phases(rule, params, lr_sequence(params["lr"], steps, schedule, lrs))
     hs = np.atleast_1d(np.asarray(h, dtype=float))
     out = np.empty(hs.size)
     for i, x in enumerate(hs):
-        r, _, lg = _rn(float(x), *parts, steps - 1)
+        r, _, lg = _rn(float(x), *maps)
         out[i] = r * math.exp(lg) if lg < 709 else math.copysign(math.inf, r)
     return out
 
 
-def _matrices(rule, params):
-    """(A0, A1, M0, M1, s0): stationary map A0 + h A1, first-step map M0 + h M1 (2x2, row-major
-    4-arrays; a one-entry state is padded with zeros, which changes nothing), init(1) (2,)."""
+def _affine(maps, t, lrs, rest):
+    """(A0, A1) (P, 4) with A_t(h, lr_p) = A0[p] + h A1[p], padded to 2x2, row-major."""
+    A = maps.symbolic[t][0]
+    if A.diff(H, 2) != sympy.zeros(*A.shape):  # r_n is then a polynomial of degree <= n
+        raise ValueError(f"rule {maps.rule!r}: iteration matrix is not affine in h")
+    out = []
+    for x in (0.0, 1.0):
+        P = np.zeros((lrs.size, 2, 2))
+        P[:, :maps.n, :maps.n] = maps.A(t, np.full(lrs.size, x), lrs, rest)
+        out.append(P.reshape(lrs.size, 4))
+    return out[0], out[1] - out[0]
+
+
+def _phases(rule, params, seq):
+    """The maps of :func:`_rn` for the lr sequence ``seq``: the first step at lr_0 (t = 1), then one
+    phase per run of equal lr (t >= 2).  A one-entry state is padded with zeros (changes nothing)."""
     maps = linear_maps(rule, params)
     if maps.n > 2:
         raise ValueError(f"rule {rule.name!r}: worst case implemented for states of at most 2 entries")
     rest = maps.rest(params)
-    lr = params["lr"]
-    parts = []
-    for t in (2, 1):
-        A = maps.symbolic[t][0]
-        if A.diff(H, 2) != sympy.zeros(*A.shape):  # r_n is then a polynomial of degree <= n
-            raise ValueError(f"rule {rule.name!r}: iteration matrix is not affine in h")
-        for x in (0.0, 1.0):
-            P = np.zeros((2, 2))
-            P[:maps.n, :maps.n] = maps.A(t, np.array([x]), lr, rest)[0]
-            parts.append(P.ravel())
-        parts[-1] = parts[-1] - parts[-2]
+    M0, M1 = _affine(maps, 1, seq[:1], rest)
+    tail = seq[1:]
+    edges = np.flatnonzero(np.diff(tail) != 0) + 1
+    starts = np.concatenate(([0], edges)).astype(np.int64)
+    powers = np.diff(np.concatenate((starts, [tail.size]))).astype(np.int64)
+    if tail.size == 0:
+        starts, powers = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    A0s, A1s = _affine(maps, 2, tail[starts], rest) if powers.size else (np.zeros((0, 4)), np.zeros((0, 4)))
     s0 = np.zeros(2)
     s0[:maps.n] = [float(np.asarray(v)) for v in rule.init(1.0, *rule.values(params))]
-    return parts[0], parts[1], parts[2], parts[3], s0
+    return A0s, A1s, powers, M0[0], M1[0], s0
 
 
-def worst_case(rule, params=None, *, mu, L, steps, metric="distance", grid_factor=4) -> WorstCase:
-    """Exact worst case after ``steps`` steps of a constant-lr linear rule over spectra in [mu, L].
+def worst_case(rule, params=None, *, mu, L, steps, metric="distance", schedule=None, lrs=None,
+               grid_factor=4) -> WorstCase:
+    """Exact worst case after ``steps`` steps of a linear rule over spectra in [mu, L].
 
     Parameters
     ----------
     rule : str or Rule
         gd, heavy_ball, sgd_momentum or nesterov.
     params : dict, optional
-        Hyperparameters (``Rule.params``).
+        Hyperparameters (``Rule.params``); ``lr`` is the base lr of the schedule.
     mu, L : float
         Spectrum bounds, 0 < mu <= L.
     steps : int
         n in [1, 200000].
     metric : {"distance", "loss"}
         ||x_n - x*||^2/||x_0 - x*||^2 or (f(x_n) - f*)/||x_0 - x*||^2.
+    schedule, lrs : optional
+        An open-loop schedule (anything ``make_schedule`` accepts) or the lr of every step;
+        constant lr by default.  Each run of equal lr costs O(log run) per curvature, so a
+        schedule that changes the lr at every step is limited to about 1e9 / grid steps.
     grid_factor : int
         Each of the two grids has grid_factor * n + 2049 points (>= 1).
     """
@@ -236,22 +270,26 @@ def worst_case(rule, params=None, *, mu, L, steps, metric="distance", grid_facto
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
     grid_factor = _check_int(grid_factor, "grid_factor", 1, 64)
-    A0, A1, M0, M1, s0 = _matrices(rule, params)
+    maps = _phases(rule, params, lr_sequence(params["lr"], steps, schedule, lrs))
     loss = metric == "loss"
-    m = steps - 1
     if mu == L:
         hs = np.array([mu])
     else:
         g = grid_factor * steps + 2049
         cheb = 0.5 * (mu + L) - 0.5 * (L - mu) * np.cos(np.linspace(0.0, math.pi, g))
         hs = np.unique(np.clip(np.concatenate((np.linspace(mu, L, g), cheb, [mu, L])), mu, L))
+    work = hs.size * float(np.sum(2 * np.log2(np.maximum(maps[2], 1)) + 1))
+    if work > WORK_LIMIT:
+        raise ValueError(f"schedule: {maps[2].size} constant-lr phases over a grid of {hs.size} curvatures is "
+                         f"too much work (~{work:.2g} matrix products > {WORK_LIMIT:.0e}); use fewer steps or a "
+                         f"piecewise-constant schedule")
     logv = np.empty(hs.size)
     slope = np.empty(hs.size)
-    _scan(hs, A0, A1, M0, M1, s0, m, loss, logv, slope)
+    _scan(hs, maps, loss, logv, slope)
     up = np.flatnonzero((slope[:-1] > 0) & (slope[1:] <= 0))  # a local maximum inside [h_i, h_i+1]
     rh = np.empty(up.size)
     rv = np.empty(up.size)
-    _refine(hs[up], hs[up + 1], A0, A1, M0, M1, s0, m, loss, rh, rv)
+    _refine(hs[up], hs[up + 1], maps, loss, rh, rv)
     cand_h = np.concatenate((hs, rh))
     cand_v = np.concatenate((logv, rv))
     cand_v = np.where(np.isnan(cand_v), np.inf, cand_v)  # NaN only from overflow: divergence

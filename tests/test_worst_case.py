@@ -136,3 +136,42 @@ def test_long_runs_approach_the_symbolic_worst_rate(name):
     res = worst_case(name, CASES[name], mu=MU, L=L, steps=n)
     per_step = res.log10_ratio * math.log(10) / (2 * n)
     assert abs(per_step - math.log(rate)) <= (2 * math.log(n) + 2) / (2 * n)
+
+
+def brute_force_lrs(rule, params, hs, lrs):
+    """r_n(h) on a grid under an lr sequence: the rule's float step, lr replaced step by step."""
+    rule = get_rule(rule)
+    vals = list(rule.values(rule.params(**params)))
+    state = rule.init(np.ones_like(hs), *vals)
+    state = tuple(np.broadcast_to(s, hs.shape).astype(float) for s in state)
+    for t, lr in enumerate(lrs, start=1):
+        vals[0] = lr
+        state = rule.step(*state, hs * rule.grad_point(*state, *vals), *vals, t)
+    return state[0]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_worst_case_under_a_schedule_matches_brute_force(name):
+    params = CASES[name]
+    rng = np.random.default_rng(11)
+    hs = np.linspace(MU, L, 200_001)
+    for lrs in (params["lr"] * 0.5 ** (np.arange(30) // 10),  # step decay: three phases
+                params["lr"] * rng.uniform(0.3, 1.0, 25)):  # a new lr every step
+        r = brute_force_lrs(name, params, hs, lrs)
+        i = int(np.argmax(r**2))
+        res = worst_case(name, params, mu=MU, L=L, steps=lrs.size, lrs=lrs)
+        # same grid argument as in test_worst_case_matches_dense_brute_force
+        assert r[i] ** 2 * (1 - 1e-12) <= res.ratio <= r[i] ** 2 * (1 + 1e-6)
+        np.testing.assert_allclose(transfer(name, params, hs[::1000], steps=lrs.size, lrs=lrs), r[::1000],
+                                   rtol=1e-9, atol=1e-13)
+
+
+def test_schedule_spec_and_work_limit():
+    a = worst_case("gd", {"lr": 0.15}, mu=MU, L=L, steps=90, schedule="step:step_size=30,gamma=0.5")
+    b = worst_case("gd", {"lr": 0.15}, mu=MU, L=L, steps=90, lrs=0.15 * 0.5 ** (np.arange(90) // 30))
+    assert a.ratio == b.ratio
+    # gd's r_n = prod (1 - lr_k h): the worst case is at an endpoint here (|1 - lr h| < 1 inside)
+    want = max(np.prod((1 - 0.15 * 0.5 ** (np.arange(90) // 30) * h) ** 2) for h in (MU, L))
+    assert a.ratio == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ValueError, match="schedule"):
+        worst_case("gd", {"lr": 0.15}, mu=MU, L=L, steps=100_000, schedule="cosine:T_max=100000")

@@ -12,6 +12,7 @@ def add_parser(sub):
     p.add_argument("--L", type=float, required=True, help="largest curvature (>= mu)")
     p.add_argument("--steps", type=int, required=True, help="number of steps n")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="hyperparameter (repeatable)")
+    p.add_argument("--schedule", default=None, help="open-loop lr schedule spec (default: constant lr)")
     p.add_argument("--metric", choices=METRICS, default="distance",
                    help="distance: ||x_n-x*||^2/||x_0-x*||^2; loss: (f(x_n)-f*)/||x_0-x*||^2")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -20,11 +21,12 @@ def add_parser(sub):
 
 def run(args) -> int:
     params = dict(parse_assignment(a, what="--param") for a in args.param)
-    res = worst_case(args.rule, params, mu=args.mu, L=args.L, steps=args.steps, metric=args.metric)
-    out = {"rule": args.rule, "params": params} | res.as_dict()
+    res = worst_case(args.rule, params, mu=args.mu, L=args.L, steps=args.steps, metric=args.metric,
+                     schedule=args.schedule)
+    out = {"rule": args.rule, "params": params, "schedule": args.schedule} | res.as_dict()
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"{args.rule} {params} n={res.steps} over [{res.mu:g}, {res.L:g}] ({res.metric}): "
+        print(f"{args.rule} {params} schedule={args.schedule or 'constant'} n={res.steps} over [{res.mu:g}, {res.L:g}] ({res.metric}): "
               f"ratio {res.ratio:.6g} (log10 {res.log10_ratio:.6g}) at h = {res.h:.10g}")
     return 0
