@@ -53,10 +53,13 @@ _T_INFINITY = 1e18  # step count of the probe: beta**t underflows to 0, bias cor
 
 
 def _record(rule, quantity, predicted, observed, rel_tolerance, **hyper) -> dict:
-    """A :class:`optanalysis.compare.Record` as a dict (tolerance ``rel_tolerance * |predicted|``),
-    so that callers can attach the problem description next to the record's fields."""
-    return asdict(Record.judge(rule, "constant", hyper, quantity, predicted, observed,
-                               rel_tolerance * abs(predicted)))
+    """The fields of an :class:`optanalysis.compare.Record` (judged with the absolute tolerance
+    ``rel_tolerance * |predicted|``) as a dict whose ``tolerance`` is the relative one, so that
+    callers can attach the problem description next to the record's fields."""
+    rec = asdict(Record.judge(rule, "constant", hyper, quantity, predicted, observed,
+                              rel_tolerance * abs(predicted)))
+    rec["tolerance"] = rel_tolerance
+    return rec
 
 
 @numba.njit(cache=True)
@@ -185,9 +188,9 @@ def threshold_sweep(rule="adam", *, momenta=(0.0, 0.5, 0.9), kappas=(10.0, 1000.
     Returns
     -------
     list of dict
-        One :class:`optanalysis.compare.Record` (as a dict) per (momentum, kappa), quantity
-        ``critical_lr``, tolerance 2% of the prediction, with the extra keys ``kappa``,
-        ``regime`` and ``lambda_max`` (of P^-1 H).
+        The fields of an :class:`optanalysis.compare.Record` per (momentum, kappa), quantity
+        ``critical_lr``, ``tolerance`` 0.02 *relative* to the prediction, with the extra keys
+        ``kappa``, ``regime`` and ``lambda_max`` (of P^-1 H).
     """
     rule = get_rule(rule)
     if rule.name not in _KIND:
