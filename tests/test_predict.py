@@ -206,3 +206,16 @@ def test_stall_floor_refuses_a_divergent_lr_sum():
 
     with pytest.raises(ValueError, match="sum may be infinite"):
         stall_floor("gd", {"lr": 0.1}, x0=[1.0], hessian_diag=[1.0], schedule=InverseTime(), max_steps=4096)
+
+
+@pytest.mark.parametrize("params", [{"lr": 0.1, "momentum": 0.7, "nesterov": True},
+                                    {"lr": 0.1, "momentum": 0.0, "dampening": 0.5}])
+def test_flags_and_zero_momentum_branches(params):
+    """torch's nesterov=True direction and its momentum = 0 branch (no buffer: d = g, dampening
+    ignored) are derived with the flag / zero fixed, not from the generic symbols."""
+    rng = np.random.default_rng(6)
+    H, x0, xs = _problem(rng, dense=True)
+    lrs = params["lr"] * rng.uniform(0.5, 1.0, 300)
+    ref, _ = naive_run("sgd_momentum", params, x0, H, xs, lrs)
+    p = predict("sgd_momentum", params, x0=x0, hessian=H, xstar=xs, steps=lrs.size, lrs=lrs)
+    assert np.max(np.abs(p.loss - ref)) / ref[0] <= TOL
