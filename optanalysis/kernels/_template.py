@@ -51,21 +51,23 @@ def _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt,
                   xrec, rec_every, record_x):
     """Coordinates b0..b1-1 from step k0 to k1; adds each step's partial loss to ``part[k]``."""
     n = b1 - b0
+    ub = np.uint64(b0)
     for k in range(k0, k1):
         hrow[0] = lrs[k]
         hp = to_fixed_tuple(hrow, NHYPER)
         t = k + 1
+        tf = np.float64(t)  # float step count: x**t is then libm pow (as Python), hoistable
         if noisy:
             key = step_key(seed, k)
             for j in range(n):
                 nz[j] = a[b0 + j] * normal(key, b0 + j)  # rounded to the working dtype here
         for j in range(n):
-            i = b0 + j
+            i = ub + np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
             s = _load(S, i)
             g = h[i] * (_grad_point(*s, *hp) - xs[i])
             if noisy:
                 g = g + nz[j]
-            _store(S, i, _step(*s, g, *hp, t))
+            _store(S, i, _step(*s, g, *hp, tf))
             e = np.float64(S[0, i]) - np.float64(xs[i])
             lt[j] = 0.5 * np.float64(h[i]) * e * e
         part[k] += lane_sum(lt, n)
@@ -189,6 +191,7 @@ def _problem_dense(S, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval
         hrow[0] = lr
         hp = to_fixed_tuple(hrow, NHYPER)
         t = k + 1
+        tf = np.float64(t)
         for i in range(d):
             y[i] = _grad_point(*_load(S, i), *hp) - xs[i]
         _matvec(H, y, g)
@@ -199,7 +202,7 @@ def _problem_dense(S, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval
             _matvec(A, z, nz)
         for i in range(d):
             gi = g[i] + nz[i] if noisy else g[i]
-            _store(S, i, _step(*_load(S, i), gi, *hp, t))
+            _store(S, i, _step(*_load(S, i), gi, *hp, tf))
         part[k] = _loss_dense(S[0], H, xs, e, r)
         if record_x and t % rec_every == 0:
             xrec[t // rec_every] = S[0]
