@@ -37,22 +37,26 @@ PROBLEM = {
 }
 
 
-def loss(x) -> float:
+def loss(problem, x) -> float:
     """The metric fed to reduce-on-plateau (same expression as the loss the kernels record)."""
-    h, xs = np.asarray(PROBLEM["hessian_diag"]), np.asarray(PROBLEM["xstar"])
+    h, xs = np.asarray(problem["hessian_diag"]), np.asarray(problem["xstar"])
     d = np.asarray(x, dtype=np.float64) - xs
     return float(0.5 * np.sum(h * d * d))
 
 
 # ----------------------------------------------------------------------------------- torch
-def run_torch(opt_name, opt_kwargs, sched=None, plateau=None, interval=1):
-    """Trajectory of ``torch.optim.<opt_name>(**opt_kwargs)`` with an optional lr scheduler."""
+def run_torch(problem, opt_name, opt_kwargs, sched=None, plateau=None, interval=1):
+    """Trajectory of ``torch.optim.<opt_name>(**opt_kwargs)`` on ``problem``.
+
+    ``sched(optimizer, torch.optim.lr_scheduler)`` makes an optional lr scheduler; ``plateau``
+    holds the keyword arguments of ``ReduceLROnPlateau``.  Returns (lrs, iterates).
+    """
     import torch
 
-    steps = PROBLEM["steps"]
-    h = torch.tensor(PROBLEM["hessian_diag"], dtype=torch.float64)
-    xs = torch.tensor(PROBLEM["xstar"], dtype=torch.float64)
-    p = torch.nn.Parameter(torch.tensor(PROBLEM["x0"], dtype=torch.float64))
+    steps = problem["steps"]
+    h = torch.tensor(problem["hessian_diag"], dtype=torch.float64)
+    xs = torch.tensor(problem["xstar"], dtype=torch.float64)
+    p = torch.nn.Parameter(torch.tensor(problem["x0"], dtype=torch.float64))
     opt = getattr(torch.optim, opt_name)([p], **opt_kwargs)
     lrsched = torch.optim.lr_scheduler
     scheduler = sched(opt, lrsched) if sched else None
@@ -66,13 +70,13 @@ def run_torch(opt_name, opt_kwargs, sched=None, plateau=None, interval=1):
         if scheduler is not None:
             scheduler.step()
         if rop is not None and (k + 1) % interval == 0:
-            rop.step(loss(xs_out[-1]))
+            rop.step(loss(problem, xs_out[-1]))
     return np.array(lrs), np.array(xs_out)
 
 
 # ----------------------------------------------------------------------------------- optax
-def run_optax(make_opt, schedule=None, base_lr=None, plateau=None, interval=1):
-    """Trajectory of the optax optimizer ``make_opt(learning_rate)``.
+def run_optax(problem, make_opt, schedule=None, base_lr=None, plateau=None, interval=1):
+    """Trajectory of the optax optimizer ``make_opt(learning_rate)`` on ``problem``.
 
     ``schedule`` is an optax schedule (called on an int64 count); ``plateau`` the keyword
     arguments of ``optax.contrib.reduce_on_plateau`` (lr = base_lr * scale, injected).
@@ -81,9 +85,9 @@ def run_optax(make_opt, schedule=None, base_lr=None, plateau=None, interval=1):
     import jax.numpy as jnp
     import optax
 
-    steps = PROBLEM["steps"]
-    h, xs = jnp.asarray(PROBLEM["hessian_diag"]), jnp.asarray(PROBLEM["xstar"])
-    params = jnp.asarray(PROBLEM["x0"])
+    steps = problem["steps"]
+    h, xs = jnp.asarray(problem["hessian_diag"]), jnp.asarray(problem["xstar"])
+    params = jnp.asarray(problem["x0"])
     if plateau is not None:
         opt = optax.inject_hyperparams(make_opt)(learning_rate=base_lr)
         rop = optax.contrib.reduce_on_plateau(**plateau)
@@ -107,7 +111,7 @@ def run_optax(make_opt, schedule=None, base_lr=None, plateau=None, interval=1):
         params = optax.apply_updates(params, updates)
         xs_out.append(np.asarray(params).copy())
         if plateau is not None and (k + 1) % interval == 0:
-            rop_state = rop_update(rop_state, jnp.asarray(loss(xs_out[-1])))
+            rop_state = rop_update(rop_state, jnp.asarray(loss(problem, xs_out[-1])))
             lr = base_lr * float(rop_state.scale)
     return np.array(lrs), np.array(xs_out)
 
@@ -121,13 +125,13 @@ def rule_runs():
 
     def torch_run(rule, params, opt_name, kwargs):
         call = f"torch.optim.{opt_name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
-        t.append((f"{rule}|{call}", call, rule, params, None, lambda: run_torch(opt_name, kwargs)))
+        t.append((f"{rule}|{call}", call, rule, params, None, lambda: run_torch(PROBLEM, opt_name, kwargs)))
 
     def optax_run(rule, params, name, kwargs):
         lr = params["lr"]
         call = f"optax.{name}({', '.join(f'{k}={v!r}' for k, v in {'learning_rate': lr, **kwargs}.items())})"
         make = lambda learning_rate: getattr(optax, name)(learning_rate, **kwargs)  # noqa: E731
-        t.append((f"{rule}|{call}", call, rule, params, None, lambda: run_optax(make, base_lr=lr)))
+        t.append((f"{rule}|{call}", call, rule, params, None, lambda: run_optax(PROBLEM, make, base_lr=lr)))
 
     torch_run("gd", {"lr": 0.1}, "SGD", {"lr": 0.1})
     for kw in ({"momentum": 0.9}, {"momentum": 0.8, "dampening": 0.3}, {"momentum": 0.9, "nesterov": True},
@@ -174,7 +178,7 @@ def schedule_runs():
         params = params or dict(opt_kwargs)
         call = f"torch.optim.{opt_name}({opt_kwargs}) + {make.__doc__}"
         t.append((f"{rule}|{spec}", call, rule, params, spec,
-                  lambda: run_torch(opt_name, opt_kwargs, sched=make)))
+                  lambda: run_torch(PROBLEM, opt_name, opt_kwargs, sched=make)))
 
     def ts(doc, fn):
         fn.__doc__ = doc
@@ -220,7 +224,7 @@ def schedule_runs():
         make = lambda learning_rate: getattr(optax, name)(learning_rate, **kwargs)  # noqa: E731
         full = f"optax.{name}(learning_rate=<schedule>, {kwargs}) with optax.{call}"
         t.append((f"{rule}|{spec}", full, rule, params, spec,
-                  lambda: run_optax(make, schedule=sched, base_lr=params["lr"])))
+                  lambda: run_optax(PROBLEM, make, schedule=sched, base_lr=params["lr"])))
 
     optax_run("polynomial_optax:init_value=0.1,end_value=0.01,power=2.0,transition_steps=150,transition_begin=10",
               optax.polynomial_schedule(0.1, 0.01, 2.0, 150, 10), "polynomial_schedule(0.1, 0.01, 2.0, 150, 10)")
@@ -266,7 +270,7 @@ def plateau_runs():
         spec = "plateau:" + ",".join(f"{k}={v}" for k, v in {**kw, "interval": interval}.items())
         call = f"torch.optim.SGD(lr=0.1, momentum=0.9) + ReduceLROnPlateau({kw}) every {interval} steps"
         t.append((f"sgd_momentum|{spec}", call, "sgd_momentum", {"lr": 0.1, "momentum": 0.9}, spec,
-                  lambda kw=kw, interval=interval: run_torch("SGD", {"lr": 0.1, "momentum": 0.9}, plateau=kw,
+                  lambda kw=kw, interval=interval: run_torch(PROBLEM, "SGD", {"lr": 0.1, "momentum": 0.9}, plateau=kw,
                                                              interval=interval)))
     for kw, interval in (({"factor": 0.5, "patience": 2, "rtol": 0.05}, 1),
                          ({"factor": 0.5, "patience": 0, "rtol": 0.0, "atol": 0.01, "cooldown": 3}, 1),
@@ -276,7 +280,7 @@ def plateau_runs():
         call = f"optax.sgd(lr=0.1, momentum=0.9) + contrib.reduce_on_plateau({kw}) every {interval} steps"
         make = lambda learning_rate: optax.sgd(learning_rate, momentum=0.9)  # noqa: E731
         t.append((f"sgd_momentum|{spec}", call, "sgd_momentum", {"lr": 0.1, "momentum": 0.9}, spec,
-                  lambda kw=kw, interval=interval, make=make: run_optax(make, base_lr=0.1, plateau=kw,
+                  lambda kw=kw, interval=interval, make=make: run_optax(PROBLEM, make, base_lr=0.1, plateau=kw,
                                                                         interval=interval)))
     return t
 
