@@ -34,6 +34,7 @@ import sympy
 
 from .predict import (MAX_STEPS, _check_int, _fixed_key, _init_state, _require_linear, linear_maps,
                       lr_sequence, make_problem)
+from .quadratic import make_noise, make_quadratic
 from .rules import get_rule
 from .symbolic.core import H, hyper_symbols
 
@@ -49,8 +50,6 @@ P = sympy.Symbol("p", real=True)  # preconditioning exponent, P = H^(-p)
 def noise_variances(noise, problem, batch: int = 1) -> np.ndarray:
     """Per eigen-direction variance c_i / B of the gradient noise of spec ``noise`` (the KERNELS
     parser, :func:`optanalysis.quadratic.make_noise`, so both sides read the spec identically)."""
-    from .quadratic import make_noise, make_quadratic
-
     if noise is None:
         raise ValueError("noise: a spec is required (isotropic:sigma=S, hessian:sigma=S or diag:c=[...])")
     if problem.Q is None:
@@ -196,8 +195,9 @@ def steady_state_loss(rule, *, ema=False, precondition=False, **fixed) -> sympy.
 def _steady(name: str, fixed: tuple, ema: bool, precondition: bool) -> sympy.Expr:
     rule = get_rule(name)
     hp = hyper_symbols(rule, **dict(fixed))  # validates the names
-    params = {p.name: (hp[p.name] if p.flag or hp[p.name] == 0 else 1.0) for p in rule.hyper}
-    A, _, b = linear_maps(rule, params).symbolic[2]
+    # linear_maps only looks at flags and at which reals are zero; 1.0 stands for "any other value"
+    shape = {p.name: (hp[p.name] if p.flag or hp[p.name] == 0 else 1.0) for p in rule.hyper}
+    A, _, b = linear_maps(rule, shape).symbolic[2]
     A, b = sympy.Matrix(A), sympy.Matrix(b)
     for name_, value in fixed:
         if isinstance(value, bool):  # flags were applied when deriving the maps
@@ -236,24 +236,25 @@ def steady_state(rule, params=None, *, hessian_diag=None, hessian=None, noise, b
     params = rule.params(**(params or {}))
     batch = _check_int(batch, "batch", 1, 2**62)
     gamma, p = _validate_ema(ema), _validate_p(precondition)
-    d = np.size(hessian_diag) if hessian_diag is not None else np.shape(hessian)[0]
+    d = make_quadratic(hessian_diag=hessian_diag, hessian=hessian).d
     prob = make_problem(x0=np.zeros(d), hessian_diag=hessian_diag, hessian=hessian)
     var = noise_variances(noise, prob, batch)
-    fixed = dict(_fixed_key(rule, params))
-    expr = steady_state_loss(rule, ema=gamma is not None, precondition=p > 0, **fixed)
-    free = [H, C, B] + [sympy.Symbol(q.name, positive=True) for q in rule.hyper if not q.flag and q.name not in fixed]
-    args = [params[s.name] for s in free[3:]]
-    if gamma is not None:
-        free.append(GAMMA)
-        args.append(gamma)
-    if p > 0:
-        free.append(P)
-        args.append(p)
-    f = sympy.lambdify(free, expr, modules="numpy")
+    fixed = _fixed_key(rule, params)
+    names, f = _steady_fn(rule.name, fixed, gamma is not None, p > 0)
+    extra = ([gamma] if gamma is not None else []) + ([p] if p > 0 else [])
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.asarray(f(prob.h, var, 1.0, *args), dtype=float) * np.ones_like(prob.h)
-    h_eff = _effective(prob, p)
-    stable = spectral_radius(rule, params, h_eff) < 1
-    if gamma is not None:
-        stable &= gamma < 1
+        out = np.asarray(f(prob.h, var, 1.0, *(params[n] for n in names), *extra), dtype=float) * np.ones(d)
+    stable = spectral_radius(rule, params, _effective(prob, p)) < 1
     return np.where(stable, out, np.inf)
+
+
+@lru_cache(maxsize=None)
+def _steady_fn(name: str, fixed: tuple, ema: bool, precondition: bool):
+    """(names of the real hyperparameters it takes, lambdified steady_state_loss(h, c, B, *those,
+    [gamma], [p]))."""
+    rule = get_rule(name)
+    expr = steady_state_loss(rule, ema=ema, precondition=precondition, **dict(fixed))
+    names = [q.name for q in rule.hyper if not q.flag and q.name not in dict(fixed)]
+    free = [H, C, B] + [sympy.Symbol(n, positive=True) for n in names]
+    free += ([GAMMA] if ema else []) + ([P] if precondition else [])
+    return names, sympy.lambdify(free, expr, modules="numpy")
