@@ -7,8 +7,8 @@ Claims and method
        RMSProp (2 + 2 momentum)/lr).  Two regimes are run with the rule's own compiled step:
        ``"warm"``: a first phase at a small lr builds v on a dense quadratic; the preconditioner
        P of that state (the linearisation's expression) gives the predicted critical lr; a probe
-       phase continues from that v with beta2 (alpha) = 1 - 1e-12 and t -> oo, so that P stays
-       put, and bisects the lr at which the loss grows.  ``"large_eps"``: a cold start (v = 0) with the
+       phase continues from that v with beta2 (alpha) = the largest float below 1 and t -> oo,
+       so that P stays put, and bisects the lr at which the loss grows 1e8-fold.  ``"large_eps"``: a cold start (v = 0) with the
        default beta2 and sqrt(v) << eps, where P ~ eps (small-gradient regime), in the steady
        state t -> oo: with bias correction the first steps of Adam take the larger effective
        step lr (1 - beta1)/(1 - beta1^t) (``Linearization.effective_lr_t``), whose transient
@@ -106,7 +106,8 @@ def _hyper(rule, params) -> tuple:
 
 
 def _state(rule, x0) -> np.ndarray:
-    return np.array([np.asarray(s, dtype=np.float64) + 0 * x0 for s in rule.init(x0, *rule.values(rule.defaults))])
+    init = rule.init(x0, *rule.values(rule.defaults))
+    return np.array([np.asarray(s, dtype=np.float64) + 0 * x0 for s in init])
 
 
 def _rotated_hessian(kappa: float, d: int, rng) -> np.ndarray:

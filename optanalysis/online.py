@@ -142,9 +142,13 @@ def run_online(coefs, *, lr=0.5, beta1=0.0, beta2=0.1, eps=0.0, amsgrad=False, b
         raise ValueError(f"bound must be a finite number > 0, got {bound!r}")
     if not (isinstance(x1, (int, float)) and -bound <= x1 <= bound):
         raise ValueError(f"x1 must be in [-{bound:g}, {bound:g}], got {x1!r}")
+    if expected_slope is not None and not (isinstance(expected_slope, (int, float))
+                                           and math.isfinite(expected_slope)):
+        raise ValueError(f"expected_slope must be None or a finite number, got {expected_slope!r}")
     steps = coefs.size
-    x, total, x_sum, tail = _run(coefs, float(x1), params["lr"], params["beta1"], params["beta2"], params["eps"],
-                          params["amsgrad"], bias_correction, float(bound), steps - steps // 10)
+    x, total, x_sum, tail = _run(coefs, float(x1), params["lr"], params["beta1"], params["beta2"],
+                                 params["eps"], params["amsgrad"], bias_correction, float(bound),
+                                 steps - steps // 10)
     if expected_slope is None:
         best = -abs(coefs.sum()) * bound
     else:
@@ -171,6 +175,8 @@ def counterexample_records(C=3.0, steps=300000, *, lr=0.5, stochastic_steps=1000
     towards -1 only slowly (once a 1010 gradient enters vmax its steps shrink by ~100): the
     record asserts the side only (predicted -1, absolute tolerance 1: any negative tail mean).
     """
+    if isinstance(C, bool) or not isinstance(C, (int, float)) or not (math.isfinite(C) and C > 2):
+        raise ValueError(f"C must be a finite number > 2 (so that x* = -1), got {C!r}")
     out = []
     coefs = periodic_coefficients(C, steps)
     beta2 = 1.0 / (1.0 + C * C)

@@ -73,6 +73,10 @@ def test_validation():
         run_online([1.0], bound=0.0)
     with pytest.raises(TypeError, match="bias_correction"):
         run_online([1.0], bias_correction=1)
+    with pytest.raises(ValueError, match="expected_slope"):
+        run_online([1.0], expected_slope=math.inf)
+    with pytest.raises(ValueError, match="C must be"):
+        counterexample_records(C=2.0)
     with pytest.raises(ValueError, match="period must be"):
         periodic_coefficients(3.0, 10, period=1)
     with pytest.raises(ValueError, match="p must be"):

@@ -14,8 +14,14 @@ Theoretical guarantee on quadratics
     h and alpha; the two-step Jacobian has the characteristic polynomial
     z^2 - (9 alpha^2 - 8 alpha + 1) z + alpha^2 (a complex pair of modulus alpha for alpha in
     (1/9, 1), two real roots in (0, 1) below): its Jury conditions 8 alpha (1 - alpha) > 0,
-    10 alpha^2 - 8 alpha + 2 > 0, alpha^2 < 1 hold, so the orbit attracts for every alpha in (0, 1).  Adam (eps = 0) has the orbit x = +-lr (1 - beta1)/(2 (1 + beta1));
-    whether it attracts depends on (beta1, beta2) (see :func:`period2_orbit`).
+    10 alpha^2 - 8 alpha + 2 > 0, alpha^2 < 1 hold, so the orbit attracts for every alpha in
+    (0, 1).  Adam (eps = 0) has the orbit x = +-lr (1 - beta1)/(2 (1 + beta1)); its two-step
+    characteristic polynomial is a cubic in (beta1, beta2) alone, and a complex pair leaves the
+    unit circle where beta2 beta1^2 - 3 (1 + beta2) beta1 + 1 = 0
+    (:meth:`Period2Orbit.stability_boundary`): the orbit attracts locally iff
+    beta1 < (3 (1 + beta2) - sqrt(9 (1 + beta2)^2 - 4 beta2))/(2 beta2) (0.1717 at
+    beta2 = 0.999, 3 - 2 sqrt 2 as beta2 -> 1).  At the default beta1 = 0.9 it repels and the
+    iterates wander in a band (see :func:`optanalysis.adaptive.eps0_band`).
 
 References
     REFERENCE.md section 6.7; C. Ma, L. Wu, W. E (2022), A qualitative study of the dynamic
@@ -150,19 +156,22 @@ def _orbit(name: str, fixed: tuple) -> Period2Orbit:
     sym = [state[i] for i in active]
     mapped = [new[i] for i in active]
     parity = _parity(sym, mapped)
+    # The orbit point with x > 0: even entries (v) are positive, odd ones (m) of either sign.
     unknowns = [sympy.Symbol(f"{s}_o", positive=True) if p == 1 or k == 0 else sympy.Symbol(f"{s}_o", real=True)
                 for k, (s, p) in enumerate(zip(sym, parity))]
     at = dict(zip(sym, unknowns))
     eqs = [sympy.simplify(e.subs(at) - p * u) for e, p, u in zip(mapped, parity, unknowns)]
     sols = sympy.solve(eqs, unknowns, dict=True)
     if len(sols) != 1:
-        raise ValueError(f"{name}: no unique period-2 orbit with x > 0 for {dict(fixed)} (found {len(sols)})")
+        raise ValueError(f"{name}: no unique period-2 orbit with x > 0 for {dict(fixed)} "
+                         f"(found {len(sols)})")
     point = {s: sols[0][u] for s, u in zip(sym, unknowns)}
     jac = sympy.Matrix(mapped).jacobian(sympy.Matrix(sym))
     flipped = {s: p * v for (s, v), p in zip(point.items(), parity)}
     coefs = [v for v in hp.values() if isinstance(v, sympy.Symbol) and str(v) != "lr"]
-    two_step = _refine(sympy.simplify(jac.subs(flipped, simultaneous=True) * jac.subs(point, simultaneous=True)),
-                       coefs)
+    # J(S s) J(s): the second step starts from the mirror image of the orbit point.
+    two_step = jac.subs(flipped, simultaneous=True) * jac.subs(point, simultaneous=True)
+    two_step = _refine(sympy.simplify(two_step), coefs)
     two_step = two_step.applyfunc(sympy.simplify)
     charpoly = sympy.collect(sympy.expand(two_step.charpoly(Z).as_expr()), Z)
     return Period2Orbit(name, fixed, tuple(str(s) for s in sym), parity,
