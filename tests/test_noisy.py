@@ -120,13 +120,17 @@ SEEDS = 1000
 LEVEL = 0.99
 
 
-@pytest.mark.parametrize("name, params, schedule, dense", [
-    ("gd", {"lr": 0.5}, "step:step_size=60,gamma=0.5", False),
-    ("heavy_ball", {"lr": 0.2, "momentum": 0.7}, "cosine:T_max=200,eta_min=0.02", False),
-    ("sgd_momentum", {"lr": 0.2, "momentum": 0.6, "dampening": 0.2}, "exponential:gamma=0.995", True),
-    ("nesterov", {"lr": 0.2, "momentum": 0.8}, None, False),
+@pytest.mark.parametrize("name, params, schedule, dense, noise", [
+    ("gd", {"lr": 0.5}, "step:step_size=60,gamma=0.5", False, "hessian:sigma=0.5"),
+    ("heavy_ball", {"lr": 0.2, "momentum": 0.7}, "cosine:T_max=200,eta_min=0.02", False, "hessian:sigma=0.5"),
+    ("sgd_momentum", {"lr": 0.2, "momentum": 0.6, "dampening": 0.2}, "exponential:gamma=0.995", True,
+     "hessian:sigma=0.5"),
+    ("nesterov", {"lr": 0.2, "momentum": 0.8}, None, False, "hessian:sigma=0.5"),
+    # diagonal noise on a rotated H: correlated across eigen-directions, only q_i^T C q_i matters
+    ("heavy_ball", {"lr": 0.2, "momentum": 0.5}, "multistep:milestones=[50,120],gamma=0.5", True,
+     "diag:c=[0.5,0.01,0.2,0.05]"),
 ])
-def test_prediction_inside_the_monte_carlo_interval(name, params, schedule, dense):
+def test_prediction_inside_the_monte_carlo_interval(name, params, schedule, dense, noise):
     rng = np.random.default_rng(5)
     h = np.array([0.05, 0.3, 1.0, 2.0])
     x0, xs = rng.normal(size=4), rng.normal(size=4)
@@ -135,7 +139,7 @@ def test_prediction_inside_the_monte_carlo_interval(name, params, schedule, dens
         prob = {"hessian": (Q * h) @ Q.T}
     else:
         prob = {"hessian_diag": h}
-    kw = dict(x0=x0, xstar=xs, steps=200, schedule=schedule, noise="hessian:sigma=0.5", batch=2, **prob)
+    kw = dict(x0=x0, xstar=xs, steps=200, schedule=schedule, noise=noise, batch=2, **prob)
     mc = monte_carlo(name, params, seeds=SEEDS, level=LEVEL, **kw)
     ex = expected_loss(name, params, **kw)
     inside = (ex.loss[1:] >= mc.low[1:]) & (ex.loss[1:] <= mc.high[1:])
