@@ -77,7 +77,8 @@ def test_piecewise_constant_schedule_piece_by_piece():
     h, x0, sigma = np.array([0.2, 1.0]), np.array([1.0, 1.0]), 0.5
     pieces = [(0.8, 40), (0.4, 60), (0.1, 100)]
     lrs = np.concatenate([np.full(k, a) for a, k in pieces])
-    e = expected_loss("gd", {"lr": 0.8}, x0=x0, hessian_diag=h, steps=lrs.size, lrs=lrs, noise=f"isotropic:sigma={sigma}")
+    e = expected_loss("gd", {"lr": 0.8}, x0=x0, hessian_diag=h, steps=lrs.size, lrs=lrs,
+                      noise=f"isotropic:sigma={sigma}")
     s = x0**2
     for a, k in pieces:
         star = a**2 * sigma**2 / (1 - (1 - a * h) ** 2)

@@ -27,6 +27,6 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"{args.rule} {params} schedule={args.schedule or 'constant'} n={res.steps} over [{res.mu:g}, {res.L:g}] ({res.metric}): "
-              f"ratio {res.ratio:.6g} (log10 {res.log10_ratio:.6g}) at h = {res.h:.10g}")
+        print(f"{args.rule} {params} schedule={args.schedule or 'constant'} n={res.steps} "
+              f"over [{res.mu:g}, {res.L:g}] ({res.metric}): ratio {res.ratio:.6g} (log10 {res.log10_ratio:.6g}) at h = {res.h:.10g}")
     return 0
