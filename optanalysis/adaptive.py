@@ -375,25 +375,48 @@ def rmsprop_orbit_run(lr=1e-2, h=1.0, *, alpha=0.99, x0=1e-2, steps=6000, window
 
 @lru_cache(maxsize=None)
 def _adagrad_map():
-    """The symbolic Adagrad update (lr_decay = weight_decay = 0) as an mpmath function."""
-    state, new, hp = update("adagrad", t=T, lr_decay=0, weight_decay=0)
-    args = [*state, H, hp["lr"], hp["eps"]]
+    """The symbolic Adagrad update (weight_decay = 0) as an mpmath function of
+    (x, s, h, lr, lr_decay, eps, t)."""
+    state, new, hp = update("adagrad", t=T, weight_decay=0)
+    args = [*state, H, hp["lr"], hp["lr_decay"], hp["eps"], T]
     return sympy.lambdify(args, list(new), "mpmath")
 
 
-def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, steps=400, dps=50) -> dict:
+@lru_cache(maxsize=None)
+def _adagrad_asymptotics(lr_decay: float):
+    """From the frozen-s linearisation x <- m(lam, t) x (lam = h/P, P = sqrt(s) + eps): the
+    asymptotic contraction |m| (lr_decay = 0) or the power-law exponent lim t (1 - m)
+    (lr_decay > 0: x_t ~ t^-exponent), as functions of (lam, hyperparameters)."""
+    lin = linearize("adagrad", lr_decay=lr_decay)
+    (m,) = lin.matrix
+    expr = sympy.Abs(m) if lr_decay == 0 else sympy.limit(T * (1 - m), T, sympy.oo)
+    # x_{t+1} = (1 - a/tau_t) x_t with tau_t = a/(1 - m): x_t ~ tau_t^-a (tau = t - 1 + 1/lr_decay).
+    tau = expr / (1 - m)
+    args = sorted((expr.free_symbols | tau.free_symbols) - {LAM, T}, key=str)
+    frozen = lin.frozen_symbols()[0]
+    p_args = sorted(lin.preconditioner.free_symbols - {frozen}, key=str)
+    return (sympy.lambdify([LAM, *args], expr, "mpmath"), sympy.lambdify([LAM, T, *args], tau, "numpy"),
+            [str(a) for a in args],
+            sympy.lambdify([frozen, *p_args], lin.preconditioner, "mpmath"), [str(a) for a in p_args])
+
+
+def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, lr_decay=0.0, steps=400, dps=50) -> dict:
     """Adagrad on 1/2 h x^2: the kernel against the symbolic map iterated at ``dps`` digits.
 
-    The per-coordinate recursion x <- x - lr h x/(sqrt(s) + eps), s <- s + h^2 x^2 is 1-D; its
-    effective lr lr/(sqrt(s_t) + eps) is non-increasing and tends to lr/(sqrt(s_oo) + eps), so
-    the iterates converge linearly at the asymptotic rate r = |1 - lr h/(sqrt(s_oo) + eps)|
-    (r < 1 requires sqrt(s_oo) + eps > lr h/2).
+    The per-coordinate recursion (torch: x <- x - clr_t h x/(sqrt(s) + eps), s <- s + h^2 x^2,
+    clr_t = lr/(1 + (t - 1) lr_decay)) is 1-D.  Its effective lr clr_t/(sqrt(s_t) + eps) is
+    non-increasing.  With lr_decay = 0 it tends to lr/(sqrt(s_oo) + eps) and the iterates converge
+    linearly at the rate |1 - lr h/(sqrt(s_oo) + eps)|; with the built-in decay lr_decay > 0 the
+    step falls like 1/t and x_t decays like a power tau_t^-a, a = lr h/(lr_decay (sqrt(s_oo) + eps)),
+    tau_t = t - 1 + 1/lr_decay; consistent when a > 1/2 (then sum x_t^2, hence s, converges; for
+    a <= 1/2 s grows without bound and x decays more slowly than the frozen-s power).  Both come
+    from the frozen-s linearisation (:func:`optanalysis.symbolic.linearize.linearize`).
 
     Parameters
     ----------
     lr, h, x0 : float > 0
-    eps, s0 : float >= 0
-        Adagrad's eps and initial accumulator.
+    eps, s0, lr_decay : float >= 0
+        Adagrad's eps, initial accumulator and built-in inverse-time decay.
     steps : int >= 8
     dps : int >= 20
         Significant digits of the reference iteration.
@@ -402,24 +425,28 @@ def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, steps=400, dps
     -------
     dict
         ``predicted`` and ``observed`` (steps + 1,) iterates, ``max_rel_err`` (relative to
-        max |x|), ``s_final`` (high-precision s after ``steps``), ``rate_predicted`` (from
-        s_final) and ``rate_observed`` (geometric mean of |x_{k+1}/x_k| over the last quarter;
-        NaN if x reached 0 exactly).
+        max |x|), ``s_final`` (high-precision s after ``steps``), and over the last quarter:
+        lr_decay = 0: ``rate_predicted`` (from s_final) and ``rate_observed`` (geometric mean of
+        |x_{k+1}/x_k|); lr_decay > 0: ``exponent_predicted`` and ``exponent_observed`` (slope of
+        -log|x_t| against log tau_t).  Observed values are NaN if x reached 0 exactly.
     """
     lr, h, x0 = _positive_list((lr, h, x0), "lr, h, x0")
-    params = get_rule("adagrad").params(lr=lr, eps=eps, initial_accumulator_value=s0)
+    params = get_rule("adagrad").params(lr=lr, eps=eps, initial_accumulator_value=s0, lr_decay=lr_decay)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 8:
         raise ValueError(f"steps must be an integer >= 8 (the rate uses the last quarter), got {steps!r}")
     if isinstance(dps, bool) or not isinstance(dps, int) or dps < 20:
         raise ValueError(f"dps must be an integer >= 20, got {dps!r}")
     step = _adagrad_map()
+    asym, tau_fn, asym_args, precond, p_args = _adagrad_asymptotics(params["lr_decay"])
     with mpmath.workdps(dps):
         x, s = mpmath.mpf(x0), mpmath.mpf(s0)
         pred = [x]
-        for _ in range(steps):
-            x, s = step(x, s, mpmath.mpf(h), mpmath.mpf(lr), mpmath.mpf(eps))
+        for t in range(1, steps + 1):
+            x, s = step(x, s, mpmath.mpf(h), mpmath.mpf(lr), mpmath.mpf(params["lr_decay"]),
+                        mpmath.mpf(params["eps"]), t)
             pred.append(x)
-        rate = abs(1 - mpmath.mpf(lr) * h / (mpmath.sqrt(s) + eps))
+        lam = h / precond(s, *[mpmath.mpf(params[a]) for a in p_args])
+        theory = float(asym(lam, *[mpmath.mpf(params[a]) for a in asym_args]))
         predicted = np.array([float(v) for v in pred])
         s_final = float(s)
     res = simulate("adagrad", params, x0=np.array([x0]), hessian_diag=np.array([h]), steps=steps,
@@ -427,11 +454,17 @@ def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, steps=400, dps
     observed = res.xs[:, 0]
     q = steps - steps // 4
     late = observed[q:]
-    if np.any(late == 0):  # reached the minimiser exactly (e.g. x0 = lr with eps = 0): no rate
-        rate_observed = math.nan
+    out = {"predicted": predicted, "observed": observed,
+           "max_rel_err": float(np.max(np.abs(observed - predicted)) / np.max(np.abs(predicted))),
+           "s_final": s_final}
+    reached_zero = bool(np.any(late == 0))  # e.g. x0 = lr with eps = 0: one sign step lands on 0
+    if params["lr_decay"] == 0:
+        out["rate_predicted"] = theory
+        out["rate_observed"] = math.nan if reached_zero else float(
+            np.exp(np.mean(np.log(np.abs(late[1:] / late[:-1])))))
     else:
-        rate_observed = float(np.exp(np.mean(np.log(np.abs(late[1:] / late[:-1])))))
-    return {"predicted": predicted, "observed": observed,
-            "max_rel_err": float(np.max(np.abs(observed - predicted)) / np.max(np.abs(predicted))),
-            "s_final": s_final, "rate_predicted": float(rate),
-            "rate_observed": rate_observed}
+        out["exponent_predicted"] = theory
+        tau = tau_fn(float(lam), np.arange(q, steps + 1, dtype=float), *[params[a] for a in asym_args])
+        out["exponent_observed"] = math.nan if reached_zero else float(
+            -np.polyfit(np.log(tau), np.log(np.abs(late)), 1)[0])
+    return out
