@@ -98,6 +98,13 @@ class Period2Orbit:
         """|x| on the orbit."""
         return self.point["x"]
 
+    def latex(self) -> str:
+        """The orbit point and the two-step characteristic polynomial as one LaTeX line."""
+        point = ",\\ ".join(f"{sympy.latex(sympy.Symbol(k))} = \\pm {sympy.latex(v)}" if p == -1 else
+                             f"{sympy.latex(sympy.Symbol(k))} = {sympy.latex(v)}"
+                             for (k, v), p in zip(self.point.items(), self.parity))
+        return rf"{point},\quad {sympy.latex(self.charpoly2)} = 0"
+
     def to_dict(self) -> dict:
         """JSON-able form (SymPy-parsable strings)."""
         return {
@@ -108,6 +115,7 @@ class Period2Orbit:
             "point": {k: str(v) for k, v in self.point.items()},
             "jacobian2": [[str(e) for e in row] for row in self.jacobian2.tolist()],
             "charpoly2": str(self.charpoly2),
+            "latex": self.latex(),
         }
 
 

@@ -118,7 +118,10 @@ class Linearization:
         return sympy.factor(sympy.simplify(ratio.subs(zero)))
 
     def latex(self) -> str:
-        return sympy.latex(self.charpoly)
+        """P, the characteristic polynomial and the threshold as one LaTeX line."""
+        lx = sympy.latex
+        return (rf"P = {lx(self.preconditioner)},\quad {lx(self.charpoly)} = 0,\quad "
+                rf"\lambda_{{\max}}(P^{{-1}}H) < {lx(self.threshold)}")
 
 
 def _steady(expr):
@@ -274,7 +277,8 @@ def linearization_dict(rule, **params) -> dict:
     ``preconditioner_t``, ``effective_lr_t``, ``bias_factor``, ``matrix``, ``charpoly``,
     ``equivalent``, ``mapping``, ``jury``, ``threshold`` (largest stable lambda_max(P^-1 H), in
     the hyperparameters' names), ``threshold_h_small_gradient`` (largest stable h when
-    sqrt(v_hat) << eps), ``latex``.
+    sqrt(v_hat) << eps), ``fixed_point`` (:func:`fixed_point` without its ``rule``),
+    ``latex``.
     """
     lin = linearize(rule, **params)
     small = lin.small_gradient_preconditioner()
@@ -294,6 +298,7 @@ def linearization_dict(rule, **params) -> dict:
         "jury": [f"{c} > 0" for c in lin.jury],
         "threshold": str(lin.threshold),
         "threshold_h_small_gradient": str(sympy.factor(lin.threshold * small)),
+        "fixed_point": {k: v for k, v in fixed_point(rule, **params).items() if k != "rule"},
         "latex": lin.latex(),
     }
 
