@@ -21,43 +21,54 @@ CHECK_RTOL = {"float64": 100 * CHECK_STEPS * 2.0**-52, "float32": 100 * CHECK_ST
 def cross_check(rule: str, dtype: str, d: int, names) -> dict:
     """Max difference of each contender's x after CHECK_STEPS steps vs optanalysis (or NumPy
     when optanalysis.simulate is missing), relative to the largest distance travelled from x0
-    (Adam moves ~1e-7 here); raises if above ``CHECK_RTOL``."""
+    (Adam moves ~1e-7 here).  Returns ``{name: (difference, passed)}``; a contender that fails
+    to run gets ``(None, False)``."""
     h, x0, xstar = quadratic(d, dtype)
     finals = {}
     for name in names:
-        run, state = make(name, rule, RULE_PARAMS[rule], h, x0, xstar)
-        run(CHECK_STEPS)
-        finals[name] = np.asarray(state()[0], dtype=np.float64).copy()
+        try:
+            run, state = make(name, rule, RULE_PARAMS[rule], h, x0, xstar)
+            run(CHECK_STEPS)
+            finals[name] = np.asarray(state()[0], dtype=np.float64).copy()
+        except Exception:  # reported by bench_case when it times the contender
+            pass
     ref_name = "optanalysis.simulate" if "optanalysis.simulate" in finals else "numpy"
     ref = finals[ref_name]
     travelled = float(np.max(np.abs(ref - x0)))
-    out = {}
+    out = {name: (None, False) for name in names}
     for name, x in finals.items():
         err = float(np.max(np.abs(x - ref))) / travelled
-        if not err <= CHECK_RTOL[dtype]:
-            raise RuntimeError(f"{name} disagrees with {ref_name} on {rule}/{dtype}/d={d}: "
-                               f"max rel diff {err:.3g} > {CHECK_RTOL[dtype]:g}")
-        out[name] = err
+        out[name] = (err, err <= CHECK_RTOL[dtype])
     return out
 
 
 def bench_case(rule: str, dtype: str, d: int, *, target: float, repeats: int,
                names=None, progress=print) -> list:
-    """Time every available contender on one (rule, dtype, d); one dict per contender."""
+    """Time every available contender on one (rule, dtype, d); one dict per contender.
+
+    The agreement check runs at d <= 1e6 (d = 1e7 runs the same code on more coordinates).  A
+    contender that raises is recorded with its ``error`` and the run goes on.
+    """
     names = [n for n in (names or CONTENDERS) if available(n, rule)]
-    errors = cross_check(rule, dtype, d, names) if d <= 10**6 else {}
+    checks = cross_check(rule, dtype, d, names) if d <= 10**6 else {}
     h, x0, xstar = quadratic(d, dtype)
     rows = []
     for name in names:
-        run, state = make(name, rule, RULE_PARAMS[rule], h, x0, xstar)
-        # Per-step outputs (lr, losses) of simulate cost 16 bytes/step: cap the count at 2e7.
-        timing = time_steps(run, d, target=target, repeats=repeats, max_steps=2 * 10**7)
-        check_normal(*state())
-        row = dict(rule=rule, dtype=dtype, contender=name, check_rel_diff=errors.get(name),
-                   **timing)  # timing holds d
+        err, passed = checks.get(name, (None, None))
+        row = dict(rule=rule, dtype=dtype, d=d, contender=name, check_rel_diff=err,
+                   check_passed=passed)
+        try:
+            run, state = make(name, rule, RULE_PARAMS[rule], h, x0, xstar)
+            # Per-step outputs (lr, losses) of simulate cost 16 bytes/step: cap at 2e7 steps.
+            row.update(time_steps(run, d, target=target, repeats=repeats, max_steps=2 * 10**7))
+            check_normal(*state())
+            progress(f"  {rule:10s} {dtype:7s} d={d:<9d} {name:22s} steps={row['steps']:<9d} "
+                     f"{row['ns_per_element_step']:9.3f} ns/elem-step"
+                     f"{'' if passed is not False else '  CHECK FAILED'}")
+        except Exception as exc:  # noqa: BLE001 - one broken contender must not void the run
+            row["error"] = f"{type(exc).__name__}: {exc}"
+            progress(f"  {rule:10s} {dtype:7s} d={d:<9d} {name:22s} ERROR {row['error']}")
         rows.append(row)
-        progress(f"  {rule:10s} {dtype:7s} d={d:<9d} {name:22s} steps={timing['steps']:<9d} "
-                 f"{timing['ns_per_element_step']:9.3f} ns/elem-step")
-        del run, state
+        run = state = None
         gc.collect()
     return rows

@@ -1,5 +1,230 @@
-"""Placeholder replaced below."""
+"""Diagnosis micro-benchmark: which loop shape makes a rule's compiled step fast.
+
+Every loop below calls the rule's own ``step`` (the single definition in optanalysis/rules,
+made callable from Numba by ``optanalysis.kernels.jitable``); only the loop around it changes.
+One problem (constant lr, diagonal quadratic g = h (x - xstar)), loss recorded at the end only,
+as in the element-steps benchmark.  The shapes, each one change from the previous:
+
+``kernel run_diag``
+    the package's kernel as built (``optanalysis run_diag``), all Numba threads;
+``kernel run_diag, 1 thread``
+    the same with ``numba.set_num_threads(1)``: what the parallel region costs a single problem;
+``offset index, per-step loss``
+    a replica of the kernel's inner loop: state ``S[k, b0 + j]`` updated in place, blocks of
+    ``BLOCK``, all steps of a block before the next, the float64 loss of every step summed, the
+    step count passed as a float.  The index ``b0 + j`` is a signed runtime value, so Numba
+    emits a negative-index wraparound select on every access and LLVM leaves the loop scalar;
+``blocked, per-step loss``
+    the same loop on 1-D views ``S[k, b0:b1]`` indexed from 0 (no copy): the wraparound check
+    is provably dead and the loop vectorises (bitwise the same results);
+``blocked``
+    the same without the per-step loss (the kernel computes it for divergence and plateau);
+``blocked, prange``
+    the blocks shared among the Numba threads (coordinates are independent on a diagonal H);
+``blocked, integer t`` (Adam only)
+    ``blocked`` with the step count an integer: ``beta**t`` is then Numba's integer-power loop,
+    evaluated per element, which keeps the loop scalar; a float t makes it ``llvm.pow`` (pure,
+    hoisted out of the coordinate loop), as the kernel now does.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+import optanalysis.kernels.jitable  # noqa: F401  (registers the rules' steps for Numba)
+from optanalysis.kernels.reduce import lane_sum
+from optanalysis.rules import adam, heavy_ball
+
+from contenders import make
+from problem import RULE_PARAMS, check_normal, quadratic
+from timing import time_steps
+
+__all__ = ["BLOCK", "bench_loop_shapes"]
+
+BLOCK = 256  # 4 state + h + xstar blocks of 256 float64 = 12 KiB: stays in L1 (32-48 KiB)
+_OPTS = dict(cache=True, error_model="numpy")
 
 
-def bench_loop_shapes(quick=False, target=0.3):
-    return []
+@njit(**_OPTS)
+def _hb_block(x, xp, h, xs, lrs, momentum, loss_every_step, tcast):
+    n, steps = x.size, lrs.size
+    lt = np.empty(n)
+    total = 0.0
+    for k in range(steps):
+        lr = lrs[k]
+        t = tcast(k + 1)
+        for j in range(n):
+            g = h[j] * (heavy_ball.grad_point(x[j], xp[j], lr, momentum) - xs[j])
+            x[j], xp[j] = heavy_ball.step(x[j], xp[j], g, lr, momentum, t)
+        if loss_every_step:
+            for j in range(n):
+                e = np.float64(x[j]) - np.float64(xs[j])
+                lt[j] = 0.5 * np.float64(h[j]) * e * e
+            total += lane_sum(lt, n)
+    return total
+
+
+@njit(**_OPTS)
+def _adam_block(x, m, v, vmax, h, xs, lrs, beta1, beta2, eps, wd, amsgrad, loss_every_step,
+                tcast):
+    n, steps = x.size, lrs.size
+    lt = np.empty(n)
+    total = 0.0
+    for k in range(steps):
+        lr = lrs[k]
+        t = tcast(k + 1)
+        for j in range(n):
+            g = h[j] * (adam.grad_point(x[j], m[j], v[j], vmax[j], lr, beta1, beta2, eps, wd,
+                                        amsgrad) - xs[j])
+            x[j], m[j], v[j], vmax[j] = adam.step(x[j], m[j], v[j], vmax[j], g, lr, beta1,
+                                                  beta2, eps, wd, amsgrad, t)
+        if loss_every_step:
+            for j in range(n):
+                e = np.float64(x[j]) - np.float64(xs[j])
+                lt[j] = 0.5 * np.float64(h[j]) * e * e
+            total += lane_sum(lt, n)
+    return total
+
+
+@njit(**_OPTS)
+def _int(k):
+    return k
+
+
+@njit(**_OPTS)
+def _float(k):
+    return np.float64(k)
+
+
+@njit(**_OPTS)
+def _run_block(S, h, xs, lrs, hyper, b0, b1, loss_every_step, tcast):
+    """Every step of block b0:b1, on 1-D views indexed from 0."""
+    hb, xb = h[b0:b1], xs[b0:b1]
+    if S.shape[0] == 2:
+        _hb_block(S[0, b0:b1], S[1, b0:b1], hb, xb, lrs, hyper[1], loss_every_step, tcast)
+    else:
+        _adam_block(S[0, b0:b1], S[1, b0:b1], S[2, b0:b1], S[3, b0:b1], hb, xb, lrs, hyper[1],
+                    hyper[2], hyper[3], hyper[4], False, loss_every_step, tcast)
+
+
+@njit(**_OPTS)
+def _offset_block(S, h, xs, lrs, hyper, b0, b1, loss_every_step, tcast):
+    """The kernel's shape: S[k, b0 + j] in place, per-step float64 loss."""
+    n = b1 - b0
+    lt = np.empty(n)
+    c1, c2, c3, c4 = hyper[1], hyper[2 % hyper.size], hyper[3 % hyper.size], hyper[4 % hyper.size]
+    for k in range(lrs.size):
+        lr = lrs[k]
+        t = tcast(k + 1)
+        for j in range(n):
+            i = b0 + j
+            if S.shape[0] == 2:
+                g = h[i] * (heavy_ball.grad_point(S[0, i], S[1, i], lr, c1) - xs[i])
+                S[0, i], S[1, i] = heavy_ball.step(S[0, i], S[1, i], g, lr, c1, t)
+            else:
+                g = h[i] * (adam.grad_point(S[0, i], S[1, i], S[2, i], S[3, i], lr, c1, c2, c3,
+                                            c4, False) - xs[i])
+                S[0, i], S[1, i], S[2, i], S[3, i] = adam.step(
+                    S[0, i], S[1, i], S[2, i], S[3, i], g, lr, c1, c2, c3, c4, False, t)
+            e = np.float64(S[0, i]) - np.float64(xs[i])
+            lt[j] = 0.5 * np.float64(h[i]) * e * e
+        lane_sum(lt, n)
+
+
+@njit(**_OPTS)
+def _offset(S, h, xs, lrs, hyper, loss_every_step, tcast):
+    for b0 in range(0, h.size, BLOCK):
+        _offset_block(S, h, xs, lrs, hyper, b0, min(b0 + BLOCK, h.size), loss_every_step, tcast)
+
+
+@njit(**_OPTS)
+def _serial(S, h, xs, lrs, hyper, loss_every_step, tcast):
+    for b0 in range(0, h.size, BLOCK):
+        _run_block(S, h, xs, lrs, hyper, b0, min(b0 + BLOCK, h.size), loss_every_step, tcast)
+
+
+@njit(parallel=True, **_OPTS)
+def _parallel(S, h, xs, lrs, hyper, loss_every_step, tcast):
+    nblocks = (h.size + BLOCK - 1) // BLOCK
+    for b in prange(nblocks):
+        b0 = b * BLOCK
+        _run_block(S, h, xs, lrs, hyper, b0, min(b0 + BLOCK, h.size), loss_every_step, tcast)
+
+
+# name -> (runner, per-step loss, step-count type); the order is the chain of single changes.
+SHAPES = {
+    "offset index, per-step loss": (_offset, True, _float),
+    "blocked, per-step loss": (_serial, True, _float),
+    "blocked": (_serial, False, _float),
+    "blocked, prange": (_parallel, False, _float),
+    "blocked, integer t": (_serial, False, _int),
+}
+
+
+def _make_shape(shape, rule, h, x0, xstar):
+    """``(run, state)`` for one loop shape, restarting from x0 like the kernel contender."""
+    runner, loss_every_step, tcast = SHAPES[shape]
+    params = RULE_PARAMS[rule]
+    nstate = 2 if rule == "heavy_ball" else 4
+    if rule == "heavy_ball":
+        hyper = np.array([params["lr"], params["momentum"]], h.dtype)
+        init = np.stack([x0, x0])
+    else:
+        hyper = np.array([params["lr"], params["beta1"], params["beta2"], params["eps"], 0.0],
+                         h.dtype)
+        init = np.stack([x0] + [np.zeros_like(x0)] * (nstate - 1))
+    S = init.copy()
+    lrs = {}
+
+    def run(steps):
+        if steps not in lrs:
+            lrs.clear()
+            lrs[steps] = np.full(steps, hyper[0])
+        np.copyto(S, init)
+        runner(S, h, xstar, lrs[steps], hyper, loss_every_step, tcast)
+
+    return run, lambda: tuple(S)
+
+
+def bench_loop_shapes(*, quick: bool = False, target: float = 0.3, progress=print) -> list:
+    """ns per element-step of each loop shape, float64 and float32, at a cache-resident and a
+    DRAM-sized dimension; each shape's final state is checked against the kernel's."""
+    sizes = (10**3,) if quick else (10**4, 10**6)
+    threads = numba.get_num_threads()
+    rows = []
+    for rule in ("heavy_ball", "adam"):
+        for dtype in ("float64", "float32"):
+            for d in sizes:
+                h, x0, xstar = quadratic(d, dtype)
+                shapes = ["kernel run_diag", "kernel run_diag, 1 thread", *SHAPES]
+                if rule == "heavy_ball":
+                    shapes.remove("blocked, integer t")  # no power of t in heavy ball
+                ref = None
+                for shape in shapes:
+                    if shape.startswith("kernel"):
+                        run, state = make("optanalysis run_diag", rule, RULE_PARAMS[rule], h,
+                                          x0, xstar)
+                    else:
+                        run, state = _make_shape(shape, rule, h, x0, xstar)
+                    one = shape.endswith("1 thread")
+                    numba.set_num_threads(1 if one else threads)
+                    try:
+                        run(50)  # compile; the same 50 steps give a bitwise comparison
+                        x = np.array(state()[0], copy=True)
+                        if ref is None:
+                            ref = x
+                        same = bool(np.array_equal(x, ref))
+                        timing = time_steps(run, d, target=target, repeats=3,
+                                            max_steps=2 * 10**7)
+                    finally:
+                        numba.set_num_threads(threads)
+                    check_normal(*state())
+                    rows.append(dict(rule=rule, dtype=dtype, d=d, shape=shape,
+                                     threads=1 if one else threads, bitwise_equal_kernel=same,
+                                     **{k: timing[k] for k in ("steps", "seconds",
+                                                               "ns_per_element_step")}))
+                    progress(f"  {rule:10s} {dtype:7s} d={d:<8d} {shape:28s} "
+                             f"{timing['ns_per_element_step']:8.3f} ns/elem-step"
+                             f"{'' if same else '  (differs from the kernel!)'}")
+    return rows

@@ -73,6 +73,8 @@ def verdicts(rows: list, sweeps: list) -> list:
     out = []
     by_case = {}
     for r in rows:
+        if "error" in r:
+            continue
         by_case.setdefault((r["rule"], r["dtype"], r["d"]), {})[r["contender"]] = r
     for (rule, dtype, d), case in by_case.items():
         if OURS not in case:
@@ -108,21 +110,34 @@ def table(results: dict) -> str:
                  + f"; numpy copy {bw['numpy_copy'] / 1e9:.1f} GB/s")
     lines.append("")
     head = (f"{'rule':10s} {'dtype':7s} {'d':>9s} {'contender':22s} {'steps':>9s} {'ns/el-step':>10s}"
-            f" {'Gel-steps/s':>11s} {'ours x':>7s} {'stream bound ns':>15s} {'% of bound':>10s}")
+            f" {'Gel-steps/s':>11s} {'ours x':>7s} {'stream ns':>9s} {'%':>5s} {'compute ns':>10s}"
+            f" {'%':>5s}")
     lines.append(head)
     lines.append("-" * len(head))
     case_ours = {(r["rule"], r["dtype"], r["d"]): r["ns_per_element_step"]
-                 for r in results["elementwise"] if r["contender"] == OURS}
+                 for r in results["elementwise"] if r["contender"] == OURS and "error" not in r}
     for r in results["elementwise"]:
+        if "error" in r:
+            lines.append(f"{r['rule']:10s} {r['dtype']:7s} {r['d']:9d} {r['contender']:22s} "
+                         f"ERROR {r['error'][:80]}")
+            continue
         ours = case_ours.get((r["rule"], r["dtype"], r["d"]))
         ratio = f"{r['ns_per_element_step'] / ours:7.2f}" if ours else f"{'-':>7s}"
         lines.append(f"{r['rule']:10s} {r['dtype']:7s} {r['d']:9d} {r['contender']:22s} "
                      f"{r['steps']:9d} {r['ns_per_element_step']:10.3f} "
                      f"{r['element_steps_per_s'] / 1e9:11.3f} {ratio} "
-                     f"{r['stream_bound_ns']:15.3f} {100 * r['fraction_of_stream_bound']:9.0f}%")
-    lines.append("('ours x' = how many times faster optanalysis.simulate is than that row; "
-                 "'% of bound' = stream bound / measured time: > 100% means the kernel does not "
-                 "stream its state through memory every step)")
+                     f"{r['stream_bound_ns']:9.3f} {100 * r['fraction_of_stream_bound']:4.0f}% "
+                     f"{r['compute_floor_ns']:10.3f} {100 * r['fraction_of_compute_floor']:4.0f}%"
+                     + ("  CHECK FAILED" if r["check_passed"] is False else ""))
+    lines.append("'ours x': how many times faster optanalysis.simulate is than that row.  'stream ns':"
+                 " least time of a fused step streaming its arrays at the triad bandwidth of the same "
+                 "working set, '%' = that / measured (> 100%: the state does not stream every step).  "
+                 "'compute ns': one-thread arithmetic floor (arithmetic.py), '%' = that / measured.")
+    ar = results.get("arithmetic")
+    if ar:
+        lines.append("primitive costs, ns per element (1 thread, L1): " + "; ".join(
+            f"{dt} " + ", ".join(f"{k} {v:.3f}" for k, v in c.items())
+            for dt, c in ar["primitive_ns_per_element"].items()))
     for s in results["sweep"]:
         lines.append("")
         lines.append(f"sweep {s['rule']}: {s['configs']} configs x d={s['d']} x {s['steps']} steps")
@@ -139,6 +154,8 @@ def table(results: dict) -> str:
         for r in results["loop_shapes"]:
             lines.append(f"  {r['rule']:10s} {r['dtype']:7s} d={r['d']:<9d} {r['shape']:44s} "
                          f"{r['ns_per_element_step']:8.3f}")
+    for e in results.get("errors", []):
+        lines.append(f"ERROR {e}")
     lines.append("")
     lines.append(f"targets ({TARGETS}; sweep >= 2x jax.vmap, >= 1.8x on 2 threads vs 1):")
     for v in results["targets"]:

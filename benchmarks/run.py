@@ -22,14 +22,16 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]  # sibling modules, and the reposit
 
 import numba  # noqa: E402
 
+from arithmetic import compute_floor_ns, primitive_costs  # noqa: E402
 from bandwidth import copy_bandwidth, triad_bandwidth  # noqa: E402
 from elementwise import bench_case  # noqa: E402
 from report import environment, table, verdicts, write_json  # noqa: E402
 from roofline import matched_bandwidth, stream_bytes, working_set  # noqa: E402
 
 FULL = dict(sizes=(10, 10**3, 10**6, 10**7), target=0.3, repeats=3, sweep_side=64,
-            dram_elements=2**25)
-QUICK = dict(sizes=(10, 10**3), target=0.03, repeats=3, sweep_side=8, dram_elements=2**22)
+            dram_elements=2**25, shape_target=0.2)
+QUICK = dict(sizes=(10, 10**3), target=0.03, repeats=3, sweep_side=8, dram_elements=2**22,
+             shape_target=0.03)
 
 
 def _parse(argv):
@@ -61,6 +63,11 @@ def main(argv=None) -> int:
         "triad_dram_elements": n,
         "numpy_copy": copy_bandwidth(n),
     }
+    costs = {dtype: primitive_costs(dtype) for dtype in ("float64", "float32")}
+    results["arithmetic"] = {"primitive_ns_per_element": costs,
+                             "compute_floor_ns": {rule: {dtype: compute_floor_ns(rule, costs[dtype])
+                                                         for dtype in costs}
+                                                  for rule in ("heavy_ball", "adam")}}
 
     print("element-steps per second ...", flush=True)
     rows = []
@@ -70,10 +77,15 @@ def main(argv=None) -> int:
                 case = bench_case(rule, dtype, d, target=cfg["target"], repeats=cfg["repeats"])
                 bw = matched_bandwidth(working_set(rule, dtype, d), dtype, threads)
                 bound = stream_bytes(rule, dtype) / bw * 1e9
+                floor = compute_floor_ns(rule, costs[dtype])  # one thread
                 for r in case:
+                    if "error" in r:
+                        continue
                     r.update(stream_bytes=stream_bytes(rule, dtype), matched_bandwidth=bw,
                              stream_bound_ns=bound,
-                             fraction_of_stream_bound=bound / r["ns_per_element_step"])
+                             fraction_of_stream_bound=bound / r["ns_per_element_step"],
+                             compute_floor_ns=floor,
+                             fraction_of_compute_floor=floor / r["ns_per_element_step"])
                 rows += case
                 gc.collect()
     results["elementwise"] = rows
@@ -83,13 +95,22 @@ def main(argv=None) -> int:
     if importlib.util.find_spec("optanalysis.simulate") is not None:
         from sweep import bench_sweep
 
-        results["sweep"] = [bench_sweep(rule, cfg["sweep_side"], repeats=cfg["repeats"])
-                            for rule in ("heavy_ball", "adam")]
+        for rule in ("heavy_ball", "adam"):
+            try:
+                results["sweep"].append(bench_sweep(rule, cfg["sweep_side"],
+                                                    repeats=cfg["repeats"]))
+            except Exception as exc:  # noqa: BLE001 - report it, keep the other results
+                results.setdefault("errors", []).append(f"sweep {rule}: {type(exc).__name__}: {exc}")
+                print(f"  sweep {rule}: ERROR {exc}")
 
     print("loop shapes ...", flush=True)
-    from loop_shapes import bench_loop_shapes
+    try:
+        from loop_shapes import bench_loop_shapes
 
-    results["loop_shapes"] = bench_loop_shapes(quick=args.quick, target=cfg["target"])
+        results["loop_shapes"] = bench_loop_shapes(quick=args.quick, target=cfg["shape_target"])
+    except Exception as exc:  # noqa: BLE001 - report it, keep the other results
+        results.setdefault("errors", []).append(f"loop shapes: {type(exc).__name__}: {exc}")
+        print(f"  loop shapes: ERROR {exc}")
     results["targets"] = verdicts(rows, results["sweep"])
     results["environment"]["numba_threading_layer"] = environment(threads)["numba_threading_layer"]
     write_json(args.out, results)
