@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .predict import MAX_STEPS, _check_int, _require_linear, predict, spectral_radius
+from .predict import MAX_STEPS, _check_int, _require_linear, made_schedule, predict, spectral_radius
 from .rates import fit_rate
 from .rules import get_rule
 
@@ -149,7 +149,7 @@ def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
         if seeds is not None:
             raise ValueError("seeds: only used with noise")
         sim = simulate(rule, prm, steps=steps, schedule=schedule, record_every=record_every, **problem)
-        closed = schedule is not None and not hasattr(_made(schedule), "lrs")
+        closed = schedule is not None and not hasattr(made_schedule(schedule), "lrs")
         pred = predict(rule, prm, steps=steps, record_every=record_every, schedule=None if closed else schedule,
                        lrs=sim.lr if closed else None, **problem)
         tol = EXACT_RTOL * sim.loss[0]
@@ -177,14 +177,6 @@ def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     # nominal coverage `level`; passes iff the observed fraction is >= 0.95 (the brief's bar)
     out.append(Record.judge(name, sched, hyper, f"coverage@{level:g}", level, float(np.mean(inside)), level - 0.95))
     return out
-
-
-def _made(schedule):
-    if hasattr(schedule, "lrs") or hasattr(schedule, "controller"):
-        return schedule
-    from .schedules import make_schedule
-
-    return make_schedule(schedule)
 
 
 def _rate_record(rule, prm, pred, sim, record_every, sched) -> Record:

@@ -31,8 +31,8 @@ from .quadratic import make_quadratic
 from .rules import Rule, get_rule
 from .symbolic.core import H, hyper_symbols, state_symbols, update
 
-__all__ = ["LinearMaps", "linear_maps", "Problem", "make_problem", "lr_sequence", "Prediction", "predict",
-           "Phase", "phase_rates", "spectral_radius", "Floor", "stall_floor"]
+__all__ = ["LinearMaps", "linear_maps", "Problem", "make_problem", "made_schedule", "lr_sequence", "Prediction",
+           "predict", "Phase", "phase_rates", "spectral_radius", "Floor", "stall_floor"]
 
 MAX_STEPS = 10**7  # beyond this, prediction loops (one NumPy step per lr) are no longer practical
 _XSTAR = sympy.Symbol("xstar", real=True)  # minimiser coordinate of the eigen-direction
@@ -219,6 +219,16 @@ def _check_int(value, name: str, low: int, high: int) -> int:
     return int(value)
 
 
+def made_schedule(schedule):
+    """``schedule`` itself if it is a schedule object (an ``OpenLoop`` has ``lrs``, a ``Plateau`` a
+    ``controller``), else ``optanalysis.schedules.make_schedule(schedule)``."""
+    if hasattr(schedule, "lrs") or hasattr(schedule, "controller"):
+        return schedule
+    from .schedules import make_schedule
+
+    return make_schedule(schedule)
+
+
 def lr_sequence(base_lr: float, steps: int, schedule=None, lrs=None) -> np.ndarray:
     """The lr of each optimizer step: ``lrs`` as given, else the open-loop ``schedule``'s.
 
@@ -237,12 +247,7 @@ def lr_sequence(base_lr: float, steps: int, schedule=None, lrs=None) -> np.ndarr
         return seq
     if schedule is None:
         return np.full(steps, float(base_lr))
-    if hasattr(schedule, "lrs") or hasattr(schedule, "controller"):
-        sched = schedule  # an already-made schedule object (what make_schedule returns as is)
-    else:
-        from .schedules import make_schedule
-
-        sched = make_schedule(schedule)
+    sched = made_schedule(schedule)
     if not hasattr(sched, "lrs"):
         raise ValueError("schedule: a reduce-on-plateau schedule is closed loop; pass lrs= the lr sequence "
                          "the run actually used (SimResult.lr) to predict conditioned on it")
@@ -293,7 +298,10 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     steps : int
         Number of optimizer steps, 1..1e7.
     schedule : optional
-        Anything ``optanalysis.schedules.make_schedule`` accepts (open loop only).
+        Anything ``optanalysis.schedules.make_schedule`` accepts.  A reduce-on-plateau schedule is
+        run closed loop on the *predicted* loss, which reproduces a kernel run as long as no
+        evaluation falls within rounding of the plateau threshold (near the floating-point floor
+        decisions are decided by rounding); ``lrs=SimResult.lr`` conditions on a run instead.
     lrs : array_like (steps,), optional
         The lr of each step instead of a schedule (e.g. the ``lr`` a plateau run used).
     record_every : int
@@ -307,7 +315,15 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
     steps = _check_int(steps, "steps", 1, MAX_STEPS)
     record_every = _check_int(record_every, "record_every", 1, steps)
-    seq = lr_sequence(params["lr"], steps, schedule, lrs)
+    sched = made_schedule(schedule) if schedule is not None and lrs is None else None
+    closed = sched is not None and not hasattr(sched, "lrs")
+    if closed:  # reduce-on-plateau fed with the predicted loss, as the kernels feed it the observed one
+        from .schedules import plateau_update
+
+        control, memory = sched.controller(params["lr"])
+        lr, seq = params["lr"], np.empty(steps)
+    else:
+        seq = lr_sequence(params["lr"], steps, schedule, lrs)
     maps = linear_maps(rule, params)
     rest = maps.rest(params)
     vals = rule.values(params)
@@ -322,12 +338,16 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     cache = {}
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(steps):
+            if closed:
+                seq[k] = lr
             t = 1 if k == 0 else 2
             key = (t, seq[k])
             if key not in cache:  # piecewise-constant schedules reuse a handful of maps
                 cache[key] = (maps.A(t, prob.h, seq[k], rest), maps.a(t, prob.h, seq[k], rest)[..., 0])
             A, a = cache[key]
             s = np.einsum("dij,dj->di", A, s) + a * prob.ystar[:, None]
+            if closed and (k + 1) % sched.interval == 0:
+                lr = plateau_update(control, memory, float(prob.loss(s[:, 0])), lr)
             if (k + 1) % record_every == 0:
                 r = (k + 1) // record_every
                 loss_dir[r] = 0.5 * prob.h * (s[:, 0] - prob.ystar) ** 2

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from optanalysis.predict import phase_rates, predict, spectral_radius, stall_floor
+from optanalysis.predict import lr_sequence, phase_rates, predict, spectral_radius, stall_floor
 from optanalysis.rules import get_rule
 
 LINEAR = {
@@ -139,8 +139,9 @@ def test_closed_loop_schedule_needs_the_lr_sequence():
         def controller(self, base_lr):
             return np.zeros(1), np.zeros(1)
 
+    # (predict itself runs a plateau closed loop; see test_predict_kernels.py)
     with pytest.raises(ValueError, match="lrs="):
-        predict("gd", {"lr": 0.1}, x0=[1.0], hessian_diag=[1.0], steps=5, schedule=FakePlateau())
+        lr_sequence(0.1, 5, FakePlateau())
 
 
 # ---------------------------------------------------------------------------------------------
