@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optanalysis.predict import lr_sequence, phase_rates, predict, spectral_radius, stall_floor
 from optanalysis.rules import get_rule
@@ -220,3 +222,20 @@ def test_flags_and_zero_momentum_branches(params):
     ref, _ = naive_run("sgd_momentum", params, x0, H, xs, lrs)
     p = predict("sgd_momentum", params, x0=x0, hessian=H, xstar=xs, steps=lrs.size, lrs=lrs)
     assert np.max(np.abs(p.loss - ref)) / ref[0] <= TOL
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(sorted(LINEAR)), seed=st.integers(0, 2**32 - 1), d=st.integers(1, 4),
+       momentum=st.floats(0.0, 0.95), lr=st.floats(0.01, 1.5))
+def test_property_prediction_equals_float_loop(name, seed, d, momentum, lr):
+    """Any hyperparameters (stable or not), any lr sequence: equal up to rounding relative to the
+    largest loss seen so far (a diverging run is compared on its own growing scale)."""
+    rng = np.random.default_rng(seed)
+    h = rng.uniform(0.0, 3.0, d)
+    x0, xs = rng.normal(size=d), rng.normal(size=d)
+    params = {"lr": lr} if name == "gd" else {"lr": lr, "momentum": momentum}
+    lrs = lr * rng.uniform(0.1, 1.0, 60)
+    ref, _ = naive_run(name, params, x0, np.diag(h), xs, lrs)
+    p = predict(name, params, x0=x0, hessian_diag=h, xstar=xs, steps=lrs.size, lrs=lrs)
+    scale = np.maximum.accumulate(np.maximum(ref, 1e-300))
+    assert np.all(np.abs(p.loss - ref) <= TOL * scale)
