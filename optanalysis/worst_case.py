@@ -8,8 +8,9 @@ the n-step map gives x_n = r_n(h) x0, with
 A_1 the first-step and A the stationary iteration matrix of :mod:`optanalysis.predict` (derived
 from the rule); a constant lr gives e_1^T A^(n-1) A_1 init(1), and any open-loop schedule is
 handled as a product of powers, one per run of equal lr.  The maps are affine in h, so r_n is a
-polynomial of degree <= n.  Over all quadratics
-with spectrum in [mu, L] (any dimension, any x0)
+polynomial of degree <= n.  (With torch's coupled weight_decay the map is affine, not linear, in
+x - x* unless x* = 0; the ratios below are then those of quadratics minimised at 0.)  Over all
+quadratics with spectrum in [mu, L] (any dimension, any x0)
 
     distance:  max ||x_n - x*||^2 / ||x_0 - x*||^2 = max_h r_n(h)^2,
     loss:      max (f(x_n) - f*) / ||x_0 - x*||^2  = max_h h/2 r_n(h)^2,
