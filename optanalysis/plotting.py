@@ -70,8 +70,7 @@ def stability_regions(maps: list):
         else:
             m = d["momentum"]
             rho = np.where(d["stable"], np.minimum(d["rho"], 1.0), np.nan)
-            cmap = matplotlib.colormaps["viridis"].copy()
-            cmap.set_bad("0.85")
+            cmap = matplotlib.colormaps["viridis"].with_extremes(bad="0.85")
             image = ax.pcolormesh(x, m, rho, cmap=cmap, norm=Normalize(0, 1), shading="auto",
                                   rasterized=True)
             ax.plot(d["boundary"], m, color="k", lw=1.2, label="stability boundary")

@@ -163,8 +163,10 @@ def job_names() -> list:
     return [j.name for j in JOBS]
 
 
-def reproduce(out="figures", only=None, *, quick=False, stream=sys.stderr) -> list:
-    """Run the jobs (all, or those named in ``only``) writing under ``out``; the written paths."""
+def reproduce(out="figures", only=None, *, quick=False, stream=None) -> list:
+    """Run the jobs (all, or those named in ``only``) writing under ``out``; the written paths.
+    Progress goes to ``stream`` (default: the current ``sys.stderr``)."""
+    stream = sys.stderr if stream is None else stream
     names = list(only) if only else job_names()
     unknown = [n for n in names if n not in job_names()]
     if unknown:

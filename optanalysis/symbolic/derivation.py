@@ -318,7 +318,7 @@ def symbol_table(rule=None, **fixed) -> dict:
     """Name -> SymPy symbol (with assumptions) for z, h, mu, L, kappa and the hyperparameters."""
     table = {"z": Z, "h": H, "mu": MU, "L": L, "kappa": KAPPA}
     if rule is not None:
-        table.update({k: v for k, v in hyper_symbols(rule, **fixed).items()
+        table.update({k: v for k, v in hyper_symbols(get_rule(rule), **fixed).items()
                       if isinstance(v, sympy.Symbol)})
     return table
 
