@@ -31,13 +31,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from functools import lru_cache
-
 import numpy as np
 import sympy
 
 from ..rules import get_rule
-from .core import T, Z, update
+from .core import T, Z, rule_cached, update
 from .linearize import _closure, _steady
 
 __all__ = ["Period2Orbit", "period2_orbit"]
@@ -147,7 +145,7 @@ def period2_orbit(rule="rmsprop", **params) -> Period2Orbit:
         if name in rule.hyper_names:
             given.setdefault(name, 0)
     rule.params(**given)
-    return _orbit(rule.name, tuple(sorted(given.items())))
+    return _orbit(rule, **given)
 
 
 def _refine(expr, coefs):
@@ -155,10 +153,10 @@ def _refine(expr, coefs):
     return sympy.refine(expr, sympy.And(*[sympy.Q.lt(c, 1) for c in coefs]))
 
 
-@lru_cache(maxsize=None)
-def _orbit(name: str, fixed: tuple) -> Period2Orbit:
-    rule = get_rule(name)
-    state, new, hp = update(rule, t=T, **dict(fixed))
+@rule_cached  # keyed by the rule's source, like every derivation of optanalysis.symbolic
+def _orbit(rule, **fixed) -> Period2Orbit:
+    name = rule.name
+    state, new, hp = update(rule, t=T, **fixed)
     new = [_steady(e) for e in new]
     active = _closure(state, new)
     sym = [state[i] for i in active]
@@ -171,7 +169,7 @@ def _orbit(name: str, fixed: tuple) -> Period2Orbit:
     eqs = [sympy.simplify(e.subs(at) - p * u) for e, p, u in zip(mapped, parity, unknowns)]
     sols = sympy.solve(eqs, unknowns, dict=True)
     if len(sols) != 1:
-        raise ValueError(f"{name}: no unique period-2 orbit with x > 0 for {dict(fixed)} "
+        raise ValueError(f"{name}: no unique period-2 orbit with x > 0 for {fixed} "
                          f"(found {len(sols)})")
     point = {s: sols[0][u] for s, u in zip(sym, unknowns)}
     jac = sympy.Matrix(mapped).jacobian(sympy.Matrix(sym))
@@ -182,7 +180,7 @@ def _orbit(name: str, fixed: tuple) -> Period2Orbit:
     two_step = _refine(sympy.simplify(two_step), coefs)
     two_step = two_step.applyfunc(sympy.simplify)
     charpoly = sympy.collect(sympy.expand(two_step.charpoly(Z).as_expr()), Z)
-    return Period2Orbit(name, fixed, tuple(str(s) for s in sym), parity,
+    return Period2Orbit(name, tuple(sorted(fixed.items())), tuple(str(s) for s in sym), parity,
                         {str(s): sympy.factor(v) for s, v in point.items()}, two_step, charpoly)
 
 

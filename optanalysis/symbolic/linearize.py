@@ -25,12 +25,10 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-
 import sympy
 
 from ..rules import get_rule
-from .core import H, T, Z, iteration_matrix, update
+from .core import H, T, Z, iteration_matrix, rule_cached, update
 
 __all__ = ["LAM", "SECOND_MOMENT", "Linearization", "linearize", "linearization_dict", "fixed_point"]
 
@@ -174,14 +172,14 @@ def linearize(rule, **params) -> Linearization:
     """
     rule = get_rule(rule)
     given = _check(rule, params)
-    return _linearize(rule.name, tuple(sorted(given.items())))
+    return _linearize(rule, **given)
 
 
-@lru_cache(maxsize=None)
-def _linearize(name: str, fixed: tuple) -> Linearization:
-    rule = get_rule(name)
-    state, new_free, _ = update(rule, t=T, g=_G, **dict(fixed))
-    _, new_quad, _ = update(rule, t=T, **dict(fixed))
+@rule_cached  # keyed by the rule's source, like every derivation of optanalysis.symbolic
+def _linearize(rule, **fixed) -> Linearization:
+    name = rule.name
+    state, new_free, _ = update(rule, t=T, g=_G, **fixed)
+    _, new_quad, _ = update(rule, t=T, **fixed)
     frozen_idx = [i for i, n in enumerate(rule.state) if n in SECOND_MOMENT[name]]
     active = _closure(state, new_quad)
     tracked = [i for i in active if i not in frozen_idx]
@@ -219,7 +217,7 @@ def _linearize(name: str, fixed: tuple) -> Linearization:
     sample = {sympy.Symbol(p.name, positive=True): sympy.Rational(1, 2) if p.high == 1 else 1
               for p in rule.hyper if not p.flag}
     threshold = _threshold(jury, sample)
-    return Linearization(name, fixed, tuple(rule.state[i] for i in tracked),
+    return Linearization(name, tuple(sorted(fixed.items())), tuple(rule.state[i] for i in tracked),
                          tuple(rule.state[i] for i in frozen), preconditioner_t, preconditioner,
                          effective_lr_t, matrix, charpoly, equivalent, mapping, jury, threshold)
 
