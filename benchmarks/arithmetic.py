@@ -45,6 +45,13 @@ def _sqrt(a, b, c, zero, reps):
 
 
 @njit(cache=True, error_model="numpy")
+def _pow(a, b, c, zero, reps):
+    for _ in range(reps):
+        for i in range(a.size):
+            a[i] = b[i] ** c[i] + a[i] * zero
+
+
+@njit(cache=True, error_model="numpy")
 def _div(a, b, c, zero, reps):
     for _ in range(reps):
         for i in range(a.size):
@@ -52,6 +59,8 @@ def _div(a, b, c, zero, reps):
 
 
 def _ns_per_element(fn, dtype, reps=20000):
+    if fn is _pow:
+        reps //= 20  # libm pow: tens of ns each
     a, b, c = (np.full(_N, v, dtype) for v in (0.0, 2.0, 1.5))
     zero = np.dtype(dtype).type(0)
     fn(a, b, c, zero, 1)  # compile
@@ -64,15 +73,18 @@ def _ns_per_element(fn, dtype, reps=20000):
 
 
 def primitive_costs(dtype) -> dict:
-    """ns per element of one flop, one division and one square root (one thread, L1).
+    """ns per element of one flop, one division, one square root and one ``x ** y`` (one
+    thread, L1).
 
-    The division and square-root loops also do one multiply-add of overhead (to keep every
-    repetition alive); it is subtracted.
+    The division, square-root and power loops also do one multiply-add of overhead (to keep
+    every repetition alive); it is subtracted.  ``pow`` is what ``beta ** t`` costs when it is
+    evaluated per element, or once per (problem, step) in a sweep of small problems.
     """
     flop = _ns_per_element(_muladd, dtype) / 2
     return {"flop": flop,
             "div": max(0.0, _ns_per_element(_div, dtype) - 2 * flop),
-            "sqrt": max(0.0, _ns_per_element(_sqrt, dtype) - 2 * flop)}
+            "sqrt": max(0.0, _ns_per_element(_sqrt, dtype) - 2 * flop),
+            "pow": max(0.0, _ns_per_element(_pow, dtype) - 2 * flop)}
 
 
 def compute_floor_ns(rule: str, costs: dict, *, per_step_loss: bool = False) -> float:

@@ -228,3 +228,57 @@ def bench_loop_shapes(*, quick: bool = False, target: float = 0.3, progress=prin
                              f"{timing['ns_per_element_step']:8.3f} ns/elem-step"
                              f"{'' if same else '  (differs from the kernel!)'}")
     return rows
+
+
+@njit(parallel=True, **_OPTS)
+def _sweep(S, h, xs, lrs, hyper, loss_every_step, tcast):
+    """Every problem p of a batch: the ``blocked`` shape on its own rows, prange over p."""
+    for p in prange(S.shape[0]):
+        _serial(S[p], h, xs, lrs[p], hyper[p], loss_every_step, tcast)
+
+
+def bench_sweep_shape(rule: str, side: int, *, repeats: int = 3, progress=print) -> dict:
+    """The ``blocked`` shape over the sweep grid of sweep.py, on 1 and on all threads, checked
+    bitwise against ``simulate_batch``."""
+    import time
+
+    from optanalysis.simulate import simulate_batch
+    from sweep import D, STEPS, grid
+
+    params_list, _ = grid(rule, side)
+    h, x0, xstar = quadratic(D, "float64")
+    keys = ("lr", "momentum") if rule == "heavy_ball" else ("lr", "beta1", "beta2", "eps")
+    hyper = np.array([[p[k] for k in keys] + ([0.0] if rule == "adam" else [])
+                      for p in params_list])
+    lrs = np.repeat(hyper[:, :1], STEPS, axis=1)
+    nstate = 2 if rule == "heavy_ball" else 4
+    init = np.zeros((len(params_list), nstate, D))
+    init[:, 0] = x0
+    if rule == "heavy_ball":
+        init[:, 1] = x0
+    S = init.copy()
+
+    def run():
+        np.copyto(S, init)
+        _sweep(S, h, xstar, lrs, hyper, False, _float)
+
+    out = dict(rule=rule, configs=len(params_list), d=D, steps=STEPS)
+    threads = numba.get_num_threads()
+    try:
+        for n in sorted({1, threads}):
+            numba.set_num_threads(n)
+            run()  # compile
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                run()
+                times.append(time.perf_counter() - start)
+            out[f"blocked_{n}_threads_s"] = min(times)
+            progress(f"  sweep shape {rule:10s} blocked {n} thread(s): {min(times):.3f} s")
+    finally:
+        numba.set_num_threads(threads)
+    ref = simulate_batch(rule, params_list, x0=x0, hessian_diag=h, xstar=xstar, steps=STEPS,
+                         record_every=STEPS).x[:, 0, :]
+    out["bitwise_equal_simulate_batch"] = bool(np.array_equal(S[:, 0], ref))
+    out["threads"] = threads
+    return out

@@ -11,7 +11,7 @@ from importlib import metadata
 
 import numba
 
-__all__ = ["environment", "verdicts", "table", "write_json"]
+__all__ = ["environment", "verdicts", "table", "write_json", "update_readme"]
 
 OURS = "optanalysis.simulate"
 TARGETS = "ahead of optax jit+scan and torch fused at every size; >= 1.5x at d <= 1e3, >= 1.2x at d >= 1e6"
@@ -154,6 +154,11 @@ def table(results: dict) -> str:
         for r in results["loop_shapes"]:
             lines.append(f"  {r['rule']:10s} {r['dtype']:7s} d={r['d']:<9d} {r['shape']:44s} "
                          f"{r['ns_per_element_step']:8.3f}")
+    for r in results.get("sweep_shapes", []):
+        lines.append(f"  sweep {r['rule']:10s} 'blocked' shape over {r['configs']} problems: "
+                     + ", ".join(f"{k.split('_')[1]} thread(s) {r[k]:.3f} s" for k in r
+                                 if k.startswith("blocked_"))
+                     + f"; bitwise equal to simulate_batch: {r['bitwise_equal_simulate_batch']}")
     for e in results.get("errors", []):
         lines.append(f"ERROR {e}")
     lines.append("")
@@ -173,6 +178,31 @@ def write_json(path, results: dict) -> None:
         with os.fdopen(fd, "w") as f:
             json.dump(results, f, indent=1)
             f.write("\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+README_START, README_END = "<!-- TABLE START -->", "<!-- TABLE END -->"
+
+
+def update_readme(path, text: str) -> None:
+    """Replace the block between ``README_START`` and ``README_END`` of ``path`` with ``text``
+    (as a code block), atomically."""
+    path = os.fspath(path)
+    with open(path) as f:
+        content = f.read()
+    if README_START not in content or README_END not in content:
+        raise ValueError(f"{path} has no {README_START} ... {README_END} block")
+    head, rest = content.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    new = f"{head}{README_START}\n```\n{text}\n```\n{README_END}{tail}"
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".README.",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(new)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

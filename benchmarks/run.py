@@ -5,6 +5,7 @@ Usage::
     python benchmarks/run.py            # full run (~10 min on 2 cores), writes benchmarks/results.json
     python benchmarks/run.py --quick    # small sizes, short timings: a smoke test of the harness
     python benchmarks/run.py --out FILE
+    python benchmarks/run.py --readme   # also paste the table into benchmarks/README.md
 
 Prints a table and writes the results (with versions, CPU, threads) atomically as JSON.
 """
@@ -25,7 +26,7 @@ import numba  # noqa: E402
 from arithmetic import compute_floor_ns, primitive_costs  # noqa: E402
 from bandwidth import copy_bandwidth, triad_bandwidth  # noqa: E402
 from elementwise import bench_case  # noqa: E402
-from report import environment, table, verdicts, write_json  # noqa: E402
+from report import environment, table, update_readme, verdicts, write_json  # noqa: E402
 from roofline import matched_bandwidth, stream_bytes, working_set  # noqa: E402
 
 FULL = dict(sizes=(10, 10**3, 10**6, 10**7), target=0.3, repeats=3, sweep_side=64,
@@ -39,6 +40,8 @@ def _parse(argv):
     parser.add_argument("--quick", action="store_true", help="small sizes and short timings")
     parser.add_argument("--out", default=str(HERE / "results.json"),
                         help="JSON output file (default: benchmarks/results.json)")
+    parser.add_argument("--readme", action="store_true",
+                        help="replace the table block of benchmarks/README.md with this run's")
     args = parser.parse_args(argv)
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_dir):
@@ -108,6 +111,12 @@ def main(argv=None) -> int:
         from loop_shapes import bench_loop_shapes
 
         results["loop_shapes"] = bench_loop_shapes(quick=args.quick, target=cfg["shape_target"])
+        if results["sweep"]:
+            from loop_shapes import bench_sweep_shape
+
+            results["sweep_shapes"] = [bench_sweep_shape(rule, cfg["sweep_side"],
+                                                         repeats=cfg["repeats"])
+                                       for rule in ("heavy_ball", "adam")]
     except Exception as exc:  # noqa: BLE001 - report it, keep the other results
         results.setdefault("errors", []).append(f"loop shapes: {type(exc).__name__}: {exc}")
         print(f"  loop shapes: ERROR {exc}")
@@ -117,6 +126,9 @@ def main(argv=None) -> int:
     print()
     print(table(results))
     print(f"\nwritten {args.out}")
+    if args.readme:
+        update_readme(HERE / "README.md", table(results))
+        print(f"updated {HERE / 'README.md'}")
     return 0
 
 
