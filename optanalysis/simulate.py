@@ -1,7 +1,7 @@
 """Run an update rule on a quadratic with the compiled kernels: one run or a whole batch.
 
 ``simulate`` runs one configuration; ``simulate_batch`` runs a grid of hyperparameters x seeds
-(x schedules) in one parallel kernel call, and every entry equals the corresponding
+(x schedules) in one call of a kernel spread over threads, and every entry equals the corresponding
 ``simulate`` bit for bit, whatever the thread count (each problem runs sequentially on its
 own rows; the noise is a hash of (seed, step, coordinate)).
 
@@ -10,8 +10,10 @@ Observations only: the matching theory lives in :mod:`optanalysis.predict`.
 from __future__ import annotations
 
 import numbers
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from .kernels import kernel_module
@@ -113,6 +115,20 @@ def _seed(value, name: str) -> int:
     return _int(value, name, 0, 2**64 - 1)
 
 
+def _in_threads(kernel, args, n: int) -> None:
+    """Run ``kernel(*args, first, stride)`` on ``min(n, numba.get_num_threads())`` threads.
+
+    The kernels release the GIL; problem p is computed by thread p % threads, alone and in
+    the same order whatever the thread count, so results are bit-identical.
+    """
+    threads = min(n, numba.get_num_threads())
+    if threads == 1:
+        kernel(*args, 0, 1)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda first: kernel(*args, first, threads), range(threads)))
+
+
 def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt, record_x):
     """One kernel call over every (params, seed) problem, p-major."""
     P, S, d = len(params_list), len(seeds), q.d
@@ -146,13 +162,14 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
     km = kernel_module(rule)
     xs = q.xstar.astype(dt)
     if q.diagonal:
+        kernel, hess = km.run_diag, q.hessian_diag.astype(dt)
         scale = nz.scale if nz is not None else np.zeros(d)
-        km.run_diag(state, q.hessian_diag.astype(dt), xs, scale, nz is not None, seed_arr, hp, lrs,
-                    closed, cp, cs, interval, record_every, loss, lr_out, diverged, xrec, record_x)
     else:
+        kernel, hess = km.run_dense, q.hessian.astype(dt)
         scale = nz.scale if nz is not None else np.zeros((d, d))
-        km.run_dense(state, q.hessian.astype(dt), xs, scale, nz is not None, seed_arr, hp, lrs,
-                     closed, cp, cs, interval, record_every, loss, lr_out, diverged, xrec, record_x)
+    args = (state, hess, xs, scale, nz is not None, seed_arr, hp, lrs, closed, cp, cs, interval,
+            record_every, loss, lr_out, diverged, xrec, record_x)
+    _in_threads(kernel, args, n)
     return state, loss, lr_out, diverged, xrec
 
 
@@ -212,7 +229,7 @@ def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=No
 def simulate_batch(rule, params_list, *, seeds=(0,), x0, hessian_diag=None, hessian=None,
                    xstar=None, steps, schedule=None, noise=None, batch=1, dtype="float64",
                    record_every=1) -> BatchResult:
-    """Every (params_list[p], seeds[s]) run of ``simulate`` in one parallel kernel call.
+    """Every (params_list[p], seeds[s]) run of ``simulate``, spread over numba.get_num_threads() threads.
 
     ``schedule`` is one schedule for all, or a list with one per ``params_list`` entry; the other
     arguments are those of :func:`simulate`.  Entry (p, s) equals ``simulate(rule,

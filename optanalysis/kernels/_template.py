@@ -7,8 +7,10 @@ whose globals ``_step``/``_grad_point`` are that rule's single definition.  As w
 binding is ``gd``, so this file is also a valid module.
 
 Conventions shared by the kernels
-    * one problem = one row of the batch arrays; ``prange`` over problems, each sequential, so a
-      problem's result does not depend on the thread count or on the other problems;
+    * one problem = one row of the batch arrays, computed sequentially by one thread, so its
+      result does not depend on the thread count or on the other problems (threads: see
+      ``optanalysis.simulate``; Python threads over ``nogil`` kernels instead of ``prange``,
+      whose parfor lowering added ~35% to every cold compilation);
     * state ``S[p]`` is ``(NSTATE, d)``; hyperparameters ``hp[p]`` in the rule's order, lr first,
       flags as 0.0/1.0; ``t`` is the 1-based step count;
     * the loss after every step is computed (divergence, plateau) in float64 with a fixed
@@ -17,7 +19,7 @@ Conventions shared by the kernels
       the one after step K, later losses, lrs and recorded iterates are NaN.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from optanalysis.kernels import jitable  # noqa: F401  (makes the rules callable from Numba)
@@ -214,26 +216,27 @@ def _problem_dense(S, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval
     return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
 
 
-@njit(parallel=True, **_OPTS)
+@njit(nogil=True, **_OPTS)
 def run_diag(S, h, xs, a, noisy, seeds, hp, lrs, closed, cp, cs, interval, rec_every, loss,
-             lr_out, diverged, xrec, record_x):
-    """Every problem p of the batch (``S[p]`` updated in place), diagonal Hessian ``h``.
+             lr_out, diverged, xrec, record_x, first, stride):
+    """Problems ``first, first + stride, ...`` of the batch (``S[p]`` updated in place), diagonal
+    Hessian ``h``.  ``nogil``: callers run one call per thread with ``stride`` = thread count.
 
     Per problem: ``seeds[p]`` (uint64), ``hp[p]``, ``lrs[p]`` (open loop) or the plateau
     controller ``cp[p]``, ``cs[p]`` every ``interval[p]`` steps when ``closed[p]``; outputs
     ``loss[p]``, ``lr_out[p]``, ``diverged[p]`` and, if ``record_x``, ``xrec[p]``.
     """
-    for p in prange(S.shape[0]):
+    for p in range(first, S.shape[0], stride):
         diverged[p] = _problem_diag(S[p], h, xs, a, noisy, seeds[p], hp[p].copy(), lrs[p],
                                     closed[p], cp[p], cs[p], interval[p], rec_every, loss[p],
                                     lr_out[p], xrec[p], record_x)
 
 
-@njit(parallel=True, **_OPTS)
+@njit(nogil=True, **_OPTS)
 def run_dense(S, H, xs, A, noisy, seeds, hp, lrs, closed, cp, cs, interval, rec_every, loss,
-              lr_out, diverged, xrec, record_x):
-    """Every problem p of the batch (``S[p]`` updated in place), dense Hessian ``H``."""
-    for p in prange(S.shape[0]):
+              lr_out, diverged, xrec, record_x, first, stride):
+    """As :func:`run_diag` with a dense Hessian ``H`` and noise ``A z`` (A A^T = covariance)."""
+    for p in range(first, S.shape[0], stride):
         diverged[p] = _problem_dense(S[p], H, xs, A, noisy, seeds[p], hp[p].copy(), lrs[p],
                                      closed[p], cp[p], cs[p], interval[p], rec_every, loss[p],
                                      lr_out[p], xrec[p], record_x)
