@@ -75,8 +75,9 @@ Results (the verdicts these criteria gave; ``EXPECTED``)
        momentum damps the oscillation only where gd's |1 - lr L| exceeds sqrt(b) (lr L close to 2);
        elsewhere the complex pair of modulus sqrt(b) decays more slowly than gd.  With both tuned
        (Polyak vs 2/(mu + L)) momentum is far faster: supported.
-    2. Qualified at equal (lr, b): Nesterov wins for small lr but is unstable beyond
-       lr L = (2 + 2b)/(1 + 2b) where heavy ball still converges; each optimally tuned, heavy ball
+    2. Qualified at equal (lr, b): Nesterov is faster at b = 0.9 and 0.99 below its threshold
+       lr L = (2 + 2b)/(1 + 2b), about even at b = 0.5, and diverges beyond that threshold where
+       heavy ball still converges; each optimally tuned, heavy ball
        is faster on quadratics ((sqrt(kappa) - 1)/(sqrt(kappa) + 1) < 1 - 2/sqrt(3 kappa + 1)):
        refuted.
     3. Qualified: RMSProp helps when the bad scaling is axis-aligned (diagonal), not on the rotated
