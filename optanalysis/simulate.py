@@ -107,6 +107,10 @@ def _problem(x0, hessian_diag, hessian, xstar, steps, noise, batch, dtype, recor
         raise ValueError(f"x0 must have shape ({q.d},) like the Hessian, got {x0.shape}")
     if not np.all(np.isfinite(x0)):
         raise ValueError("x0 must be finite")
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss0 = q.loss(x0)
+    if not np.isfinite(loss0):  # divergence is measured relative to a finite initial loss
+        raise ValueError("x0: the initial loss 1/2 (x0 - x*)^T H (x0 - x*) overflows; rescale the problem")
     nz = make_noise(noise, q, _int(batch, "batch", 1))
     return q, x0, nz, steps, record_every, _DTYPES[dtype]
 

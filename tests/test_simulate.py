@@ -185,6 +185,7 @@ BAD = [
     (dict(params=[("lr", 1)]), TypeError, "params must be a dict"),
     (dict(x0=[1.0, 2.0]), ValueError, r"x0 must have shape \(5,\)"),
     (dict(x0=[1.0, np.nan, 0, 0, 0]), ValueError, "x0 must be finite"),
+    (dict(x0=[1e200, 0, 0, 0, 0]), ValueError, "initial loss .* overflows"),
     (dict(hessian_diag=None), ValueError, "exactly one of hessian_diag"),
     (dict(hessian=np.eye(5)), ValueError, "exactly one of hessian_diag"),
     (dict(hessian_diag=[1, 2, -3, 4, 5]), ValueError, "hessian_diag must be >= 0"),
