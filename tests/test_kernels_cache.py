@@ -1,0 +1,42 @@
+"""The generated kernel modules hit Numba's disk cache in a new process (the reason they exist)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from optanalysis.kernels.build import _source
+from optanalysis.rules import get_rule
+
+REPO = Path(__file__).resolve().parent.parent
+PROBE = """
+import numpy as np
+from optanalysis.kernels import kernel_module
+from optanalysis.simulate import simulate
+simulate("gd", {"lr": 0.1}, x0=np.ones(3), hessian_diag=np.ones(3), steps=3)
+stats = kernel_module("gd").run_diag.stats
+print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()), kernel_module("gd").__file__)
+"""
+
+
+def _probe(cache):
+    env = {**os.environ, "OPTANALYSIS_CACHE_DIR": str(cache),
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True,
+                         check=True, cwd=REPO).stdout.split()
+    return int(out[0]), int(out[1]), Path(out[2])
+
+
+def test_second_process_loads_the_compiled_kernel_from_disk(tmp_path):
+    hits, misses, path = _probe(tmp_path)
+    assert (hits, misses) == (0, 1) and path.parent == tmp_path
+    assert path.name.startswith("optanalysis_kernel_gd_")
+    hits, misses, again = _probe(tmp_path)
+    assert (hits, misses) == (1, 0) and again == path
+
+
+def test_generated_source_binds_the_rule():
+    src = _source(get_rule("adam"))
+    assert "from optanalysis.rules.adam import grad_point as _grad_point, step as _step" in src
+    assert "NSTATE = 4\nNHYPER = 6\n" in src
+    assert "return (S[0, i], S[1, i], S[2, i], S[3, i],)" in src
+    assert src.count("# BINDING START") == 1 and "optanalysis.rules.gd" not in src
