@@ -1,0 +1,105 @@
+"""Studies of engineer A, each in quick mode: verdicts as expected, files written, and a few facts
+checked independently of the study's own records."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from optanalysis.studies import run_study
+
+
+def _run(name, tmp_path):
+    outcome = run_study(name, quick=True, out=tmp_path)
+    assert outcome.ok, outcome.mismatches
+    for ext in ("png", "pdf", "csv", "json"):
+        assert (tmp_path / f"{name}.{ext}").stat().st_size > 0
+    return outcome, json.loads((tmp_path / f"{name}.json").read_text())
+
+
+def _by_quantity(outcome):
+    return {r.quantity: r for r in outcome.records}
+
+
+def test_gd_stability_and_rate(tmp_path):
+    outcome, payload = _run("gd_stability_and_rate", tmp_path)
+    recs = _by_quantity(outcome)
+    for kappa in (10, 100, 1000):
+        # literature oracle (REFERENCE.md 6.1): rate (kappa-1)/(kappa+1) at lr = 2/(L+mu); the fit
+        # must match it within 1 % of 1 - rate (the study's tolerance, restated independently)
+        rec = recs[f"optimal rate, kappa={kappa}"]
+        oracle = (kappa - 1) / (kappa + 1)
+        assert rec.predicted == pytest.approx(oracle, rel=1e-14)
+        assert abs(rec.observed - oracle) <= (1 - oracle) / 100
+        # Cohen et al. (2021): unstable iff lr > 2/L, L = 1 here
+        assert recs[f"stability edge lr, kappa={kappa}"].predicted == pytest.approx(2.0, rel=1e-15)
+        curve = payload["data"]["curves"][str(kappa)]
+        for lr, div in zip(curve["scan_lr"], curve["scan_diverged_at"]):
+            if kappa == 1000 and lr > 2.0:  # growth 1.0025^k .. 1.045^k over 14000 steps: must blow up
+                assert div >= 0
+            if lr < 2.0:
+                assert div == -1
+
+
+def test_momentum_rate_map(tmp_path):
+    outcome, payload = _run("momentum_rate_map", tmp_path)
+    data = payload["data"]
+    pred = np.array(data["predicted"], dtype=float)
+    obs = np.array([[np.nan if v is None else v for v in row] for row in data["observed"]])
+    accepted = (np.array(data["refused"]) == "") & (pred < 1)
+    assert accepted.sum() == data["accepted_points"] >= 0.3 * data["stable_points"]
+    assert np.max(np.abs(obs[accepted] - pred[accepted])) <= 1e-3
+    # Goh's "ripples" region (REFERENCE.md 6.2): complex roots have modulus sqrt(momentum), so at
+    # momentum 0.95 (complex at every eigenvalue for lr in (0.05, 3)) the rate is sqrt(0.95)
+    lrs, moms = np.array(data["lr"]), np.array(data["momentum"])
+    j = int(np.argmin(np.abs(moms - 0.95)))
+    inside = (lrs > 0.1) & (lrs < 3.0)
+    assert np.allclose(pred[inside, j], math.sqrt(moms[j]), rtol=1e-12)
+    # the boundaries: divergence of the mode at L is lr L = 2(1 + momentum) (REFERENCE.md 6.2)
+    lb = np.array(data["boundary_lr"])
+    assert np.allclose(data["boundaries"]["divergence (h=L)"], lb / 2 - 1, atol=1e-12)
+
+
+def test_acceleration_vs_kappa(tmp_path):
+    outcome, payload = _run("acceleration_vs_kappa", tmp_path)
+    recs = _by_quantity(outcome)
+    # Polyak's rate (sqrt(kappa)-1)/(sqrt(kappa)+1) (REFERENCE.md 6.2) as an independent oracle
+    for kappa in (10, 100, 1000):
+        rec = recs[f"heavy ball (Polyak): fitted rate, kappa={kappa}"]
+        assert rec.predicted == pytest.approx((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1), rel=1e-13)
+        assert rec.verdict == "pass"
+        std = recs[f"Nesterov (standard, lr = 1/L): fitted rate, kappa={kappa}"]
+        assert std.predicted == pytest.approx(1 - 1 / math.sqrt(kappa), rel=1e-13)
+    # acceleration, observed: 1 - rate is (kappa+1)/(sqrt(kappa)+1) = 30.7 times larger for heavy ball
+    # than for gd at kappa = 1000 (within 10 %: the heavy-ball fit's double-root bias is <= 5 % of 1 - rate)
+    gd = recs["gd (lr = 2/(L+mu)): fitted rate, kappa=1000"].observed
+    hb = recs["heavy ball (Polyak): fitted rate, kappa=1000"].observed
+    assert (1 - hb) / (1 - gd) == pytest.approx(1001 / (math.sqrt(1000) + 1), rel=0.1)
+
+
+def test_formulation_equivalence(tmp_path):
+    outcome, payload = _run("formulation_equivalence", tmp_path)
+    pairs = payload["data"]["pairs"]
+    hb = pairs["heavy ball vs torch SGD momentum"]["curves"]
+    # identical losses at a constant lr (to rounding), different under the step decay
+    assert np.max(np.abs(hb["constant"]["observed"])) < 1e-12
+    decay = np.abs(np.array(hb["step:step_size=50,gamma=0.1"]["observed"]))
+    assert np.max(decay[:51]) < 1e-12 < 1e-3 < np.max(decay[51:])  # the lr first changes at step 50
+    nag = pairs["Sutskever Nesterov vs torch nesterov=True"]
+    assert np.max(np.abs(nag["curves"]["constant"]["observed"])) > 1e-3  # torch's iterate is the look-ahead
+    assert max(nag["mapped_state_gap"]) < 1e-13
+
+
+def test_schedules_noisy_quadratic(tmp_path):
+    outcome, payload = _run("schedules_noisy_quadratic", tmp_path)
+    data = payload["data"]
+    d = payload["provenance"]["parameters"]["dimension"]
+    # SGD's steady state (REFERENCE.md 6.5): sum_i lr c_i / (2B(2 - lr h_i)), c_i = h_i = 1/i, lr = 1
+    h = 1.0 / np.arange(1, d + 1)
+    for batch in (1, 10**6):
+        floor = float(np.sum(h / (2 * batch * (2 - h))))
+        pred = data["noisy"][str(batch)]["constant"]["predicted"]
+        assert pred[-1] == pytest.approx(floor, rel=1e-3)  # 1 - h_d = 0.95 per step: transient ~0.95^400
+    # the plateau has no noisy prediction (closed loop), only the Monte Carlo
+    assert data["noisy"]["1"]["plateau"]["predicted"] is None
+    assert all(r.verdict in ("pass", "supported") for r in outcome.records)
