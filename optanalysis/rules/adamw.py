@@ -16,19 +16,15 @@ References
     I. Loshchilov, F. Hutter (2019), Decoupled Weight Decay Regularization, ICLR; PyTorch
     torch/optim/adamw.py.
 """
-from ..hyper import Flag, coefficient, learning_rate, nonnegative
+
+from ..hyper import nonnegative
 from . import Rule, adam
 
 RULE = Rule(
     name="adamw",
-    hyper=(
-        learning_rate(1e-3),
-        coefficient("beta1", 0.9, "decay of the first-moment average (betas[0])"),
-        coefficient("beta2", 0.999, "decay of the second-moment average (betas[1])"),
-        nonnegative("eps", 1e-8, "added to sqrt(v_hat), outside the root"),
-        nonnegative("weight_decay", 1e-2, "decoupled decay: x <- x (1 - lr weight_decay)"),
-        Flag("amsgrad", False, "use the running maximum of v"),
-    ),
+    # Adam's declarations, but weight decay is decoupled and defaults to torch's 1e-2.
+    hyper=tuple(nonnegative("weight_decay", 1e-2, "decoupled decay: x <- x (1 - lr weight_decay)")
+                if p.name == "weight_decay" else p for p in adam.RULE.hyper),
     state=adam.RULE.state,
     linear=False,
     semantics="torch.optim.AdamW exactly (maximize=False)",
