@@ -6,6 +6,13 @@ so that the suite is reproducible; every failure message names the seed and the 
 Tolerances as in test_golden.py: 1e-12 relative — the same float64 arithmetic up to the order
 of operations (measured: torch schedulers bit-exact, optax schedules within 1 ulp, trajectories
 within ~1e-15).
+
+Adaptive rules are drawn with learning rates small enough that 200 steps do not reach the
+optimum (every |x0_i - xstar_i| >= 1): near xstar the gradient h(x - xstar) keeps few correct
+digits (cancellation) and Adam/RMSProp normalise its size away, so a one-ulp difference in the
+order of operations grows to ~1e-12 within tens of steps (measured 2.5e-12 for Adam in a draft
+of this test whose rule and kernel agreed bit for bit) — the conditioning of the algorithm, not a
+disagreement of formulas.
 """
 import importlib.util
 import math
@@ -113,40 +120,41 @@ def test_torch_schedulers_live():
 
 
 # ------------------------------------------------------------------ random optax schedules
-def _draw_optax(rng, allow_join=True):
-    """(spec, optax schedule) for a random optax schedule with absolute values."""
+def _draw_optax(rng, allow_join=True, scale=1.0):
+    """(spec, optax schedule) for a random optax schedule with absolute values (times ``scale``)."""
     kinds = ["polynomial_optax", "linear_optax", "exponential_optax", "cosine_optax", "warmup_cosine_optax",
              "warmup_exponential_optax"] + (["join_optax"] * 2 if allow_join else [])
     name = str(rng.choice(kinds))
     u = lambda a, b: float(rng.uniform(a, b))  # noqa: E731
+    v = lambda a, b: scale * float(rng.uniform(a, b))  # noqa: E731  (an absolute lr value)
     i = lambda a, b: int(rng.integers(a, b + 1))  # noqa: E731
     if name == "polynomial_optax":
-        kw = {"init_value": u(0.01, 1), "end_value": u(0, 0.01), "power": u(0.3, 3), "transition_steps": i(1, 200),
+        kw = {"init_value": v(0.01, 1), "end_value": v(0, 0.01), "power": u(0.3, 3), "transition_steps": i(1, 200),
               "transition_begin": i(0, 50)}
         return _spec(name, kw), optax.polynomial_schedule(**kw)
     if name == "linear_optax":
-        kw = {"init_value": u(0, 1), "end_value": u(0, 1), "transition_steps": i(1, 200), "transition_begin": i(0, 50)}
+        kw = {"init_value": v(0, 1), "end_value": v(0, 1), "transition_steps": i(1, 200), "transition_begin": i(0, 50)}
         return _spec(name, kw), optax.linear_schedule(**kw)
     if name == "exponential_optax":
-        kw = {"init_value": u(0.01, 1), "transition_steps": i(1, 30), "decay_rate": u(0.5, 1.05),
+        kw = {"init_value": v(0.01, 1), "transition_steps": i(1, 30), "decay_rate": u(0.5, 1.0),
               "transition_begin": i(0, 30), "staircase": bool(rng.random() < 0.5)}
         if rng.random() < 0.5:
             kw["end_value"] = kw["init_value"] * u(0.1, 2.0)
         return _spec(name, kw), optax.exponential_decay(**kw)
     if name == "cosine_optax":
-        kw = {"init_value": u(0.01, 1), "decay_steps": i(1, 200), "alpha": u(0, 1), "exponent": u(0.5, 3)}
+        kw = {"init_value": v(0.01, 1), "decay_steps": i(1, 200), "alpha": u(0, 1), "exponent": u(0.5, 3)}
         return _spec(name, kw), optax.cosine_decay_schedule(**kw)
     if name == "warmup_cosine_optax":
         w = i(0, 50)
-        kw = {"init_value": u(0, 0.1), "peak_value": u(0.1, 1), "warmup_steps": w, "decay_steps": w + i(1, 200),
-              "end_value": u(0, 0.05), "exponent": u(0.5, 3)}
+        kw = {"init_value": v(0, 0.1), "peak_value": v(0.1, 1), "warmup_steps": w, "decay_steps": w + i(1, 200),
+              "end_value": v(0, 0.05), "exponent": u(0.5, 3)}
         return _spec(name, kw), optax.warmup_cosine_decay_schedule(**kw)
     if name == "warmup_exponential_optax":
-        kw = {"init_value": u(0, 0.1), "peak_value": u(0.1, 1), "warmup_steps": i(0, 50), "transition_steps": i(1, 30),
+        kw = {"init_value": v(0, 0.1), "peak_value": v(0.1, 1), "warmup_steps": i(0, 50), "transition_steps": i(1, 30),
               "decay_rate": u(0.5, 0.99), "transition_begin": i(0, 30), "staircase": bool(rng.random() < 0.5),
-              "end_value": u(0, 0.05)}
+              "end_value": v(0, 0.05)}
         return _spec(name, kw), optax.warmup_exponential_decay_schedule(**kw)
-    parts = [_draw_optax(rng, False) for _ in range(i(2, 3))]
+    parts = [_draw_optax(rng, False, scale) for _ in range(i(2, 3))]
     bounds = sorted(rng.choice(np.arange(0, 180), len(parts) - 1, replace=False).tolist())
     nested = ";".join(s.replace(":", "(", 1) + ")" for s, _ in parts)
     return (f"join_optax:schedules=[{nested}],boundaries={_fmt(bounds)}",
@@ -217,7 +225,7 @@ def _problem(rng):
     d = int(rng.integers(3, 6))
     xstar = rng.uniform(1.0, 3.0, d) * rng.choice([-1.0, 1.0], d)
     return {"hessian_diag": np.sort(rng.uniform(0.05, 2.5, d)).tolist(), "xstar": xstar.tolist(),
-            "x0": (xstar + rng.uniform(-2.0, 2.0, d)).tolist(), "steps": 200}
+            "x0": (xstar + rng.uniform(1.0, 2.0, d) * rng.choice([-1.0, 1.0], d)).tolist(), "steps": 200}
 
 
 def _draw_torch_rule(rng):
@@ -232,12 +240,12 @@ def _draw_torch_rule(rng):
             kw["dampening"] = u(0, 0.5)
         return name, kw, "sgd_momentum", dict(kw)
     if name == "RMSprop":
-        kw = {"lr": u(0.002, 0.02), "alpha": u(0.8, 0.999), "eps": 10 ** u(-8, -3), "weight_decay": u(0, 0.05) * coin(),
-              "momentum": u(0, 0.8) * coin(), "centered": coin()}
+        kw = {"lr": u(0.0005, 0.002), "alpha": u(0.9, 0.999), "eps": 10 ** u(-8, -3),
+              "weight_decay": u(0, 0.05) * coin(), "momentum": u(0, 0.5) * coin(), "centered": coin()}
         return name, kw, "rmsprop", dict(kw)
     if name in ("Adam", "AdamW"):
-        b1, b2 = u(0.5, 0.95), u(0.9, 0.999)
-        kw = {"lr": u(0.01, 0.1), "betas": (b1, b2), "eps": 10 ** u(-8, -4), "weight_decay": u(0, 0.1),
+        b1, b2 = u(0.5, 0.9), u(0.99, 0.999)
+        kw = {"lr": u(0.001, 0.004), "betas": (b1, b2), "eps": 10 ** u(-8, -4), "weight_decay": u(0, 0.1),
               "amsgrad": coin()}
         rk = {"lr": kw["lr"], "beta1": b1, "beta2": b2, "eps": kw["eps"], "weight_decay": kw["weight_decay"],
               "amsgrad": kw["amsgrad"]}
@@ -283,16 +291,16 @@ def test_kernels_against_live_optax():
             name, kw, rule = "sgd", {"momentum": u(0, 0.9), "nesterov": coin()}, "sgd_momentum"
             lr = u(0.02, 0.2)
         elif trial % 3 == 1:
-            name, rule, lr = "rmsprop", "rmsprop_optax", u(0.002, 0.02)
-            kw = {"decay": u(0.8, 0.999), "eps": 10 ** u(-8, -3), "initial_scale": u(0, 1) * coin(),
-                  "eps_in_sqrt": coin(), "centered": coin(), "momentum": u(0, 0.8) * coin(),
+            name, rule, lr = "rmsprop", "rmsprop_optax", u(0.0005, 0.002)
+            kw = {"decay": u(0.9, 0.999), "eps": 10 ** u(-8, -3), "initial_scale": u(0, 1) * coin(),
+                  "eps_in_sqrt": coin(), "centered": coin(), "momentum": u(0, 0.5) * coin(),
                   "bias_correction": coin()}
             kw["nesterov"] = kw["momentum"] > 0 and coin()
         else:
-            name, rule, lr = "adam", "adam_optax", u(0.01, 0.1)
-            kw = {"b1": u(0.5, 0.95), "b2": u(0.9, 0.999), "eps": 10 ** u(-8, -4), "eps_root": 10 ** u(-10, -6) * coin(),
+            name, rule, lr = "adam", "adam_optax", u(0.001, 0.004)
+            kw = {"b1": u(0.5, 0.9), "b2": u(0.99, 0.999), "eps": 10 ** u(-8, -4), "eps_root": 10 ** u(-10, -6) * coin(),
                   "nesterov": coin()}
-        spec, sched = _draw_optax(rng)
+        spec, sched = _draw_optax(rng, scale=lr)  # schedule values in units of the drawn lr
         make = lambda learning_rate, name=name, kw=kw: getattr(optax, name)(learning_rate, **kw)  # noqa: E731
         lrs, xs = make_golden.run_optax(problem, make, schedule=sched, base_lr=lr)
         params = {"lr": lr, **kw}
