@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate", "reproduce", "study")
+COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate", "reproduce", "study", "schedules")
 
 
 class _Parser(argparse.ArgumentParser):
