@@ -57,6 +57,9 @@ def test_rmsprop_orbit_and_adam_band(outcomes):
     o = outcomes[0]["adaptive_cycles"]
     dev = _by(o, "orbit|max rel. deviation")
     assert dev and all(r.observed <= 1e-9 for r in dev)
+    rate = _by(o, "orbit|two-step contraction")
+    assert {r.hyperparameters["alpha"] for r in rate} >= {0.5, 0.99}
+    assert all(abs(r.observed / r.predicted - 1) <= 1e-3 for r in rate)
     band = _by(o, "band|max|x|/lr")
     assert len({r.observed for r in band}) == 1  # bit-for-bit homogeneity
     assert all(r.verdict == "pass" for r in _by(o, "band exceeds orbit"))
