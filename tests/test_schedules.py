@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optanalysis.schedules import (OpenLoop, Plateau, describe_schedule, make_schedule, plateau_update,
                                    schedule_names)
@@ -311,3 +313,22 @@ def test_bad_arguments():
         p.controller(-1.0)
     with pytest.raises(ValueError, match="metrics must be a 1-D"):
         p.lrs_for(0.1, [[1.0, 2.0]])
+
+
+# ------------------------------------------------------------------ properties
+@settings(max_examples=60, deadline=None)
+@given(spec=st.sampled_from(list(ORACLES)), n=st.integers(0, 300), m=st.integers(0, 300))
+def test_values_are_a_function_of_the_step_count_only(spec, n, m):
+    s = make_schedule(spec)
+    long, short = s.lrs(BASE, max(n, m)), s.lrs(BASE, min(n, m))
+    np.testing.assert_array_equal(long[:min(n, m)], short)
+    assert np.all(np.isfinite(long)) and np.all(long >= 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=st.sampled_from([s for s in ORACLES if "optax" not in s]), c=st.floats(1e-3, 1e3))
+def test_torch_schedules_scale_with_base_lr(spec, c):
+    # torch schedules multiply the base lr (eta_min aside): lrs(c*base) = c*lrs(base) up to the
+    # rounding of the chained products (<= 400 ulps over N steps).
+    s = make_schedule(spec.replace("eta_min=0.01", "eta_min=0.0").replace("eta_min=0.02", "eta_min=0.0"))
+    np.testing.assert_allclose(s.lrs(c * BASE, N), c * s.lrs(BASE, N), rtol=1e-13, atol=1e-13 * c * BASE)
