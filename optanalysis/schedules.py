@@ -212,7 +212,11 @@ class Plateau:
     """Reduce-on-plateau (closed loop): torch ``ReduceLROnPlateau`` or optax ``reduce_on_plateau``.
 
     The metric is the run's own loss after every ``interval``-th optimizer step; the lr returned
-    by :func:`plateau_update` is used from the next step on.
+    by :func:`plateau_update` is used from the next step on.  This is torch's documented loop
+    (``optimizer.step(); scheduler.step(loss)``).  The usual optax loop passes the loss at the
+    current parameters to ``update(..., value=loss)`` and scales that same update — identical,
+    except that optax also sees the initial loss (which sets ``best``; with ``patience=0`` it
+    even cuts at once).  For optax the lr is ``base_lr * scale``; torch reduces the current lr.
 
     Attributes
     ----------
