@@ -26,15 +26,17 @@ Method
     observed rate.  The n-step worst case at the worst
     curvature it reports is re-run in the kernel (one direction, x0 = 1).
 
-    Tolerances.  The tuned extremal modes are double roots (critically damped): the iterate
-    carries a factor k, so a least-squares fit of log(loss) over steps [k0, k1] is biased by
-    the slope of log k there, at most 1/k0 in the log of the iterate rate; the tolerance is
-    rate/k0 + |1 - rate|/100 (the 1 % of study ``gd_stability_and_rate``).  Closed form vs exact
-    worst case and worst case vs kernel: floating-point exactness (1e-12), except where a double root makes it worse: the exact worst case
-    evaluates numerical roots, which near a double root are only accurate to ~sqrt(eps)
-    (tolerance 2 sqrt(eps) = 3e-8; measured 7e-9 and 1.5e-8 for LRP-Nesterov at kappa = 10, 1000),
-    and the kernel's rounding errors on a critically damped mode grow like k per step, so the
-    n-step ratio agrees to ~n^2 eps (measured 0.4-1.5 n^2 eps; tolerance 8 n^2 eps).
+    Tolerances.  For heavy ball and Nesterov the tuned extremal modes are double roots
+    (critically damped): the iterate carries a factor a + b k, so a least-squares fit of
+    log(loss) over steps [k0, k1] is biased by the slope of log(a + b k) there, about 1/k0 in
+    the log of the iterate rate; the tolerance is rate/k0 + |1 - rate|/100 (gd: |1 - rate|/100,
+    the 1 % of study ``gd_stability_and_rate``).  Closed form vs exact worst case and worst case
+    vs kernel: floating-point exactness (1e-12), except where a double root makes it worse: the
+    exact worst case evaluates numerical roots, which near a double root are only accurate to
+    ~sqrt(eps) (tolerance 2 sqrt(eps) = 3e-8; measured 7e-9 and 1.5e-8 for LRP-Nesterov at
+    kappa = 10, 1000), and the kernel's rounding errors on a critically damped mode grow like k
+    per step, so the n-step ratio agrees to ~n^2 eps (measured 0.4-1.5 n^2 eps; tolerance
+    8 n^2 eps).
     Literature oracles: half a unit of their last printed digit.
 
 References
@@ -95,7 +97,8 @@ def run(quick=False):
             prm = _params(tuning, kappa)
             rate = float(tuning.rate.subs(KAPPA, kappa))
             hyper = {"kappa": kappa, **prm}
-            records.append(Record.judge(rule, "constant", hyper, f"{label}: closed form vs exact worst case, kappa={kappa}",
+            records.append(Record.judge(rule, "constant", hyper,
+                                        f"{label}: closed form vs exact worst case, kappa={kappa}",
                                         rate, worst_case_rate(rule, 1.0 / kappa, 1.0, **prm),
                                         DOUBLE_ROOT if double else EXACT))
             if (name, kappa) in ORACLES:

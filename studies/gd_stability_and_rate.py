@@ -18,7 +18,8 @@ Theory
 Method
     For kappa in {10, 100, 1000}: H = diag of 6 eigenvalues log-spaced in [1/kappa, 1] (L = 1),
     x0 = 1, one ``simulate_batch`` call per kappa over lr = 2/(L+mu) and a scan of lr/(2/L) in
-    1 +- 2.25 % (step 0.5 %, no point on the edge itself).  Observed rates are the per-step factors of ||x - x*|| fitted by
+    1 +- 2.25 % (step 0.5 %, no point on the edge itself).  Observed rates are the per-step
+    factors of ||x - x*|| fitted by
     ``optanalysis.rates.fit_rate`` (a diverged run is fitted on its finite part, before the
     kernel flags the divergence).  The observed edge is the midpoint between the largest scanned
     lr whose fitted rate is < 1 and the smallest one whose rate is > 1 (or that diverged).
@@ -80,7 +81,8 @@ def run(quick=False):
         hyper = {"kappa": kappa, "L": L, "mu": mu}
 
         closed = float(opt.rate.subs(at))
-        records.append(Record.judge("gd", "constant", hyper, f"tuned rate: closed form vs exact worst case, kappa={kappa}",
+        records.append(Record.judge("gd", "constant", hyper,
+                                    f"tuned rate: closed form vs exact worst case, kappa={kappa}",
                                     closed, worst_case_rate("gd", mu, L, lr=lr_opt), EXACT))
         records.append(Record.judge("gd", "constant", {**hyper, "lr": lr_opt}, f"optimal rate, kappa={kappa}",
                                     closed, observed[0], abs(1 - closed) / 100))

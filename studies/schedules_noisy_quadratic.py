@@ -45,8 +45,6 @@ References
     NeurIPS (REFERENCE.md section 6.5: "schedules ... make no difference in the deterministic
     setting"); PyTorch torch/optim/lr_scheduler.py (the schedules).
 """
-import math
-
 import numpy as np
 from scipy.stats import norm
 
@@ -57,7 +55,8 @@ from optanalysis.predict import predict
 from optanalysis.simulate import simulate
 from optanalysis.studies import StudyResult
 
-TITLE = "LR schedules on the noisy quadratic model: decay beats the noise floor at small batch, only slows without noise"
+TITLE = ("LR schedules on the noisy quadratic model: decay beats the noise floor at small batch, "
+         "only slows without noise")
 
 LR = 1.0
 NOISE = "hessian:sigma=1"
@@ -104,7 +103,8 @@ def run(quick=False):
         else:
             best = min(finals, key=finals.get)
             records.append(Record("gd", "all open-loop", {"lr": LR, "batch": batch},
-                                  f"the constant lr has the lowest final E[loss] of the open-loop schedules at B={batch}",
+                                  "the constant lr has the lowest final E[loss] of the open-loop schedules "
+                                  f"at B={batch}",
                                   finals["constant"], finals[best], 0.0,
                                   "supported" if best == "constant" else "refuted"))
     finals = {}
