@@ -39,19 +39,14 @@ __all__ = ["spectral_radius", "worst_case_rate", "worst_case_candidates", "roots
 
 
 def _split(rule, params: dict):
-    """(flags and zero-valued reals as a symbolic key, the other real values).  Hyperparameters
-    not given take their defaults; all are validated against the declared ranges."""
-    given = {k: v for k, v in params.items()}
-    scalars = {k: v for k, v in given.items() if np.ndim(v) == 0}
-    arrays = {k: np.asarray(v, dtype=float) for k, v in given.items() if np.ndim(v) > 0}
-    for k, a in arrays.items():  # validate element-wise through the declared range
-        p = next((q for q in rule.hyper if q.name == k), None)
-        if p is None:
-            rule.params(**{k: 0})  # raises "unknown hyperparameter"
-        for v in (np.min(a), np.max(a)) if a.size else ():
-            p.validate(float(v))
-    vals = rule.params(**{k: (v.item() if isinstance(v, np.generic) else v)
-                          for k, v in scalars.items()})
+    """(flags as a symbolic key, the real values: scalars or arrays).  Hyperparameters not given
+    take their defaults; names, ranges and constraints are validated (arrays at their extremes)."""
+    arrays = {k: np.asarray(v, dtype=float) for k, v in params.items() if np.ndim(v) > 0}
+    scalars = {k: (v.item() if isinstance(v, np.generic) else v)
+               for k, v in params.items() if np.ndim(v) == 0}
+    vals = rule.params(**scalars, **{k: float(a.flat[0]) for k, a in arrays.items() if a.size})
+    for reduce in (np.min, np.max):
+        rule.params(**scalars, **{k: float(reduce(a)) for k, a in arrays.items() if a.size})
     flags = tuple((p.name, vals[p.name]) for p in rule.hyper if p.flag)
     reals = {p.name: arrays.get(p.name, vals[p.name]) for p in rule.hyper if not p.flag}
     return flags, reals

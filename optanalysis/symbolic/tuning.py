@@ -117,7 +117,12 @@ def _nice(e):
 
 
 def solve_tuning(rule, tuning: Tuning, cp: CharPoly | None = None, **fixed):
-    """Solve a tuning's conditions with SymPy; the best valid solution, or None."""
+    """Solve a tuning's conditions with SymPy; the best valid solution, or None.
+
+    A solution is valid when it is real, satisfies the equations (residuals at a sample point),
+    lies in the declared hyperparameter ranges, is stable, and the modulus of its extremal mode
+    equals the exact worst-case rate over [mu, L] (at mu = 1, kappa = SAMPLE_KAPPA); among the
+    valid ones the smallest worst case wins."""
     from .numeric import worst_case_rate
 
     rule = get_rule(rule)
@@ -127,11 +132,10 @@ def solve_tuning(rule, tuning: Tuning, cp: CharPoly | None = None, **fixed):
     for name, value in tuning.given:
         p = p.subs(syms[name], value)
     p = p.subs(L, KAPPA * MU)
-    p_expr = p
     roots, eqs = {}, []
     for mode in tuning.modes:
         at = sympy.sympify(mode.at).subs(L, KAPPA * MU)
-        pm = sympy.Poly(sympy.expand(p_expr.subs(H, at)), Z)
+        pm = sympy.Poly(sympy.expand(p.subs(H, at)), Z)
         if mode.kind == "double":
             r = sympy.Symbol(mode.root, real=True)
             roots[mode.root] = r
@@ -186,6 +190,8 @@ def solve_tuning(rule, tuning: Tuning, cp: CharPoly | None = None, **fixed):
         rate_cands = [sympy.Abs(sol[r]) for r in roots.values()]
         rate_vals = [float(sympy.N(c.subs(sample).subs(others))) for c in rate_cands]
         i = max(range(len(rate_vals)), key=rate_vals.__getitem__)
+        if abs(rate_vals[i] - wc) > 1e-6 * wc:
+            continue  # the conditions' mode is not the worst case: not a valid tuning
         if best is None or wc < best[0]:
             r = sol[list(roots.values())[i]]
             rate = r if float(sympy.N(r.subs(sample).subs(others))) > 0 else -r
