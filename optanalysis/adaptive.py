@@ -39,7 +39,8 @@ from .symbolic.core import H, T, update
 from .symbolic.cycles import period2_orbit
 from .symbolic.linearize import LAM, linearize
 
-__all__ = ["threshold_sweep", "eps0_band", "rmsprop_orbit_run", "adagrad_trajectory"]
+__all__ = ["threshold_sweep", "small_gradient_threshold", "eps0_band", "rmsprop_orbit_run",
+           "adagrad_trajectory"]
 
 _ADAM_STEP = numba.njit(RULES["adam"].step)
 _RMSPROP_STEP = numba.njit(RULES["rmsprop"].step)
@@ -258,6 +259,64 @@ def _threshold_one(rule, mom, beta, kappa, hess, x0, regime, warm_lr, warm_steps
     observed = _bisect(unstable, 0.8 * predicted, 1.25 * predicted)
     rec = _record(rule.name, "critical_lr", predicted, observed, 0.02, **{mom: beta})
     rec.update(kappa=kappa, regime=regime, lambda_max=lam)
+    return rec
+
+
+def small_gradient_threshold(rule, h=1.0, *, steps=4000, **params) -> dict:
+    """Critical lr in the small-gradient regime (sqrt(v) << eps), predicted vs one compiled run
+    per probe (:func:`optanalysis.simulate.simulate`, cold start as the library runs it).
+
+    P is the linearisation's preconditioner with the frozen state at 0: ``eps`` for torch's
+    eps outside the root, ``sqrt(eps)`` for optax's default eps inside it, so the two
+    placements differ by the factor sqrt(eps) in the critical lr.  The run starts at
+    |g| = 1e-8 P, so the second moment stays negligible until the loss has grown 1e8-fold.
+    Rules with bias correction of the first moment (Adam with beta1 > 0) take larger early
+    steps (``Linearization.effective_lr_t``) that this cold start would mistake for the onset;
+    use :func:`threshold_sweep` for them.
+
+    Parameters
+    ----------
+    rule : str or Rule
+        An adaptive rule (``rmsprop``, ``rmsprop_optax``, ``adagrad``, ``adam`` with beta1 = 0, ...).
+    h : float > 0
+        Curvature of the 1-D quadratic.
+    steps : int >= 100
+        Steps of each probe.
+    **params
+        Hyperparameters other than ``lr`` (validated); ``eps`` must be > 0.
+
+    Returns
+    -------
+    dict
+        The fields of an :class:`optanalysis.compare.Record` (quantity ``critical_lr``,
+        ``tolerance`` 0.02 relative to the prediction) plus ``preconditioner`` (P as a string).
+    """
+    rule = get_rule(rule)
+    if rule.linear:
+        raise ValueError(f"rule {rule.name!r} is not adaptive (it has no eps); valid: "
+                         f"{', '.join(n for n, r in RULES.items() if not r.linear)}")
+    (h,) = _positive_list((h,), "h")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 100:
+        raise ValueError(f"steps must be an integer >= 100, got {steps!r}")
+    if "lr" in params:
+        raise ValueError("lr is what is measured; give the other hyperparameters")
+    full = rule.params(**params)
+    if not full.get("eps", 0) > 0:
+        raise ValueError(f"eps must be > 0 for the small-gradient regime, got {full.get('eps')!r}")
+    lin = linearize(rule, **{k: v for k, v in full.items() if k != "lr"})
+    p0 = float(lin.small_gradient_preconditioner())
+    lr = sympy.Symbol("lr", positive=True)
+    (crit,) = sympy.solve(sympy.Eq(lin.threshold, LAM), lr)
+    predicted = float(crit.subs(LAM, h / p0))
+    x0 = np.array([1e-8 * p0 / h])
+
+    def unstable(value):
+        res = simulate(rule, {**params, "lr": value}, x0=x0, hessian_diag=np.array([h]), steps=steps)
+        return res.diverged_at is not None or np.nanmax(res.loss) > _GROWTH * res.loss[0]
+
+    observed = _bisect(unstable, 0.8 * predicted, 1.25 * predicted)
+    rec = _record(rule.name, "critical_lr", predicted, observed, 0.02, h=h, **params)
+    rec["preconditioner"] = str(lin.small_gradient_preconditioner())
     return rec
 
 
