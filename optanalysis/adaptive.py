@@ -8,15 +8,20 @@ Claims and method
        ``"warm"``: a first phase at a small lr builds v on a dense quadratic; the preconditioner
        P of that state (the linearisation's expression) gives the predicted critical lr; a probe
        phase continues from that v with beta2 (alpha) = the largest float below 1 and t -> oo,
-       so that P stays put, and bisects the lr at which the loss grows 1e8-fold.  ``"large_eps"``: a cold start (v = 0) with the
-       default beta2 and sqrt(v) << eps, where P ~ eps (small-gradient regime), in the steady
-       state t -> oo: with bias correction the first steps of Adam take the larger effective
-       step lr (1 - beta1)/(1 - beta1^t) (``Linearization.effective_lr_t``), whose transient
-       growth would mask the onset.
+       so that P stays put, and bisects the lr at which the loss grows 1e8-fold.
+       ``"large_eps"``: a cold start (v = 0) with the default beta2 and sqrt(v) << eps, where
+       P ~ eps (small-gradient regime), in the steady state t -> oo: with bias correction the
+       first steps of Adam take the larger effective step lr (1 - beta1)/(1 - beta1^t)
+       (``Linearization.effective_lr_t``), whose transient growth would mask the onset.
+       :func:`small_gradient_threshold` does the same in the small-gradient regime with cold
+       runs of the compiled kernels, for every adaptive rule without a first-moment bias
+       correction, and so checks torch's and optax's eps placements (P = eps vs sqrt(eps)).
     2. eps = 0 (:func:`eps0_band`, :func:`rmsprop_orbit_run`): RMSProp lands on x = +-lr/2;
-       Adam's late iterates stay in a band measured in units of lr.
+       Adam's late iterates lock onto its orbit when that attracts (small beta1) and otherwise
+       stay in a band measured in units of lr.
     3. Adagrad (:func:`adagrad_trajectory`): the kernel's iterates against the symbolic map
-       iterated at 50 significant digits, and the asymptotic rate 1 - lr h/(sqrt(s_oo) + eps).
+       iterated at 50 significant digits; the asymptotic rate 1 - lr h/(sqrt(s_oo) + eps), or
+       with torch's built-in lr_decay the power law x_t ~ t^-a.
 
 References
     J. M. Cohen et al. (2022) arXiv:2207.14484; REFERENCE.md sections 6.4 and 6.7.
