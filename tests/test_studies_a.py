@@ -103,3 +103,22 @@ def test_schedules_noisy_quadratic(tmp_path):
     # the plateau has no noisy prediction (closed loop), only the Monte Carlo
     assert data["noisy"]["1"]["plateau"]["predicted"] is None
     assert all(r.verdict in ("pass", "supported") for r in outcome.records)
+
+
+def test_cli_study(tmp_path, capsys, monkeypatch):
+    from optanalysis import studies
+    from optanalysis.cli import main
+    from optanalysis.compare import Record
+
+    assert main(["study", "formulation_equivalence", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: as expected" in out and "state gap after S(lr)" in out
+    assert (tmp_path / "formulation_equivalence.png").exists()
+    assert main(["study", "no_such_study"]) == 2
+    assert "valid:" in capsys.readouterr().err
+    # a verdict that differs from the expected one: exit status 1, and the mismatch is printed
+    bad = Record.judge("gd", "constant", {}, "q", 0.0, 1.0, 0.5)
+    monkeypatch.setattr(studies, "run_study", lambda name, **kw: studies.Outcome(
+        name, "t", [bad], [("q", "fail", "pass")], 0.0, []))
+    assert main(["study", "anything"]) == 1
+    assert "UNEXPECTED: q is fail, expected pass" in capsys.readouterr().out
