@@ -115,23 +115,24 @@ def run(quick=False) -> StudyResult:
                                 38.0, float(lin.threshold * lr), 1e-12))
     adam = threshold_sweep("adam", momenta=(0.9,) if quick else (0.0, 0.5, 0.9, 0.95),
                            kappas=(10.0,) if quick else (10.0, 1000.0), seed=0)
-    for a in adam:
-        records.append(Record.judge("adam", "constant", {**a["hyperparameters"], "kappa": a["kappa"], "regime": "warm"},
-                                    "critical lr|frozen-P probe", a["predicted"], a["observed"],
-                                    a["tolerance"] * abs(a["predicted"])))
+    for rec in adam:
+        records.append(Record.judge("adam", "constant", {**rec["hyperparameters"], "kappa": rec["kappa"],
+                                                          "regime": "warm"},
+                                    "critical lr|frozen-P probe", rec["predicted"], rec["observed"],
+                                    rec["tolerance"] * abs(rec["predicted"])))
     beta = np.linspace(0.0, 0.96, 97)
     general = linearize("adam").threshold * lr
     b1 = [s for s in general.free_symbols if str(s) == "beta1"][0]
     curve = sympy.lambdify(b1, general, "numpy")(beta)
     # Spectral radius of the derived maps vs lr * sharpness, for the figure.
-    a = np.linspace(0.05, 4.2, 400)
-    rho = {"gd": spectral_radius("gd", {"lr": 1.0}, a).tolist(),
-           "heavy_ball": spectral_radius("heavy_ball", {"lr": 1.0, "momentum": 0.9}, a).tolist(),
-           "nesterov": spectral_radius("nesterov", {"lr": 1.0, "momentum": 0.9}, a).tolist()}
-    data = {"linear": rows, "adam": [{k: a_[k] for k in ("hyperparameters", "kappa", "predicted", "observed",
-                                                          "lambda_max")} for a_ in adam],
+    lr_h = np.linspace(0.05, 4.2, 400)  # at lr = 1, h is lr x h
+    rho = {"gd": spectral_radius("gd", {"lr": 1.0}, lr_h).tolist(),
+           "heavy_ball": spectral_radius("heavy_ball", {"lr": 1.0, "momentum": 0.9}, lr_h).tolist(),
+           "nesterov": spectral_radius("nesterov", {"lr": 1.0, "momentum": 0.9}, lr_h).tolist()}
+    keep = ("hyperparameters", "kappa", "predicted", "observed", "lambda_max")
+    data = {"linear": rows, "adam": [{k: rec[k] for k in keep} for rec in adam],
             "adam_curve_beta1": beta, "adam_curve_threshold_times_lr": curve,
-            "lr_times_h": a, "spectral_radius": rho, "sharpness": sharp}
+            "lr_times_h": lr_h, "spectral_radius": rho, "sharpness": sharp}
     parameters = {"hessian_diag": H, "x0": 1.0, "steps": STEPS, "momenta": momenta, "grid": GRID, "rounds": ROUNDS,
                   "adam_regime": "warm", "adam_seed": 0, "seeds": [0]}
     return StudyResult(records, data, parameters)
