@@ -41,16 +41,18 @@ def test_orbit_is_an_orbit_of_the_float_step(lr, h, alpha):
         assert abs(state[0] - x) <= 4e-16 * lr and abs(state[1] - v) <= 4e-16 * v
 
 
-@pytest.mark.parametrize("lr,h,alpha", [(0.01, 1.0, 0.99), (1e-3, 100.0, 0.9), (0.01, 10.0, 0.5)])
+@pytest.mark.parametrize("lr,h,alpha", [(0.01, 1.0, 0.99), (1e-3, 100.0, 0.9), (0.01, 10.0, 0.5),
+                                        (0.1, 0.5, 0.3)])
 def test_kernels_land_on_the_rmsprop_orbit(lr, h, alpha):
     run = rmsprop_orbit_run(lr, h, alpha=alpha, steps=6000)
     assert run["orbit_x"] == lr / 2
     # Converged to rounding: the deviation shrinks by alpha every two steps (alpha^3000 < 1e-13).
     assert run["max_rel_dev"] < 1e-9
     assert np.all(run["signs"][1:] == -run["signs"][:-1])
-    # The observed two-step contraction is the derived spectral radius (a log-linear fit over a
-    # complex-pair oscillation: 5% tolerance, 3 of 3 measured within 3%).
-    assert abs(run["observed_contraction"] - run["two_step_radius"]) < 0.05 * run["two_step_radius"]
+    # The two-step modulus seen in the run (AR(2) fit of the deviation) is the derived spectral
+    # radius: measured within 5e-4 relative (first-order fit of a map with O(d^2) remainders);
+    # 0.5% allowed.
+    assert abs(run["observed_contraction"] - run["two_step_radius"]) < 5e-3 * run["two_step_radius"]
 
 
 def test_adam_orbit_and_its_stability():
