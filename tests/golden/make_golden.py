@@ -146,6 +146,9 @@ def rule_runs():
         torch_run("adam", {"lr": 0.05, **rk}, "Adam", {"lr": 0.05, **kw})
     for kw in ({}, {"weight_decay": 0.1, "amsgrad": True}):
         torch_run("adamw", {"lr": 0.05, **kw}, "AdamW", {"lr": 0.05, **kw})
+    # torch >= 2.7: Adam(decoupled_weight_decay=True) is AdamW's update
+    torch_run("adamw", {"lr": 0.05, "weight_decay": 0.05}, "Adam",
+              {"lr": 0.05, "weight_decay": 0.05, "decoupled_weight_decay": True})
     for kw in ({}, {"lr_decay": 0.05}, {"initial_accumulator_value": 0.5}, {"weight_decay": 0.03, "eps": 1e-3}):
         torch_run("adagrad", {"lr": 0.3, **kw}, "Adagrad", {"lr": 0.3, **kw})
 
