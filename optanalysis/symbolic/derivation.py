@@ -341,9 +341,7 @@ def _compute(rule_name: str, fixed: dict) -> Derivation:
         raise ValueError(f"rule {rule.name!r} is adaptive (nonlinear): derive its linearisation with "
                          f"--linearize")
     hp = hyper_symbols(rule, **fixed)
-    params = {p.name: hp[p.name] for p in rule.hyper if p.name in fixed or
-              (not p.flag and not isinstance(hp[p.name], sympy.Symbol))}
-    params = {k: (fixed[k] if k in fixed else float(v)) for k, v in params.items()}
+    params = dict(fixed)  # as given, plus what the constraints pin (see derive)
     T = sympy.ImmutableMatrix(iteration_matrix(rule, **fixed))
     cp = analysis.characteristic_polynomial(rule, **fixed)
     coeffs = {f"c{cp.degree - 1 - i}": cp.compact(c) for i, c in enumerate(cp.coeffs)}
