@@ -162,13 +162,15 @@ def plot(result):
             title=f"Linear rules: onset within {REL_TOL:g} (rel.)")
     ax2.legend(fontsize=7)
     ax3.plot(d["adam_curve_beta1"], d["adam_curve_threshold_times_lr"], color="0.3",
-             label="linearisation (2+2b1)/((1-b1)) ")
+             label="linearisation: (2 + 2 b1)/(1 - b1)")
+    kappas = sorted({r["kappa"] for r in d["adam"]})
     for r in d["adam"]:
-        ax3.plot(r["hyperparameters"]["beta1"], r["lambda_max"] * r["observed"], "x", ms=8,
-                 label=f"kernel onset, kappa={r['kappa']:g}")
-    ax3.axhline(38, color="C1", ls="--", lw=0.8, label="38 (Cohen et al. 2022, oracle)")
-    ax3.set(yscale="log", xlabel="beta1", ylabel="lambda_max(P^-1 H) x critical lr",
-            title="Adam: preconditioned sharpness at onset")
+        i = kappas.index(r["kappa"])
+        ax3.plot(r["hyperparameters"]["beta1"], r["lambda_max"] * r["observed"], "x+"[i % 2], color=f"C{i}", ms=9,
+                 mew=1.5, label=f"kernel onset, kappa={r['kappa']:g}")
+    ax3.axhline(38, color="0.5", ls="--", lw=0.8, label="38 at b1 = 0.9 (Cohen et al. 2022, oracle)")
+    ax3.set(xlabel="beta1", ylabel="lambda_max(P^-1 H) x critical lr",
+            title="Adam: preconditioned sharpness at onset (2 %)")
     handles, names = ax3.get_legend_handles_labels()
     uniq = dict(zip(names, handles))
     ax3.legend(uniq.values(), uniq.keys(), fontsize=7)
