@@ -15,6 +15,7 @@ of this test whose rule and kernel agreed bit for bit) — the conditioning of t
 disagreement of formulas.
 """
 import importlib.util
+import json
 import math
 import os
 import warnings
@@ -308,3 +309,20 @@ def test_kernels_against_live_optax():
                        xstar=np.array(problem["xstar"]), steps=problem["steps"], schedule=spec, record_x=True)
         assert not math.isnan(res.loss[-1])
         _assert_trajectory(res, lrs, xs, f"optax.{name}({lr}, {kw}) + {spec} on {problem}")
+
+
+def test_golden_files_are_what_the_installed_libraries_produce():
+    # Regenerates every golden run in memory: stale or hand-edited files fail here.
+    fresh = make_golden.collect()
+    for name, data in fresh.items():
+        with open(Path(__file__).parent / "golden" / f"golden_{name}.json") as f:
+            stored = json.load(f)
+        assert stored["problem"] == data["problem"]
+        assert [r["id"] for r in stored["runs"]] == [r["id"] for r in data["runs"]]
+        for old, new in zip(stored["runs"], data["runs"]):
+            assert {k: old[k] for k in ("library_call", "rule", "params", "schedule")} == \
+                {k: json.loads(json.dumps(new[k])) for k in ("library_call", "rule", "params", "schedule")}
+            if stored["versions"] == data["versions"]:  # same libraries: the same bits
+                assert old["lr"] == new["lr"] and old["x"] == new["x"], old["id"]
+            else:  # other versions may round differently, at the level of test_golden's tolerance
+                np.testing.assert_allclose(old["x"], new["x"], rtol=RTOL, atol=1e-14, err_msg=old["id"])

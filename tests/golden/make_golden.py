@@ -311,19 +311,28 @@ def write_json(path: Path, data) -> None:
         raise
 
 
-def main() -> int:
+def collect(verbose=False) -> dict:
+    """The content of every golden file, ``{"rules": {...}, "schedules": {...}, "plateau": {...}}``."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
     warnings.filterwarnings("ignore")
+    out = {}
     for name, runs in (("rules", rule_runs), ("schedules", schedule_runs), ("plateau", plateau_runs)):
         records = []
         for run_id, call, rule, params, schedule, runner in runs():
             lrs, xs = runner()
             records.append({"id": run_id, "library_call": call, "rule": rule, "params": params,
                             "schedule": schedule, "lr": lrs.tolist(), "x": xs.tolist()})
-            print(f"{name}: {run_id}", file=sys.stderr)
-        write_json(HERE / f"golden_{name}.json", {"versions": versions(), "problem": PROBLEM, "runs": records})
+            if verbose:
+                print(f"{name}: {run_id}", file=sys.stderr)
+        out[name] = {"versions": versions(), "problem": PROBLEM, "runs": records}
+    return out
+
+
+def main() -> int:
+    for name, data in collect(verbose=True).items():
+        write_json(HERE / f"golden_{name}.json", data)
     return 0
 
 
