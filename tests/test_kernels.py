@@ -7,6 +7,7 @@ import pytest
 
 from optanalysis.quadratic import make_noise, make_quadratic, rotated_hessian
 from optanalysis.rules import RULES
+from optanalysis.schedules import make_schedule
 from optanalysis.simulate import simulate
 
 import naive
@@ -17,6 +18,7 @@ X0 = np.linspace(-1.0, 1.5, D)
 XSTAR = np.linspace(0.3, -0.2, D)
 H_DENSE = rotated_hessian(H_DIAG, seed=3)
 NOISE = "isotropic:sigma=0.05"
+SCHEDULE = "step:step_size=10,gamma=0.5"  # the lr changes during the run
 # float64: the kernel performs the naive loop's operations in the same order except the loss
 # sum (8 lanes vs NumPy's pairwise), the dense matvec (sequential vs BLAS) and x**t (Numba's
 # integer power vs libm pow): rounding-level differences, amplified little over 30 steps.
@@ -49,12 +51,13 @@ def test_kernel_equals_naive_reference(name, layout, dtype):
                        xstar=XSTAR)
     noise = make_noise(NOISE, q)
     hkw = {"hessian_diag": H_DIAG} if layout == "diag" else {"hessian": H_DENSE}
+    lrs = make_schedule(SCHEDULE).lrs(LR, STEPS)
     for params in _variants(rule):
         for with_noise in (False, True):
             res = simulate(rule.name, params, x0=X0, xstar=XSTAR, steps=STEPS, dtype=dtype,
-                           noise=NOISE if with_noise else None, seed=11, **hkw)
+                           schedule=SCHEDULE, noise=NOISE if with_noise else None, seed=11, **hkw)
             ref_loss, ref_state, ref_div = naive.run(
-                rule, params, x0=X0, xstar=XSTAR, lrs=np.full(STEPS, LR), dtype=dtype,
+                rule, params, x0=X0, xstar=XSTAR, lrs=lrs, dtype=dtype,
                 h=H_DIAG if layout == "diag" else None, H=H_DENSE if layout == "dense" else None,
                 scale=noise.scale if with_noise else None, seed=11)
             where = f"{name} {layout} {dtype} {params} noise={with_noise}"
@@ -65,4 +68,4 @@ def test_kernel_equals_naive_reference(name, layout, dtype):
                 assert got.dtype == np.dtype(dtype)
                 scale = max(1.0, np.abs(want).max())
                 np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, err_msg=where)
-            assert np.all(res.lr == LR)
+            assert np.array_equal(res.lr, lrs)
