@@ -7,8 +7,6 @@ as in the element-steps benchmark.  The shapes, each one change from the previou
 
 ``kernel run_diag``
     the package's kernel as built (``optanalysis run_diag``), all Numba threads;
-``kernel run_diag, 1 thread``
-    the same with ``numba.set_num_threads(1)``: what the parallel region costs a single problem;
 ``offset index, per-step loss``
     a replica of the kernel's inner loop: state ``S[k, b0 + j]`` updated in place, blocks of
     ``BLOCK``, all steps of a block before the next, the float64 loss of every step summed, the
@@ -19,8 +17,9 @@ as in the element-steps benchmark.  The shapes, each one change from the previou
     is provably dead and the loop vectorises (bitwise the same results);
 ``blocked``
     the same without the per-step loss (the kernel computes it for divergence and plateau);
-``blocked, prange``
-    the blocks shared among the Numba threads (coordinates are independent on a diagonal H);
+``blocked, threads``
+    the blocks shared round-robin among ``numba.get_num_threads()`` threads (coordinates are
+    independent on a diagonal H), GIL released as in ``simulate_batch``;
 ``blocked, integer t`` (Adam only)
     ``blocked`` with the step count an integer: ``beta**t`` is then Numba's integer-power loop,
     evaluated per element, which keeps the loop scalar; a float t makes it ``llvm.pow`` (pure,
@@ -28,9 +27,11 @@ as in the element-steps benchmark.  The shapes, each one change from the previou
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 import optanalysis.kernels.jitable  # noqa: F401  (registers the rules' steps for Numba)
 from optanalysis.kernels.reduce import lane_sum
@@ -144,12 +145,31 @@ def _serial(S, h, xs, lrs, hyper, loss_every_step, tcast):
         _run_block(S, h, xs, lrs, hyper, b0, min(b0 + BLOCK, h.size), loss_every_step, tcast)
 
 
-@njit(parallel=True, **_OPTS)
-def _parallel(S, h, xs, lrs, hyper, loss_every_step, tcast):
+@njit(nogil=True, **_OPTS)
+def _strided(S, h, xs, lrs, hyper, loss_every_step, tcast, first, stride):
     nblocks = (h.size + BLOCK - 1) // BLOCK
-    for b in prange(nblocks):
+    for b in range(first, nblocks, stride):
         b0 = b * BLOCK
         _run_block(S, h, xs, lrs, hyper, b0, min(b0 + BLOCK, h.size), loss_every_step, tcast)
+
+
+_POOLS = {}
+
+
+def _in_threads(kernel, args, n):
+    """``kernel(*args, first, n)`` for first = 0..n-1 on n threads (the kernels release the
+    GIL), as ``optanalysis.simulate`` spreads a batch; a persistent pool per thread count."""
+    if n == 1:
+        kernel(*args, 0, 1)
+        return
+    if n not in _POOLS:
+        _POOLS[n] = ThreadPoolExecutor(n)
+    list(_POOLS[n].map(lambda first: kernel(*args, first, n), range(n)))
+
+
+def _threaded(S, h, xs, lrs, hyper, loss_every_step, tcast):
+    _in_threads(_strided, (S, h, xs, lrs, hyper, loss_every_step, tcast),
+                numba.get_num_threads())
 
 
 # name -> (runner, per-step loss, step-count type); the order is the chain of single changes.
@@ -157,7 +177,7 @@ SHAPES = {
     "offset index, per-step loss": (_offset, True, _float),
     "blocked, per-step loss": (_serial, True, _float),
     "blocked": (_serial, False, _float),
-    "blocked, prange": (_parallel, False, _float),
+    "blocked, threads": (_threaded, False, _float),
     "blocked, integer t": (_serial, False, _int),
 }
 
@@ -197,7 +217,7 @@ def bench_loop_shapes(*, quick: bool = False, target: float = 0.3, progress=prin
         for dtype in ("float64", "float32"):
             for d in sizes:
                 h, x0, xstar = quadratic(d, dtype)
-                shapes = ["kernel run_diag", "kernel run_diag, 1 thread", *SHAPES]
+                shapes = ["kernel run_diag", *SHAPES]
                 if rule == "heavy_ball":
                     shapes.remove("blocked, integer t")  # no power of t in heavy ball
                 ref = None
@@ -207,21 +227,16 @@ def bench_loop_shapes(*, quick: bool = False, target: float = 0.3, progress=prin
                                           x0, xstar)
                     else:
                         run, state = _make_shape(shape, rule, h, x0, xstar)
-                    one = shape.endswith("1 thread")
-                    numba.set_num_threads(1 if one else threads)
-                    try:
-                        run(50)  # compile; the same 50 steps give a bitwise comparison
-                        x = np.array(state()[0], copy=True)
-                        if ref is None:
-                            ref = x
-                        same = bool(np.array_equal(x, ref))
-                        timing = time_steps(run, d, target=target, repeats=3,
-                                            max_steps=2 * 10**7)
-                    finally:
-                        numba.set_num_threads(threads)
+                    run(50)  # compile; the same 50 steps give a bitwise comparison
+                    x = np.array(state()[0], copy=True)
+                    if ref is None:
+                        ref = x
+                    same = bool(np.array_equal(x, ref))
+                    timing = time_steps(run, d, target=target, repeats=3, max_steps=2 * 10**7)
                     check_normal(*state())
                     rows.append(dict(rule=rule, dtype=dtype, d=d, shape=shape,
-                                     threads=1 if one else threads, bitwise_equal_kernel=same,
+                                     threads=threads if "threads" in shape else 1,
+                                     bitwise_equal_kernel=same,
                                      **{k: timing[k] for k in ("steps", "seconds",
                                                                "ns_per_element_step")}))
                     progress(f"  {rule:10s} {dtype:7s} d={d:<8d} {shape:28s} "
@@ -230,16 +245,21 @@ def bench_loop_shapes(*, quick: bool = False, target: float = 0.3, progress=prin
     return rows
 
 
-@njit(parallel=True, **_OPTS)
-def _sweep(S, h, xs, lrs, hyper, loss_every_step, tcast):
-    """Every problem p of a batch: the ``blocked`` shape on its own rows, prange over p."""
-    for p in prange(S.shape[0]):
-        _serial(S[p], h, xs, lrs[p], hyper[p], loss_every_step, tcast)
+@njit(nogil=True, **_OPTS)
+def _sweep(S, h, xs, lrs, hyper, tcast, first, stride):
+    """Problems first, first + stride, ... of a batch: the ``blocked`` shape on their rows."""
+    for p in range(first, S.shape[0], stride):
+        _serial(S[p], h, xs, lrs[p], hyper[p], False, tcast)
 
 
 def bench_sweep_shape(rule: str, side: int, *, repeats: int = 3, progress=print) -> dict:
-    """The ``blocked`` shape over the sweep grid of sweep.py, on 1 and on all threads, checked
-    bitwise against ``simulate_batch``."""
+    """The ``blocked`` shape (one problem after another per thread, coordinates innermost, as
+    the kernel) over the sweep grid of sweep.py, on 1 and on all threads, checked bitwise
+    against ``simulate_batch``.
+
+    (Problems innermost, 64 configurations per SIMD loop, was tried and is no faster for heavy
+    ball and 15x slower for Adam: beta**t then differs per lane and is evaluated per
+    coordinate, lane and step instead of once per problem and step.)"""
     import time
 
     from optanalysis.simulate import simulate_batch
@@ -258,23 +278,24 @@ def bench_sweep_shape(rule: str, side: int, *, repeats: int = 3, progress=print)
         init[:, 1] = x0
     S = init.copy()
 
-    def run():
+    def blocked():
         np.copyto(S, init)
-        _sweep(S, h, xstar, lrs, hyper, False, _float)
+        _in_threads(_sweep, (S, h, xstar, lrs, hyper, _float), numba.get_num_threads())
 
     out = dict(rule=rule, configs=len(params_list), d=D, steps=STEPS)
     threads = numba.get_num_threads()
     try:
-        for n in sorted({1, threads}):
-            numba.set_num_threads(n)
-            run()  # compile
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                run()
-                times.append(time.perf_counter() - start)
-            out[f"blocked_{n}_threads_s"] = min(times)
-            progress(f"  sweep shape {rule:10s} blocked {n} thread(s): {min(times):.3f} s")
+        for name, fn in (("blocked", blocked),):
+            for n in sorted({1, threads}):
+                numba.set_num_threads(n)
+                fn()  # compile
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    fn()
+                    times.append(time.perf_counter() - start)
+                out[f"{name}_{n}_threads_s"] = min(times)
+                progress(f"  sweep shape {rule:10s} {name:8s} {n} thread(s): {min(times):.3f} s")
     finally:
         numba.set_num_threads(threads)
     ref = simulate_batch(rule, params_list, x0=x0, hessian_diag=h, xstar=xstar, steps=STEPS,

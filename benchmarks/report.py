@@ -155,9 +155,9 @@ def table(results: dict) -> str:
             lines.append(f"  {r['rule']:10s} {r['dtype']:7s} d={r['d']:<9d} {r['shape']:44s} "
                          f"{r['ns_per_element_step']:8.3f}")
     for r in results.get("sweep_shapes", []):
-        lines.append(f"  sweep {r['rule']:10s} 'blocked' shape over {r['configs']} problems: "
-                     + ", ".join(f"{k.split('_')[1]} thread(s) {r[k]:.3f} s" for k in r
-                                 if k.startswith("blocked_"))
+        lines.append(f"  sweep {r['rule']:10s} over {r['configs']} problems: "
+                     + ", ".join(f"{k.split('_')[0]} shape {k.split('_')[1]} thread(s) {r[k]:.3f} s"
+                                 for k in r if k.endswith("_threads_s"))
                      + f"; bitwise equal to simulate_batch: {r['bitwise_equal_simulate_batch']}")
     for e in results.get("errors", []):
         lines.append(f"ERROR {e}")
