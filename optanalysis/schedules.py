@@ -90,6 +90,27 @@ class _Ints:
 
 
 @dataclass(frozen=True)
+class _Reals:
+    """A list of reals, each validated by ``real``."""
+
+    real: Real
+    default: object = _REQUIRED
+
+    @property
+    def name(self) -> str:
+        return self.real.name
+
+    @property
+    def range(self) -> str:
+        return f"lists of reals in {self.real.range}"
+
+    def validate(self, value) -> tuple:
+        if not isinstance(value, (tuple, list)):
+            raise TypeError(f"{self.name} must be a list [..] of {self.range}, got {value!r}")
+        return tuple(self.real.validate(v) for v in value)
+
+
+@dataclass(frozen=True)
 class _Choice:
     name: str
     default: str
@@ -557,6 +578,21 @@ def _cosine_optax(p):
     return lambda b, n: _cos_optax(b, n, p["init_value"], p["decay_steps"], p["alpha"], p["exponent"])
 
 
+def _piecewise_constant_optax(p):
+    bounds, scales = p["boundaries"], p["scales"]
+    if len(bounds) != len(scales):
+        raise ValueError(f"piecewise_constant_optax: boundaries and scales must have the same length, got "
+                         f"{len(bounds)} and {len(scales)}")
+
+    def fn(b, n):
+        k = np.arange(n)
+        v = np.full(n, _or_base(p["init_value"], b))
+        for bound, scale in zip(bounds, scales):  # in increasing order, as optax sorts them
+            v = np.where(k >= bound, scale * v, v)
+        return v
+    return fn
+
+
 def _join(parts, boundaries, b, n):
     """optax join_schedules: schedule i+1 takes over at its boundary, on the shifted count."""
     out = parts[0](b, n)
@@ -663,6 +699,10 @@ _KINDS = {k.name: k for k in (
           "init * ((1 - alpha)((1 + cos(pi min(k, D)/D))/2)^exponent + alpha)",
           (_INIT, _Int("decay_steps", _REQUIRED, 1), Real("alpha", 0.0, 0.0, 1.0),
            Real("exponent", 1.0, 0.0, low_open=True)), _cosine_optax),
+    _Kind("piecewise_constant_optax", "optax piecewise_constant_schedule",
+          "init * product of scales[i] over boundaries[i] <= k",
+          (_INIT, _Ints("boundaries", _REQUIRED, 0, True), _Reals(Real("scales", 1.0, 0.0))),
+          _piecewise_constant_optax),
     _Kind("join_optax", "optax join_schedules", "schedule i on k - boundaries[i-1] once k >= it",
           (_Schedules("schedules"), _Ints("boundaries", _REQUIRED, 0)), _join_optax),
     _Kind("warmup_cosine_optax", "optax warmup_cosine_decay_schedule (decay_steps includes warmup)",

@@ -124,7 +124,7 @@ def test_torch_schedulers_live():
 def _draw_optax(rng, allow_join=True, scale=1.0):
     """(spec, optax schedule) for a random optax schedule with absolute values (times ``scale``)."""
     kinds = ["polynomial_optax", "linear_optax", "exponential_optax", "cosine_optax", "warmup_cosine_optax",
-             "warmup_exponential_optax"] + (["join_optax"] * 2 if allow_join else [])
+             "warmup_exponential_optax", "piecewise_constant_optax"] + (["join_optax"] * 2 if allow_join else [])
     name = str(rng.choice(kinds))
     u = lambda a, b: float(rng.uniform(a, b))  # noqa: E731
     v = lambda a, b: scale * float(rng.uniform(a, b))  # noqa: E731  (an absolute lr value)
@@ -155,6 +155,10 @@ def _draw_optax(rng, allow_join=True, scale=1.0):
               "decay_rate": u(0.5, 0.99), "transition_begin": i(0, 30), "staircase": bool(rng.random() < 0.5),
               "end_value": v(0, 0.05)}
         return _spec(name, kw), optax.warmup_exponential_decay_schedule(**kw)
+    if name == "piecewise_constant_optax":
+        bounds = sorted(rng.choice(np.arange(0, 250), i(1, 4), replace=False).tolist())
+        kw = {"init_value": v(0.01, 1), "boundaries": bounds, "scales": [u(0, 2) for _ in bounds]}
+        return _spec(name, kw), optax.piecewise_constant_schedule(kw["init_value"], dict(zip(bounds, kw["scales"])))
     parts = [_draw_optax(rng, False, scale) for _ in range(i(2, 3))]
     bounds = sorted(rng.choice(np.arange(0, 180), len(parts) - 1, replace=False).tolist())
     nested = ";".join(s.replace(":", "(", 1) + ")" for s, _ in parts)

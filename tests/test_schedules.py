@@ -74,6 +74,8 @@ ORACLES = {
     "warmup_exponential_optax:init_value=0.01,warmup_steps=15,transition_steps=10,decay_rate=0.7,"
     "transition_begin=5,end_value=0.005":
         lambda k: _lin_warm(k, 0.01, BASE, 15) if k < 15 else _exp_decay(k - 15, BASE, 10, 0.7, 5, end=0.005),
+    "piecewise_constant_optax:boundaries=[10,40,41],scales=[0.5,2.0,0.1]":
+        lambda k: BASE * math.prod(s for bnd, s in ((10, 0.5), (40, 2.0), (41, 0.1)) if k >= bnd),
     "join_optax:schedules=[linear_optax(init_value=0.0,end_value=0.1,transition_steps=20);"
     "cosine_optax(init_value=0.1,decay_steps=100);constant],boundaries=[20,120]":
         lambda k: (_poly_optax(k, 0.0, 0.1, 1, 20) if k < 20 else _cos_decay(k - 20, 0.1, 100) if k < 120 else BASE),
@@ -286,6 +288,9 @@ def test_interval_repeats_each_lr_and_compiled_update_matches_python():
     ("sequential:schedules=[step(step_size=2);plateau],milestones=[5]", ValueError, "closed-loop"),
     ("sequential:schedules=[step(step_sz=2);cosine(T_max=5)],milestones=[5]", ValueError, "unknown parameter 'step_sz'"),
     ("join_optax:schedules=[constant;constant],boundaries=[1,2]", ValueError, "one entry fewer"),
+    ("piecewise_constant_optax:boundaries=[1,2],scales=[0.5]", ValueError, "the same length"),
+    ("piecewise_constant_optax:boundaries=[1],scales=[-0.5]", ValueError, r"scales must be in \[0, inf\)"),
+    ("piecewise_constant_optax:boundaries=[2,1],scales=[1,1]", ValueError, "strictly increasing"),
     ("step:step_size=[2", ValueError, "unbalanced"),
     ("step:step_size", ValueError, "expected NAME=VALUE"),
 ])

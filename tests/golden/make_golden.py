@@ -253,6 +253,9 @@ def schedule_runs():
                                     optax.constant_schedule(0.1)], [20, 120]),
               "join_schedules([linear_schedule(0.0, 0.1, 20), cosine_decay_schedule(0.1, 100), "
               "constant_schedule(0.1)], [20, 120])")
+    optax_run("piecewise_constant_optax:init_value=0.1,boundaries=[30,80,140],scales=[0.5,1.5,0.2]",
+              optax.piecewise_constant_schedule(0.1, {30: 0.5, 80: 1.5, 140: 0.2}),
+              "piecewise_constant_schedule(0.1, {30: 0.5, 80: 1.5, 140: 0.2})")
     optax_run("cosine_optax:init_value=0.05,decay_steps=150", optax.cosine_decay_schedule(0.05, 150),
               "cosine_decay_schedule(0.05, 150)", "adam_optax", {"lr": 0.05}, "adam", {})
     optax_run("exponential_optax:init_value=0.01,transition_steps=20,decay_rate=0.5",
