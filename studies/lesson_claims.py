@@ -24,6 +24,10 @@ Theory
 
 Method and verdict criteria (fixed before any result was looked at)
     A grid fraction F is "supported" if F >= 0.9, "refuted" if F <= 0.1, "qualified" otherwise.
+    Each claim's overall record is followed by records named ``condition: ...`` that apply the
+    same criterion to each condition alone (a momentum value, a problem, with or without noise;
+    a single comparison is supported if it holds, refuted otherwise): they say under which
+    conditions a qualified claim holds.
     Heavy ball is the Polyak form (``heavy_ball``; the same polynomial as torch SGD momentum).
 
     1. Two directions h = (0.01, 1), x0 = (1, 1), 100 steps; grid lr in 0.1..1.9 (x 1/L) x
@@ -72,12 +76,13 @@ Method and verdict criteria (fixed before any result was looked at)
 Results (the verdicts these criteria gave; ``EXPECTED``)
     1. Flat directions: supported (heavy ball is faster along h = mu at every grid point: its
        overdamped root is ~1 - lr mu/(1 - b)).  Steep directions: qualified -- at equal lr,
-       momentum damps the oscillation only where gd's |1 - lr L| exceeds sqrt(b) (lr L close to 2);
-       elsewhere the complex pair of modulus sqrt(b) decays more slowly than gd.  With both tuned
+       momentum damps the oscillation only where gd's |1 - lr L| exceeds sqrt(b) (lr L close to 2;
+       qualified at b = 0.5, refuted at b = 0.9); elsewhere the complex pair of modulus sqrt(b)
+       decays more slowly than gd.  With both tuned
        (Polyak vs 2/(mu + L)) momentum is far faster: supported.
     2. Qualified at equal (lr, b): Nesterov is faster at b = 0.9 and 0.99 below its threshold
-       lr L = (2 + 2b)/(1 + 2b), about even at b = 0.5, and diverges beyond that threshold where
-       heavy ball still converges; each optimally tuned, heavy ball
+       lr L = (2 + 2b)/(1 + 2b) (qualified for each), never faster at b = 0.5 (refuted: even or
+       slightly slower), and diverges beyond that threshold where heavy ball still converges; each optimally tuned, heavy ball
        is faster on quadratics ((sqrt(kappa) - 1)/(sqrt(kappa) + 1) < 1 - 2/sqrt(3 kappa + 1)):
        refuted.
     3. Qualified: RMSProp helps when the bad scaling is axis-aligned (diagonal), not on the rotated
@@ -127,6 +132,21 @@ EXPECTED = {
     "exp_decay_shape|absolute decrease slows": "supported",
     "exp_decay_long_training|fixed gamma vs horizon-tuned, NQM": "qualified",
     "plateau_improves|noise sigma x base lr grid, NQM": "qualified",
+    "condition: momentum_damps_steep|same lr, lr L in (1, 2), b=0.5": "qualified",
+    "condition: momentum_damps_steep|same lr, lr L in (1, 2), b=0.9": "refuted",
+    "condition: nesterov_faster|same (lr, b=0.5), kappa=100": "refuted",
+    "condition: nesterov_faster|same (lr, b=0.9), kappa=100": "qualified",
+    "condition: nesterov_faster|same (lr, b=0.99), kappa=100": "qualified",
+    "condition: rmsprop_helps|diagonal scaling, kappa=1e4": "supported",
+    "condition: rmsprop_helps|rotated scaling, kappa=1e4": "refuted",
+    "condition: adam_gain_over_heavy_ball_grows_with_sparsity|best lr each": "supported",
+    "condition: adam_at_least_rmsprop|sparsest p=0.01": "refuted",
+    "condition: step_decay_helps|noisy NQM": "supported",
+    "condition: step_decay_helps|noiseless NQM": "refuted",
+    "condition: exp_decay_fixed_gamma|gains >= 10% per 4x horizon and beats constant": "refuted",
+    "condition: exp_decay_horizon_tuned|beats constant at every horizon": "supported",
+    "condition: plateau_improves|noiseless, sigma=0": "refuted",
+    "condition: plateau_improves|noisy, sigma>0": "supported",
 }
 
 SEED = 0
@@ -185,6 +205,11 @@ def _momentum(quick: bool, records: list, data: dict) -> None:
     f = float(steep.mean())
     records.append(_claim("heavy_ball", "constant", hyper, "momentum_damps_steep|same lr, lr L in (1, 2)", 0.9, f,
                           _grid_verdict(f)))
+    for j, b in enumerate(betas):
+        f = float(steep[j].mean())
+        records.append(_claim("heavy_ball", "constant", {**hyper, "momentum": b},
+                              f"condition: momentum_damps_steep|same lr, lr L in (1, 2), b={b:g}", 0.9, f,
+                              _grid_verdict(f)))
     data["momentum"] = {"lr": lrs, "momentum": list(betas), "gd_abs_x": gd_x, "hb_abs_x": hb_x}
 
 
@@ -214,6 +239,10 @@ def _nesterov(quick: bool, records: list, data: dict) -> None:
     hyper = {"kappa": L / mu, "lr": lrs.tolist(), "momentum": list(betas), "steps": steps}
     records.append(_claim("nesterov", "constant", hyper, "nesterov_faster|same (lr, momentum), kappa=100", 0.9, f,
                           _grid_verdict(f)))
+    for j, b in enumerate(betas):
+        f = float(faster[j].mean())
+        records.append(_claim("nesterov", "constant", {**hyper, "momentum": b},
+                              f"condition: nesterov_faster|same (lr, b={b:g}), kappa=100", 0.9, f, _grid_verdict(f)))
     race = _tuned_race(("gd", "heavy_ball", "nesterov"), mu, L, 300)
     final = {r: float(v["loss"][-1]) for r, v in race.items()}
     hyper = {"kappa": L / mu, "steps": 300, "tunings": {r: v["params"] for r, v in race.items()}}
@@ -256,6 +285,10 @@ def _rmsprop(quick: bool, records: list, data: dict) -> None:
         helps[name] = r_best * 2 <= g_best
         rows[name] = {"gd_best": g_best, "gd_lr": g_lr, "rmsprop_best": r_best, "rmsprop_lr": r_lr,
                       "gd_all": g_all, "rmsprop_all": r_all}
+    for name, ok in helps.items():
+        records.append(_claim("rmsprop", "constant", {"kappa": 1e4, "d": d, "steps": steps, "seed": SEED},
+                              f"condition: rmsprop_helps|{name} scaling, kappa=1e4", 2.0,
+                              rows[name]["gd_best"] / rows[name]["rmsprop_best"], "supported" if ok else "refuted"))
     n = sum(helps.values())
     verdict = "supported" if n == 2 else "refuted" if n == 0 else "qualified"
     cond = "both" if n == 2 else "none" if n == 0 else next(k for k, v in helps.items() if v) + " only"
@@ -282,6 +315,11 @@ def _adam(quick: bool, records: list, data: dict) -> None:
     increasing = all(x < y for x, y in zip(adv, adv[1:]))
     combo = rows[-1]["adam"][0] <= rows[-1]["rmsprop"][0]
     verdict = "refuted" if not increasing else "supported" if combo else "qualified"
+    records.append(_claim("adam", "constant", {"p": list(ps), "advantage": adv},
+                          "condition: adam_gain_over_heavy_ball_grows_with_sparsity|best lr each", adv[0], adv[-1],
+                          "supported" if increasing else "refuted"))
+    records.append(_claim("adam", "constant", {"p": ps[-1]}, "condition: adam_at_least_rmsprop|sparsest p=0.01",
+                          rows[-1]["rmsprop"][0], rows[-1]["adam"][0], "supported" if combo else "refuted"))
     hyper = {"p": list(ps), "steps": steps, "lr_grid": lrs.tolist(), "advantage": adv,
              "adam_le_rmsprop_at_sparsest": combo}
     records.append(_claim("adam", "constant", hyper, "adam_better_when_sparse|best lr each, rare features p",
@@ -326,6 +364,10 @@ def _step_decay(quick: bool, records: list, data: dict) -> None:
         stair = bool(np.all(np.diff(ends) < 0))
         out[label] = {"decay": dec, "constant": const, "helps": bool(dec[-1] < const[-1] and stair)}
     _mc_check(records, quick, "gd", p, sched, steps, noise, float(out["noisy"]["decay"][-1]), **prob)
+    for label, v in out.items():
+        records.append(_claim("gd", sched, {"lr": 1.0, "noise": noise if label == "noisy" else None, "steps": steps},
+                              f"condition: step_decay_helps|{label} NQM", v["constant"][-1], v["decay"][-1],
+                              "supported" if v["helps"] else "refuted"))
     a, b = out["noisy"]["helps"], out["noiseless"]["helps"]
     verdict = "supported" if a and b else "qualified" if a else "refuted"
     hyper = {"lr": 1.0, "noise": noise, "steps": steps, "helps_noisy": a, "helps_noiseless": b}
@@ -361,6 +403,13 @@ def _exp_decay(quick: bool, records: list, data: dict) -> None:
     beats = all(f < c for f, c in zip(fixed_T, const_T))
     tuned_beats = all(t < c for t, c in zip(tuned_T, const_T))
     verdict = "supported" if improves and beats else "qualified" if tuned_beats else "refuted"
+    records.append(_claim("gd", fixed, {"lr": 1.0, "noise": noise, "horizons": list(horizons)},
+                          "condition: exp_decay_fixed_gamma|gains >= 10% per 4x horizon and beats constant",
+                          fixed_T[0], fixed_T[-1], "supported" if improves and beats else "refuted"))
+    records.append(_claim("gd", "exponential:gamma=0.01^(1/T)", {"lr": 1.0, "noise": noise,
+                                                                 "horizons": list(horizons)},
+                          "condition: exp_decay_horizon_tuned|beats constant at every horizon", const_T[-1],
+                          tuned_T[-1], "supported" if tuned_beats else "refuted"))
     hyper = {"lr": 1.0, "noise": noise, "horizons": list(horizons), "fixed_gamma_improves": improves,
              "fixed_beats_constant": beats, "horizon_tuned_beats_constant": tuned_beats}
     records.append(_claim("gd", fixed, hyper, "exp_decay_long_training|fixed gamma vs horizon-tuned, NQM",
@@ -392,6 +441,9 @@ def _plateau(quick: bool, records: list, data: dict) -> None:
         diff[i] = mean / const.mean(axis=1)
     f = float(grid.mean())
     hyper = {"sigma": list(sigmas), "lr": list(base), "steps": steps, "seeds": len(seeds), "schedule": sched}
+    for label, rows in (("noiseless, sigma=0", grid[:1]), ("noisy, sigma>0", grid[1:])):
+        g = float(rows.mean())
+        records.append(_claim("gd", sched, hyper, f"condition: plateau_improves|{label}", 0.9, g, _grid_verdict(g)))
     records.append(_claim("gd", sched, hyper, "plateau_improves|noise sigma x base lr grid, NQM", 0.9, f,
                           _grid_verdict(f)))
     data["plateau"] = {"sigma": list(sigmas), "lr": list(base), "improved": grid, "relative_gain": diff}

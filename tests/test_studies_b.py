@@ -83,3 +83,18 @@ def test_lesson_claims_verdicts(outcomes):
     checks = _by(o, "check|")
     assert len(checks) == 2 and all(r.verdict == "pass" for r in checks)
     assert all(math.isfinite(r.observed) for r in claims)
+
+
+def test_lesson_tuned_race_follows_derived_rates(outcomes):
+    """The tuned-momentum verdicts agree with the derived worst-case rates at kappa = 100."""
+    from optanalysis.symbolic import derive
+
+    o = outcomes[0]["lesson_claims"]
+    rate = {r: float(derive(r).optimal.rate.subs({s: 100.0 for s in derive(r).optimal.rate.free_symbols}))
+            for r in ("gd", "heavy_ball", "nesterov")}
+    assert rate["heavy_ball"] < rate["nesterov"] < rate["gd"]
+    (mom,) = [r for r in o.records if r.quantity == "momentum_accelerates|both tuned (derived), kappa=100"]
+    (nag,) = [r for r in o.records if r.quantity == "nesterov_faster|each tuned (derived), kappa=100"]
+    assert mom.verdict == "supported" and nag.verdict == "refuted"
+    # predicted/observed hold the final losses: heavy ball < Nesterov < gd, as the rates order them.
+    assert mom.observed < nag.observed < mom.predicted
