@@ -49,6 +49,8 @@ ORACLE_SIMULATED = {3.0: (0.667, 0.0005), 10.0: (5.33, 0.005)}
 
 def run(quick=False) -> StudyResult:
     """Records of the counterexample (quick: C = 3 only, fewer horizons for the curves)."""
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
     cs = (3.0,) if quick else (3.0, 10.0)
     records = []
     for i, c in enumerate(cs):

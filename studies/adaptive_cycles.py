@@ -77,6 +77,8 @@ def _two_step_modulus(xs, amp, hi=1e-4, lo=1e-11) -> float:
 
 def run(quick=False) -> StudyResult:
     """RMSProp orbits and Adam bands on a grid (quick: a smaller grid)."""
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
     lrs = (1e-3, 1e-1) if quick else (1e-3, 1e-2, 1e-1)
     hs = (1.0, 64.0) if quick else (0.01, 1.0, 64.0)
     alphas = (0.5, 0.99) if quick else (0.5, 0.9, 0.99)

@@ -96,6 +96,8 @@ def _bisect(rule: str, momenta: list, predicted: list) -> list:
 
 def run(quick=False) -> StudyResult:
     """Derived vs observed thresholds (quick: fewer momenta and one Adam configuration)."""
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
     momenta = [0.5, 0.9] if quick else [0.0, 0.3, 0.6, 0.9, 0.99]
     sharp = float(H.max())
     records, rows = [], []

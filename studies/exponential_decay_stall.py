@@ -56,6 +56,8 @@ def _schedule(gamma: float) -> str:
 
 def run(quick=False) -> StudyResult:
     """Predicted floors vs kernel runs for each gamma (quick: fewer gammas and directions)."""
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
     gammas = (0.9, 0.99) if quick else (0.9, 0.97, 0.99, 0.997)
     h = np.geomspace(1e-3, 10.0, 5 if quick else 9)
     x0 = np.ones_like(h)

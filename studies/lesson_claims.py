@@ -451,6 +451,8 @@ def _plateau(quick: bool, records: list, data: dict) -> None:
 
 def run(quick=False) -> StudyResult:
     """All seven claims (quick: fewer seeds only, so that every verdict is the same in both modes)."""
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
     records, data = [], {}
     for part in (_momentum, _nesterov, _rmsprop, _adam, _step_decay, _exp_decay, _plateau):
         part(quick, records, data)
