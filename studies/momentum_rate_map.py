@@ -16,8 +16,8 @@ Theory
 
 Method
     H = diag of 16 eigenvalues log-spaced in [0.1, 1] (kappa = 10, L = 1, so lr = lr L), x0 = 1,
-    a grid of lr in
-    [0.05, 4] by momentum in [0, 0.95], all runs in one ``simulate_batch`` call (2000 steps).
+    a grid of lr in [0.05, 4] by momentum in [0, 0.95] (40 x 39; quick: 20 x 20), all runs in
+    one ``simulate_batch`` call (2000 steps).
     Observed rates: ``optanalysis.rates.fit_rate`` on each loss curve.  A grid point is refused,
     and left blank on the map, when
 
@@ -31,7 +31,7 @@ Method
       with r1^(2K) = 1e-24 — the fit then measures a blend (it happens along the ridge where the
       modes at mu and L are equally slow, which is where the optimal tuning lies).
 
-    Tolerance: |fitted - predicted| <= 1e-3 at every accepted point (the brief's bar); the number
+    Tolerance: |fitted - predicted| <= 1e-3 at every accepted point (the project's bar for rate maps); the number
     of points refused for each reason is recorded.
 
     The refusal rules are heuristics, not guarantees.  Many eigenvalues average the ripples out
