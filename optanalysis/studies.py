@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compare import Record, provenance, records_to_csv
-from .io import atomic_path, atomic_write
+from .io import atomic_write
 
 __all__ = ["StudyResult", "Outcome", "STUDIES_DIR", "study_names", "load_study", "run_study", "reproduce",
            "write_summary"]
@@ -87,6 +87,7 @@ def _expected(module, record: Record) -> str:
 def run_study(name, *, quick=False, out="figures", directory=STUDIES_DIR) -> Outcome:
     """Run one study and write its figure (PNG, PDF), records (CSV) and data (JSON)."""
     from .compare import _jsonable
+    from .plotting import save_figure
 
     module = load_study(name, directory)
     start = time.perf_counter()
@@ -95,7 +96,7 @@ def run_study(name, *, quick=False, out="figures", directory=STUDIES_DIR) -> Out
         result = StudyResult(list(result))
     seconds = time.perf_counter() - start
     out = Path(out)
-    files = _save_figure(module.plot(result), out / name)
+    files = save_figure(module.plot(result), out / name)
     prov = provenance(**result.parameters, quick=quick)
     payload = {
         "study": name, "title": module.TITLE, "quick": quick, "seconds": round(seconds, 3),
@@ -109,16 +110,6 @@ def run_study(name, *, quick=False, out="figures", directory=STUDIES_DIR) -> Out
     mismatches = [(r.quantity, r.verdict, _expected(module, r)) for r in result.records
                   if r.verdict != _expected(module, r)]
     return Outcome(name, module.TITLE, result.records, mismatches, seconds, [str(f) for f in files])
-
-
-def _save_figure(fig, stem: Path) -> list:
-    """PNG and PDF of ``fig``, each written atomically."""
-    files = []
-    for ext in ("png", "pdf"):
-        with atomic_path(stem.with_suffix(f".{ext}")) as tmp:
-            fig.savefig(tmp, format=ext)
-        files.append(stem.with_suffix(f".{ext}"))
-    return files
 
 
 def _strict(v):
