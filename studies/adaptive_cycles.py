@@ -28,9 +28,10 @@ Method
     fit of |deviation| (``optanalysis.adaptive.rmsprop_orbit_run``) is biased by the rotation of
     the complex pair: 0.513 instead of 0.5 at alpha = 0.5, 0.903 at 0.9.  ``oracle amplitude``:
     derived vs lr/2, exact.  Adam (:func:`optanalysis.adaptive.eps0_band`, 20000 steps, late
-    window 5000, x0 = 10 lr) on lr and h that are powers of 2: ``band|max|x|/lr`` of every (lr, h) equals that of the first one exactly
-    (tolerance 0), and ``band exceeds orbit`` is a pass iff the derived orbit repels (two-step radius
-    > 1) and the band's max |x|/lr is larger than the orbit's amplitude.
+    window 5000, x0 = 10 lr) on lr and h that are powers of 2: ``band|max|x|/lr`` of every
+    (lr, h) equals that of the first one exactly (tolerance 0), and ``band exceeds orbit`` is a
+    pass iff the derived orbit repels (two-step radius > 1) and the band's max |x|/lr is larger
+    than the orbit's amplitude.
 
 References
     REFERENCE.md 6.7; C. Ma, L. Wu, W. E (2022), A qualitative study of the dynamic behavior for
