@@ -10,9 +10,10 @@ Conventions shared by the kernels
     * one problem = one row of the batch arrays, computed sequentially by one thread, so its
       result does not depend on the thread count or on the other problems (threads: see
       ``optanalysis.simulate``; Python threads over ``nogil`` kernels instead of ``prange``,
-      whose parfor lowering added ~35% to every cold compilation);
+      whose parfor lowering cost ~40% more CPU in every cold compilation);
     * state ``S[p]`` is ``(NSTATE, d)``; hyperparameters ``hp[p]`` in the rule's order, lr first,
-      flags as 0.0/1.0; ``t`` is the 1-based step count;
+      flags as 0.0/1.0; ``t`` is the 1-based step count, passed as a float (``beta**t`` is then
+      libm ``pow`` as in Python, and LLVM hoists it out of the coordinate loop);
     * the loss after every step is computed (divergence, plateau) in float64 with a fixed
       summation order; it is *recorded* every ``rec_every`` steps only;
     * divergence at step K (first non-finite loss or loss > 1e30 max(1, loss_0)): the state is
@@ -58,7 +59,7 @@ def _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt,
         hrow[0] = lrs[k]
         hp = to_fixed_tuple(hrow, NHYPER)
         t = k + 1
-        tf = np.float64(t)  # float step count: x**t is then libm pow (as Python), hoistable
+        tf = np.float64(t)
         if noisy:
             key = step_key(seed, k)
             for j in range(n):
