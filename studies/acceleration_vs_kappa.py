@@ -88,6 +88,8 @@ def _params(tuning, kappa):
 
 
 def run(quick=False):
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
     kappas = (10, 100, 1000) if quick else (10, 100, 1000, 10**4, 10**5, 10**6)
     grid = np.geomspace(1.01, 1e6, 120)
     records, data = [], {"kappa_grid": grid.tolist(), "observed_kappas": list(kappas), "methods": {}}

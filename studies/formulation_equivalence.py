@@ -79,6 +79,8 @@ def _state_map(textbook: str, library_label: str):
 
 
 def run(quick=False):
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
     horizons = (1, 10, 100) if quick else (1, 10, 100, 300)
     steps = 150 if quick else 300
     problem = {"x0": np.ones(SPECTRUM.size), "hessian_diag": SPECTRUM}

@@ -62,6 +62,8 @@ def _fitted(loss, diverged_at):
 
 
 def run(quick=False):
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
     d = derive("gd")
     opt = d.optimal
     records, data = [], {"kappa": list(KAPPAS), "scan": SCAN.tolist(), "curves": {}}

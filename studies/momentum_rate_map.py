@@ -97,6 +97,8 @@ def _boundaries(lrs):
 
 
 def run(quick=False):
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
     lrs, moms = _grid(quick)
     LR, M = np.meshgrid(lrs, moms, indexing="ij")
     predicted = np.max(spectral_radius("heavy_ball", SPECTRUM[:, None, None], lr=LR[None], momentum=M[None]), axis=0)

@@ -94,6 +94,8 @@ def _conditional_record(problem, steps, sched, batch, level):
 
 
 def run(quick=False):
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
     d, steps, seeds, level = (20, 200, 200, 0.95) if quick else (50, 400, 1000, 0.99)
     h = 1.0 / np.arange(1, d + 1)
     problem = {"x0": np.ones(d), "hessian_diag": h}

@@ -126,3 +126,12 @@ def test_cli_study(tmp_path, capsys, monkeypatch):
         name, "t", [bad], [("q", "fail", "pass")], 0.0, []))
     assert main(["study", "anything"]) == 1
     assert "UNEXPECTED: q is fail, expected pass" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["gd_stability_and_rate", "momentum_rate_map", "acceleration_vs_kappa",
+                                  "formulation_equivalence", "schedules_noisy_quadratic"])
+def test_quick_must_be_bool(name):
+    from optanalysis.studies import load_study
+
+    with pytest.raises(TypeError, match="quick must be a bool"):
+        load_study(name).run(quick="yes")
