@@ -17,16 +17,17 @@ Theory
     independent oracle of the derived amplitude.
 
 Method
-    RMSProp (the compiled rule via ``simulate``, x0 = 3 lr, 6000 steps) on a grid of lr, h, alpha.
-    Records: ``orbit|max rel. deviation`` of |x_k| from the derived amplitude over the last 200
-    steps, predicted 0, tolerance 1e-9 (the orbit attracts at alpha^(k/2): after 5800 steps with
-    alpha <= 0.99 the deviation has shrunk by >= 1e-12 from O(1), so only rounding and the slowest
-    transient remain); ``orbit|two-step contraction``: the modulus of the two-step eigenvalues
-    seen in the run (an AR(2) least-squares fit of the signed deviation while it is between 1e-4
-    and 1e-11 relative) against the derived two-step spectral radius, tolerance 1e-3 relative (the
-    window starts where the neglected quadratic terms are 1e-4 of the linear ones).  A log-linear
-    fit of |deviation| (``optanalysis.adaptive.rmsprop_orbit_run``) is biased by the rotation of
-    the complex pair: 0.513 instead of 0.5 at alpha = 0.5, 0.903 at 0.9.  ``oracle amplitude``:
+    RMSProp (:func:`optanalysis.adaptive.rmsprop_orbit_run`: the compiled rule, x0 = 3 lr, 6000
+    steps) on a grid of lr, h, alpha.  Records: ``orbit|max rel. deviation`` of |x_k| from the
+    derived amplitude over the last 200 steps, predicted 0, tolerance 1e-9 (the orbit attracts at
+    alpha^(k/2): after 5800 steps with alpha <= 0.99 the deviation has shrunk by >= 1e-12 from
+    O(1), so only rounding and the slowest transient remain); ``orbit|two-step contraction``: the
+    modulus of the two-step eigenvalues seen in the run (an AR(2) least-squares fit of the signed
+    deviation while it is between 1e-4 and 1e-11 relative, which unlike a log-linear slope is not
+    biased by the rotation of the complex pair: such a slope gives 0.513 instead of 0.5 at
+    alpha = 0.5) against the derived two-step spectral radius, tolerance 1e-3 relative (the
+    neglected quadratic terms are at most a few 1e-4 of the linear ones in that window).
+    ``oracle amplitude``:
     derived vs lr/2, exact.  Adam (:func:`optanalysis.adaptive.eps0_band`, 20000 steps, late
     window 5000, x0 = 10 lr) on lr and h that are powers of 2: ``band|max|x|/lr`` of every
     (lr, h) equals that of the first one exactly (tolerance 0), and ``band exceeds orbit`` is a
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optanalysis.adaptive import eps0_band
+from optanalysis.adaptive import eps0_band, rmsprop_orbit_run
 from optanalysis.compare import Record
 from optanalysis.plotting import figure
 from optanalysis.simulate import simulate
@@ -57,25 +58,6 @@ ADAM = {"beta1": 0.9, "beta2": 0.999}
 ADAM_STEPS, ADAM_WINDOW, ADAM_X0_OVER_LR = 20000, 5000, 10.0
 
 
-def _two_step_modulus(xs, amp, hi=1e-4, lo=1e-11) -> float:
-    """Modulus of the two-step eigenvalues seen in a run: least-squares AR(2) fit of the signed
-    deviation d_j = |x_(2j)| - amp over the steps where it is between ``lo`` and ``hi`` relative.
-
-    Near the orbit d_j = Re(c lambda^j) with the complex pair lambda, lambda-bar of the two-step
-    Jacobian, so d_(j+2) = 2 Re(lambda) d_(j+1) - |lambda|^2 d_j exactly (to first order): unlike a
-    log-linear slope, the fit is not biased by the rotation that modulates |d_j|.
-    """
-    rel = np.abs(np.abs(xs) - amp) / amp
-    big = np.flatnonzero(rel >= hi)
-    start = big[-1] + 1 if big.size else 0
-    small = np.flatnonzero(rel[start:] <= lo)
-    d = (np.abs(xs) - amp)[start:start + small[0] if small.size else len(xs):2]
-    if d.size < 8:
-        return float("nan")
-    (_, b), *_ = np.linalg.lstsq(np.stack([d[1:-1], d[:-2]], axis=1), d[2:], rcond=None)
-    return float(np.sqrt(-b)) if b < 0 else float("nan")
-
-
 def run(quick=False) -> StudyResult:
     """RMSProp orbits and Adam bands on a grid (quick: a smaller grid)."""
     if not isinstance(quick, bool):
@@ -84,29 +66,23 @@ def run(quick=False) -> StudyResult:
     hs = (1.0, 64.0) if quick else (0.01, 1.0, 64.0)
     alphas = (0.5, 0.99) if quick else (0.5, 0.9, 0.99)
     records, rms_rows = [], []
-    orbit = period2_orbit("rmsprop")
-    amp_expr = orbit.amplitude()
-    h = np.array(hs)
+    amp_expr = period2_orbit("rmsprop").amplitude()
     for lr in lrs:
         amp = float(amp_expr.subs({s: lr for s in amp_expr.free_symbols}))
         records.append(Record.judge("rmsprop", "constant", {"lr": lr, "eps": 0.0},
                                     "oracle amplitude|lr/2 (REFERENCE 6.7)", lr / 2, amp, 1e-15 * lr))
-        for alpha in alphas:
-            # The coordinates of a diagonal quadratic are independent 1-D runs: one run covers every h.
-            res = simulate("rmsprop", {"lr": lr, "alpha": alpha, "eps": 0.0}, x0=np.full(h.size, RMS_X0_OVER_LR * lr),
-                           hessian_diag=h, steps=RMS_STEPS, record_x=True)
-            for j, hj in enumerate(hs):
-                xs = res.xs[:, j]
-                radius = orbit.spectral_radius(lr=lr, h=hj, alpha=alpha)
-                dev = float(np.max(np.abs(np.abs(xs[-RMS_WINDOW:]) - amp)) / amp)
-                observed = _two_step_modulus(xs, amp)
-                hyper = {"lr": lr, "alpha": alpha, "eps": 0.0, "h": hj}
+        for h in hs:
+            for alpha in alphas:
+                r = rmsprop_orbit_run(lr, h, alpha=alpha, x0=RMS_X0_OVER_LR * lr, steps=RMS_STEPS, window=RMS_WINDOW)
+                hyper = {"lr": lr, "alpha": alpha, "eps": 0.0, "h": h}
                 records.append(Record.judge("rmsprop", "constant", hyper, "orbit|max rel. deviation of |x| from lr/2",
-                                            0.0, dev, ORBIT_TOL))
+                                            0.0, r["max_rel_dev"], ORBIT_TOL))
                 records.append(Record.judge("rmsprop", "constant", hyper, "orbit|two-step contraction",
-                                            radius, observed, CONTRACTION_REL * radius))
-                rms_rows.append({"lr": lr, "h": hj, "alpha": alpha, "orbit_x": amp, "max_rel_dev": dev,
-                                 "two_step_radius": radius, "observed_contraction": observed})
+                                            r["two_step_radius"], r["observed_contraction"],
+                                            CONTRACTION_REL * r["two_step_radius"]))
+                rms_rows.append({"lr": lr, "h": h, "alpha": alpha, "orbit_x": r["orbit_x"],
+                                 "max_rel_dev": r["max_rel_dev"], "two_step_radius": r["two_step_radius"],
+                                 "observed_contraction": r["observed_contraction"]})
     band_lrs = (2.0**-10, 2.0**-4) if quick else (2.0**-10, 2.0**-7, 2.0**-4)
     band_hs = (1.0, 64.0) if quick else (1.0, 4.0, 64.0)
     band = eps0_band(lrs=band_lrs, hs=band_hs, x0_over_lr=ADAM_X0_OVER_LR, steps=ADAM_STEPS, window=ADAM_WINDOW,
