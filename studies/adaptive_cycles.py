@@ -26,13 +26,12 @@ Method
     deviation while it is between 1e-4 and 1e-11 relative, which unlike a log-linear slope is not
     biased by the rotation of the complex pair: such a slope gives 0.513 instead of 0.5 at
     alpha = 0.5) against the derived two-step spectral radius, tolerance 1e-3 relative (the
-    neglected quadratic terms are at most a few 1e-4 of the linear ones in that window).
-    ``oracle amplitude``:
-    derived vs lr/2, exact.  Adam (:func:`optanalysis.adaptive.eps0_band`, 20000 steps, late
-    window 5000, x0 = 10 lr) on lr and h that are powers of 2: ``band|max|x|/lr`` of every
-    (lr, h) equals that of the first one exactly (tolerance 0), and ``band exceeds orbit`` is a
-    pass iff the derived orbit repels (two-step radius > 1) and the band's max |x|/lr is larger
-    than the orbit's amplitude.
+    neglected quadratic terms are at most a few 1e-4 of the linear ones in that window; the
+    largest error seen is 5e-4).  ``oracle amplitude``: derived vs lr/2, exact.  Adam
+    (:func:`optanalysis.adaptive.eps0_band`, 20000 steps, late window 5000, x0 = 10 lr) on lr and
+    h that are powers of 2: ``band|max|x|/lr`` of every (lr, h) equals that of the first one
+    exactly (tolerance 0), and ``band exceeds orbit`` is a pass iff the derived orbit repels
+    (two-step radius > 1) and the band's max |x|/lr is larger than the orbit's amplitude.
 
 References
     REFERENCE.md 6.7; C. Ma, L. Wu, W. E (2022), A qualitative study of the dynamic behavior for
