@@ -97,7 +97,7 @@ def run_study(name, *, quick=False, out="figures", directory=STUDIES_DIR) -> Out
     seconds = time.perf_counter() - start
     out = Path(out)
     files = save_figure(module.plot(result), out / name)
-    prov = provenance(**result.parameters, quick=quick)
+    prov = provenance(**{**result.parameters, "quick": quick})
     payload = {
         "study": name, "title": module.TITLE, "quick": quick, "seconds": round(seconds, 3),
         "docstring": (module.__doc__ or "").strip(),
