@@ -15,7 +15,7 @@ specs (NAME[:key=value,...]; values are numbers, true/false or [n1,n2,...]):
               | powerlaw:d=D   (h_i = 1/i)
   --schedule  e.g. step:step_size=30,gamma=0.1 | multistep:milestones=[30,60],gamma=0.5
               | cosine:T_max=100 | plateau:patience=5 | ..._optax variants
-              (optanalysis.schedules lists them all)
+              (`optanalysis schedules` lists them all)
   --noise     isotropic:sigma=S (cov S^2 I) | hessian:sigma=S (cov S^2 H) | diag:c=[c1,...]
               every covariance divided by --batch; --seed is required with noise
 example:
