@@ -58,7 +58,8 @@ changes of set-up made after a first run are stated where they apply, with what 
        (Set-up changes: a first run with 500 steps drove every tuned rule below 1e-23, where the
        comparison measures nothing; a second, with 100 steps and x0 = 1, had the lockstep artifact
        of 3. and gave "refuted" (A = 8.9, 37.7, 16.6: not increasing), the random start gives
-       "qualified".  This claim's verdict is therefore sensitive to the start.)  Adam's advantage
+       "qualified".  Because of this sensitivity, records over 9 seeded starts (0..8) were added
+       afterwards, judged by the grid-fraction rule.)  Adam's advantage
        A(p) = best loss of heavy ball (momentum 0.9) / best loss of Adam.  Supported if A increases
        as p decreases (A(0.01) > A(0.1) > A(1)) and Adam's best loss at p = 0.01 is <= RMSProp's;
        qualified if A increases but RMSProp alone does at least as well (the gain is the
@@ -94,9 +95,11 @@ Results (the verdicts these criteria gave; ``EXPECTED``)
        < 1 - 2/sqrt(3 kappa + 1)): refuted.
     3. Qualified: RMSProp helps when the bad scaling is axis-aligned (diagonal), not on the rotated
        problem with the same spectrum.
-    4. Qualified: Adam's advantage over heavy ball grows as features get rarer, but RMSProp alone
-       does better still here: the gain comes from the per-coordinate scaling, not the combination
-       (and, see the set-up note, the verdict depends on the starting point).
+    4. Qualified for start 0 (Adam's advantage over heavy ball grows as features get rarer, but
+       RMSProp alone does better), but not robust: over 9 starts the advantage grows in 1 only
+       (qualified, F = 0.11) and RMSProp beats Adam in all (refuted).  In this model the rare
+       features carry little loss (their curvature is p), Adam is mostly *worse* than tuned heavy
+       ball (A < 1 for most p and starts), and the lecture claim is not borne out.
     5. Qualified: step decay helps only with gradient noise (it lowers the noise floor); without
        noise the constant lr converges much faster.
     6. The shape (absolute decrements shrink) is supported; "suits long training" is qualified:
@@ -149,6 +152,8 @@ EXPECTED = {
     "condition: rmsprop_helps|rotated scaling, kappa=1e4": "refuted",
     "condition: adam_gain_over_heavy_ball_grows_with_sparsity|best lr each": "supported",
     "condition: adam_at_least_rmsprop|sparsest p=0.01": "refuted",
+    "condition: adam_gain_over_heavy_ball_grows_with_sparsity|fraction of 9 random starts": "qualified",
+    "condition: adam_at_least_rmsprop|fraction of 9 random starts": "refuted",
     "condition: step_decay_helps|noisy NQM": "supported",
     "condition: step_decay_helps|noiseless NQM": "refuted",
     "condition: exp_decay_fixed_gamma|gains >= 10% per 4x horizon and beats constant": "refuted",
@@ -158,6 +163,7 @@ EXPECTED = {
 }
 
 SEED = 0
+ROBUST_STARTS = 9  # claim 4: seeded starting points 0..8 (0 is the main one)
 MC_SIGMAS = 4.0  # Monte Carlo check: |exact - mean| <= 4 standard errors (false failure 6e-5)
 
 
@@ -306,28 +312,46 @@ def _rmsprop(quick: bool, records: list, data: dict) -> None:
     data["rmsprop"] = {"lr": lrs, **rows}
 
 
-def _adam(quick: bool, records: list, data: dict) -> None:
-    steps = 100
-    lrs = np.geomspace(1e-4, 3.0, 16)
-    ps = (1.0, 0.1, 0.01)
-    x0 = np.random.default_rng(SEED).standard_normal(10)
+def _adam_rows(x0, ps, lrs, steps) -> list:
+    """Best loss of Adam, RMSProp and heavy ball (momentum 0.9) per rare-feature frequency p."""
     rows = []
     for p in ps:
-        h = np.array([1.0] * 5 + [p] * 5)
-        prob = dict(hessian_diag=h, x0=x0, steps=steps)
+        prob = dict(hessian_diag=np.array([1.0] * 5 + [p] * 5), x0=x0, steps=steps)
         a = _best("adam", lrs, {}, **prob)
         r = _best("rmsprop", lrs, {}, **prob)
         m = _best("heavy_ball", lrs, {"momentum": 0.9}, **prob)
         rows.append({"p": p, "adam": a[:2], "rmsprop": r[:2], "heavy_ball": m[:2], "advantage": m[0] / a[0]})
+    return rows
+
+
+def _adam_criteria(rows) -> tuple:
+    """(A(p) increases as p decreases, Adam <= RMSProp at the sparsest p)."""
     adv = [r["advantage"] for r in rows]
-    increasing = all(x < y for x, y in zip(adv, adv[1:]))
-    combo = rows[-1]["adam"][0] <= rows[-1]["rmsprop"][0]
+    return all(x < y for x, y in zip(adv, adv[1:])), rows[-1]["adam"][0] <= rows[-1]["rmsprop"][0]
+
+
+def _adam(quick: bool, records: list, data: dict) -> None:
+    steps = 100
+    lrs = np.geomspace(1e-4, 3.0, 16)
+    ps = (1.0, 0.1, 0.01)
+    rows = _adam_rows(np.random.default_rng(SEED).standard_normal(10), ps, lrs, steps)
+    adv = [r["advantage"] for r in rows]
+    increasing, combo = _adam_criteria(rows)
     verdict = "refuted" if not increasing else "supported" if combo else "qualified"
     records.append(_claim("adam", "constant", {"p": list(ps), "advantage": adv},
                           "condition: adam_gain_over_heavy_ball_grows_with_sparsity|best lr each", adv[0], adv[-1],
                           "supported" if increasing else "refuted"))
     records.append(_claim("adam", "constant", {"p": ps[-1]}, "condition: adam_at_least_rmsprop|sparsest p=0.01",
                           rows[-1]["rmsprop"][0], rows[-1]["adam"][0], "supported" if combo else "refuted"))
+    # Robustness over starting points (added after the verdict proved start-sensitive, see the docstring).
+    starts = [(increasing, combo)] + [
+        _adam_criteria(_adam_rows(np.random.default_rng(s).standard_normal(10), ps, lrs, steps))
+        for s in range(SEED + 1, SEED + ROBUST_STARTS)]
+    for j, name in enumerate(("adam_gain_over_heavy_ball_grows_with_sparsity", "adam_at_least_rmsprop")):
+        f = float(np.mean([c[j] for c in starts]))
+        records.append(_claim("adam", "constant", {"p": list(ps), "seeds": list(range(SEED, SEED + ROBUST_STARTS))},
+                              f"condition: {name}|fraction of {ROBUST_STARTS} random starts", 0.9, f,
+                              _grid_verdict(f)))
     hyper = {"p": list(ps), "steps": steps, "lr_grid": lrs.tolist(), "advantage": adv,
              "adam_le_rmsprop_at_sparsest": combo}
     records.append(_claim("adam", "constant", hyper, "adam_better_when_sparse|best lr each, rare features p",
@@ -521,6 +545,7 @@ def plot(result):
     ax[3].legend(fontsize=7)
     a = d["adam"]
     ps = [row["p"] for row in a]
+    (grow,) = [r for r in result.records if r.quantity.startswith("condition: adam_gain") and "starts" in r.quantity]
     ax[4].loglog(ps, [row["heavy_ball"][0] / row["adam"][0] for row in a], "o-",
                  label="A(p) = best loss heavy ball / best loss Adam")
     ax[4].loglog(ps, [row["rmsprop"][0] / row["adam"][0] for row in a], "s-",
@@ -528,7 +553,8 @@ def plot(result):
     ax[4].axhline(1.0, color="k", lw=0.8)
     ax[4].invert_xaxis()
     ax[4].set(xlabel="frequency p of the rare features (sparser ->)", ylabel="ratio of best losses (100 steps)",
-              title="4. Adam with sparse gradients: " + _verdict_of(result, "adam_better"))
+              title="4. Adam, sparse gradients (start 0): " + _verdict_of(result, "adam_better")
+              + f"; A grows in {grow.observed:.0%} of starts")
     ax[4].legend(fontsize=7)
     s = d["step_decay"]
     for label, style in (("noisy", "-"), ("noiseless", ":")):
