@@ -28,6 +28,7 @@ SPECS = {
     "linear_optax": "linear_optax:end_value=0.02,transition_steps=500",
     "exponential_optax": "exponential_optax:transition_steps=100,decay_rate=0.7,staircase=true",
     "cosine_optax": "cosine_optax:decay_steps=900,alpha=0.05",
+    "piecewise_constant_optax": "piecewise_constant_optax:boundaries=[100,300],scales=[0.5,0.2]",
     "join_optax": "join_optax:schedules=[constant();exponential(gamma=0.995)],boundaries=[200]",
     "warmup_cosine_optax": "warmup_cosine_optax:init_value=0.01,warmup_steps=50,decay_steps=1000",
     "warmup_exponential_optax": "warmup_exponential_optax:init_value=0.01,warmup_steps=40,transition_steps=50,"
