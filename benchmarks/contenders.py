@@ -22,6 +22,7 @@ CONTENDERS = {
     "numpy": (("heavy_ball", "adam"), "numpy"),
     "torch foreach": (("heavy_ball", "adam"), "torch"),
     "torch fused": (("heavy_ball", "adam"), "torch"),
+    "torch fused, 1 thread": (("heavy_ball", "adam"), "torch"),
     "optax jit+scan": (("heavy_ball", "adam"), "optax"),
 }
 
@@ -50,7 +51,8 @@ def make(name: str, rule: str, params: dict, h, x0, xstar):
     if name.startswith("torch"):
         from torch_baseline import make_torch
 
-        return make_torch(rule, name.split()[1], params, h, x0, xstar)
+        threads = 1 if name.endswith("1 thread") else None
+        return make_torch(rule, name.split()[1].rstrip(","), params, h, x0, xstar, threads=threads)
     from jax_baseline import make_optax
 
     return make_optax(rule, params, h, x0, xstar)

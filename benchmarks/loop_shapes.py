@@ -210,7 +210,7 @@ def _make_shape(shape, rule, h, x0, xstar):
 def bench_loop_shapes(*, quick: bool = False, target: float = 0.3, progress=print) -> list:
     """ns per element-step of each loop shape, float64 and float32, at a cache-resident and a
     DRAM-sized dimension; each shape's final state is checked against the kernel's."""
-    sizes = (10**3,) if quick else (10**4, 10**6)
+    sizes = (10**3,) if quick else (10, 10**3, 10**6)
     threads = numba.get_num_threads()
     rows = []
     for rule in ("heavy_ball", "adam"):

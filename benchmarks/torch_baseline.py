@@ -18,7 +18,7 @@ VARIANTS = {
 }
 
 
-def make_torch(rule: str, variant: str, params: dict, h, x0, xstar):
+def make_torch(rule: str, variant: str, params: dict, h, x0, xstar, *, threads=None):
     """A ``run(steps)`` closure continuing one torch trajectory, and a ``state()`` getter (NumPy x).
 
     Parameters
@@ -30,6 +30,8 @@ def make_torch(rule: str, variant: str, params: dict, h, x0, xstar):
         Hyperparameters in optanalysis names.
     h, x0, xstar : numpy.ndarray
         Problem arrays; their dtype is kept.
+    threads : int or None
+        ``torch.set_num_threads`` during each ``run`` (restored after); None keeps the setting.
     """
     import torch
 
@@ -47,10 +49,16 @@ def make_torch(rule: str, variant: str, params: dict, h, x0, xstar):
 
     @torch.no_grad()
     def run(steps):
-        grad = p.grad
-        for _ in range(steps):
-            torch.sub(p, txs, out=grad)
-            grad.mul_(th)
-            opt.step()
+        old = torch.get_num_threads()
+        if threads is not None:
+            torch.set_num_threads(threads)
+        try:
+            grad = p.grad
+            for _ in range(steps):
+                torch.sub(p, txs, out=grad)
+                grad.mul_(th)
+                opt.step()
+        finally:
+            torch.set_num_threads(old)
 
     return run, lambda: (p.detach().numpy(),)
