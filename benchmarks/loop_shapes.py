@@ -6,15 +6,18 @@ One problem (constant lr, diagonal quadratic g = h (x - xstar)), loss recorded a
 as in the element-steps benchmark.  The shapes, each one change from the previous:
 
 ``kernel run_diag``
-    the package's kernel as built (``optanalysis run_diag``), all Numba threads;
+    the package's kernel as built, called directly for one problem (``optanalysis run_diag``;
+    one problem runs on one thread; its blocks hold 1024 coordinates, the shapes below 256);
 ``offset index, per-step loss``
-    a replica of the kernel's inner loop: state ``S[k, b0 + j]`` updated in place, blocks of
-    ``BLOCK``, all steps of a block before the next, the float64 loss of every step summed, the
-    step count passed as a float.  The index ``b0 + j`` is a signed runtime value, so Numba
-    emits a negative-index wraparound select on every access and LLVM leaves the loop scalar;
+    the kernel's inner loop as it was before commit fee5c57 (which adopted the fix shown next):
+    state ``S[k, b0 + j]`` updated in place, blocks of ``BLOCK``, all steps of a block before
+    the next, the float64 loss of every step summed, the step count passed as a float.  The
+    index ``b0 + j`` is a signed runtime value, so Numba emits a negative-index wraparound
+    select on every access and LLVM leaves the loop scalar;
 ``blocked, per-step loss``
     the same loop on 1-D views ``S[k, b0:b1]`` indexed from 0 (no copy): the wraparound check
-    is provably dead and the loop vectorises (bitwise the same results);
+    is provably dead and the loop vectorises (bitwise the same results).  The kernel now uses an
+    unsigned index to the same effect, so it should time like this shape;
 ``blocked``
     the same without the per-step loss (the kernel computes it for divergence and plateau);
 ``blocked, threads``
