@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from optanalysis.kernels.noise import fill_normals, normal, step_key
+from optanalysis.kernels.noise import normal, step_key
 
 
 def _sample(seed, steps, d):
@@ -38,12 +38,3 @@ def test_reproducible_and_pure():
     assert np.array_equal(a, _sample(seed=3, steps=3, d=5))
     assert normal(np.uint64(step_key(3, 2)), 4) == a[2, 4]  # order of evaluation is irrelevant
     assert step_key(np.uint64(2**64 - 1), 0) != step_key(np.uint64(0), 0)
-
-
-def test_fill_normals_equals_element_wise_normals():
-    key = np.uint64(step_key(5, 9))
-    for first in (0, 1, 6, 7):
-        for n in (0, 1, 2, 5, 8):
-            out = np.full(n, np.nan)
-            fill_normals(key, first, out)
-            assert np.array_equal(out, [normal(key, first + j) for j in range(n)]), (first, n)

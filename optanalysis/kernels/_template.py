@@ -24,7 +24,7 @@ from numba import njit
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from optanalysis.kernels import jitable  # noqa: F401  (makes the rules callable from Numba)
-from optanalysis.kernels.noise import fill_normals, step_key
+from optanalysis.kernels.noise import normal, step_key
 from optanalysis.kernels.reduce import lane_sum
 from optanalysis.schedules import plateau_update as _plateau_update
 
@@ -50,7 +50,7 @@ _OPTS = dict(cache=True, error_model="numpy")  # numpy model: division never bra
 
 
 @njit(**_OPTS)
-def _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt, zb, nz,
+def _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt, nz,
                   xrec, rec_every, record_x):
     """Coordinates b0..b1-1 from step k0 to k1; adds each step's partial loss to ``part[k]``."""
     n = b1 - b0
@@ -61,9 +61,9 @@ def _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt,
         t = k + 1
         tf = np.float64(t)
         if noisy:
-            fill_normals(step_key(seed, k), b0, zb[:n])
+            key = step_key(seed, k)
             for j in range(n):
-                nz[j] = a[b0 + j] * zb[j]  # rounded to the working dtype here
+                nz[j] = a[b0 + j] * normal(key, b0 + j)  # rounded to the working dtype here
         for j in range(n):
             i = ub + np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
             s = _load(S, i)
@@ -96,7 +96,6 @@ def _problem_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval,
     """One diagonal problem; returns the divergence step or -1."""
     d, steps = h.size, lrs.size
     lt = np.empty(BLOCK)
-    zb = np.empty(BLOCK)
     nz = np.zeros(BLOCK, S.dtype)
     part = np.zeros(steps)
     loss0 = _loss_diag(S[0], h, xs, lt)
@@ -110,7 +109,7 @@ def _problem_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval,
             lr_out[k] = lr
             for b0 in range(0, d, BLOCK):
                 _advance_diag(S, h, xs, a, noisy, seed, hrow, lr_out, b0, min(b0 + BLOCK, d), k,
-                              k + 1, part, lt, zb, nz, xrec, rec_every, record_x)
+                              k + 1, part, lt, nz, xrec, rec_every, record_x)
             if not part[k] <= limit:  # also catches NaN
                 K = k + 1
                 break
@@ -121,7 +120,7 @@ def _problem_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval,
         S0 = S.copy()
         for b0 in range(0, d, BLOCK):
             _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, steps,
-                          part, lt, zb, nz, xrec, rec_every, record_x)
+                          part, lt, nz, xrec, rec_every, record_x)
         for k in range(steps):
             if not part[k] <= limit:
                 K = k + 1
@@ -131,7 +130,7 @@ def _problem_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval,
             part[:] = 0.0
             for b0 in range(0, d, BLOCK):
                 _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, K,
-                              part, lt, zb, nz, xrec, rec_every, record_x)
+                              part, lt, nz, xrec, rec_every, record_x)
     return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
 
 
@@ -200,7 +199,9 @@ def _problem_dense(S, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval
             y[i] = _grad_point(*_load(S, i), *hp) - xs[i]
         _matvec(H, y, g)
         if noisy:
-            fill_normals(step_key(seed, k), 0, z)
+            key = step_key(seed, k)
+            for j in range(d):
+                z[j] = normal(key, j)
             _matvec(A, z, nz)
         for i in range(d):
             gi = g[i] + nz[i] if noisy else g[i]
