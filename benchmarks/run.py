@@ -92,6 +92,7 @@ def main(argv=None) -> int:
                 rows += case
                 gc.collect()
     results["elementwise"] = rows
+    write_json(args.out, results)  # partial results survive an interrupted run
 
     print("sweep ...", flush=True)
     results["sweep"] = []
@@ -106,6 +107,7 @@ def main(argv=None) -> int:
                 results.setdefault("errors", []).append(f"sweep {rule}: {type(exc).__name__}: {exc}")
                 print(f"  sweep {rule}: ERROR {exc}")
 
+    write_json(args.out, results)
     print("loop shapes ...", flush=True)
     try:
         from loop_shapes import bench_loop_shapes
