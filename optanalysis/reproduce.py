@@ -136,16 +136,18 @@ def _stability_regions(out: Path, quick: bool, stream) -> list:
 # studies
 
 
-def _studies(out: Path, quick: bool, stream) -> list:
+def _studies(out: Path, quick: bool, stream, names=None, jobs=1, outcomes=None) -> list:
     from . import studies
 
     if not studies.study_names():
         print("    no studies yet", file=stream, flush=True)
         return []
-    outcomes = studies.reproduce(quick=quick, out=out, stream=stream)
-    files = [Path(f) for o in outcomes for f in o.files]
-    files.append(studies.write_summary(outcomes, out))
-    bad = [o.name for o in outcomes if not o.ok]
+    done = studies.reproduce(names, quick=quick, out=out, jobs=jobs, stream=stream)
+    if outcomes is not None:
+        outcomes.extend(done)
+    files = [Path(f) for o in done for f in o.files]
+    files.append(studies.write_summary(done, out))
+    bad = [o.name for o in done if not o.ok]
     if bad:
         print(f"    unexpected verdicts in: {', '.join(bad)}", file=stream, flush=True)
     return files
@@ -163,20 +165,33 @@ def job_names() -> list:
     return [j.name for j in JOBS]
 
 
-def reproduce(out="figures", only=None, *, quick=False, stream=None) -> list:
+def reproduce(out="figures", only=None, *, quick=False, jobs=1, stream=None, outcomes=None) -> list:
     """Run the jobs (all, or those named in ``only``) writing under ``out``; the written paths.
-    Progress goes to ``stream`` (default: the current ``sys.stderr``)."""
+
+    ``only`` may also name single studies (``optanalysis reproduce --only edge_of_stability``): then
+    the ``studies`` job runs just those.  Study outcomes are appended to ``outcomes`` if given; the
+    studies run ``jobs`` at a time.  Progress goes to ``stream`` (default: the current ``sys.stderr``).
+    """
+    from .studies import study_names
+
     stream = sys.stderr if stream is None else stream
     names = list(only) if only else job_names()
-    unknown = [n for n in names if n not in job_names()]
+    unknown = [n for n in names if n not in job_names() and n not in study_names()]
     if unknown:
-        raise ValueError(f"unknown job {unknown[0]!r}; valid: {', '.join(job_names())}")
+        raise ValueError(f"unknown job or study {unknown[0]!r}; valid jobs: {', '.join(job_names())}; "
+                         f"studies: {', '.join(study_names())}")
+    picked = [n for n in names if n in study_names() and n not in job_names()]
+    if picked and "studies" not in names:
+        names.append("studies")
     out = Path(out)
     files, start = [], time.perf_counter()
     for i, job in enumerate(j for j in JOBS if j.name in names):
-        print(f"[{i + 1}/{len(names)}] {job.name}: {job.description}", file=stream, flush=True)
+        print(f"[{i + 1}/{len(set(names) & set(job_names()))}] {job.name}: {job.description}", file=stream, flush=True)
         t = time.perf_counter()
-        written = job.run(out, quick, stream)
+        if job.name == "studies":
+            written = job.run(out, quick, stream, names=picked or None, jobs=jobs, outcomes=outcomes)
+        else:
+            written = job.run(out, quick, stream)
         files += written
         print(f"    {len(written)} file(s) in {time.perf_counter() - t:.1f} s", file=stream, flush=True)
     print(f"done: {len(files)} file(s) under {out} in {time.perf_counter() - start:.1f} s",

@@ -61,17 +61,18 @@ class Outcome:
         return not self.mismatches
 
 
-def study_names(directory=STUDIES_DIR) -> list:
-    """The studies in ``directory``, in file-name order."""
-    return sorted(p.stem for p in Path(directory).glob("*.py") if not p.stem.startswith("_"))
+def study_names(directory=None) -> list:
+    """The studies in ``directory`` (default :data:`STUDIES_DIR`), in file-name order."""
+    return sorted(p.stem for p in Path(directory or STUDIES_DIR).glob("*.py") if not p.stem.startswith("_"))
 
 
-def load_study(name, directory=STUDIES_DIR):
+def load_study(name, directory=None):
     """Import ``studies/<name>.py``; ``ValueError`` listing the valid names otherwise."""
     names = study_names(directory)
     if name not in names:
         raise ValueError(f"unknown study {name!r}; valid: {', '.join(names)}")
-    spec = importlib.util.spec_from_file_location(f"optanalysis_studies.{name}", Path(directory) / f"{name}.py")
+    path = Path(directory or STUDIES_DIR) / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"optanalysis_studies.{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     for attr in ("TITLE", "run", "plot"):
@@ -84,7 +85,7 @@ def _expected(module, record: Record) -> str:
     return getattr(module, "EXPECTED", {}).get(record.quantity, "pass")
 
 
-def run_study(name, *, quick=False, out="figures", directory=STUDIES_DIR) -> Outcome:
+def run_study(name, *, quick=False, out="figures", directory=None) -> Outcome:
     """Run one study and write its figure (PNG, PDF), records (CSV) and data (JSON)."""
     from .compare import _jsonable
     from .plotting import save_figure
@@ -128,8 +129,9 @@ def _run_one(args):
     return run_study(name, quick=quick, out=out, directory=directory)
 
 
-def reproduce(names=None, *, quick=False, out="figures", jobs=1, directory=STUDIES_DIR, stream=sys.stderr) -> list:
+def reproduce(names=None, *, quick=False, out="figures", jobs=1, directory=None, stream=None) -> list:
     """Run the named studies (all by default), ``jobs`` at a time, showing progress on ``stream``."""
+    stream = sys.stderr if stream is None else stream
     names = list(names) if names else study_names(directory)
     for n in names:
         if n not in study_names(directory):

@@ -1,19 +1,42 @@
-"""``optanalysis reproduce``: write every derivation, figure and study under ``--out``."""
+"""``optanalysis reproduce``: write every derivation, figure and study under ``--out``.
+
+Prints a table of the studies' verdicts and exits 1 when a verdict differs from the one the study
+expects (0 otherwise; 2 for bad arguments).
+"""
 
 
 def add_parser(sub):
     from ..reproduce import JOBS
 
-    p = sub.add_parser("reproduce", help="derive, draw and run everything into figures/")
+    p = sub.add_parser("reproduce", help="derive, draw and run every study into figures/")
     p.add_argument("--out", default="figures", metavar="DIR", help="output directory (default: figures)")
-    p.add_argument("--only", action="append", default=None, metavar="JOB",
-                   help="run only this job (repeatable): " + ", ".join(j.name for j in JOBS))
-    p.add_argument("--quick", action="store_true", help="small grids and quick studies (for tests)")
+    p.add_argument("--only", action="append", default=None, metavar="NAME",
+                   help="run only this job or study (repeatable); jobs: " + ", ".join(j.name for j in JOBS)
+                   + "; studies: see `optanalysis study --help`")
+    p.add_argument("--quick", action="store_true", help="small grids and quick studies")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="studies run N at a time (default 1)")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from ..reproduce import reproduce
 
-    reproduce(args.out, args.only, quick=args.quick)
-    return 0
+    outcomes = []
+    reproduce(args.out, args.only, quick=args.quick, jobs=args.jobs, outcomes=outcomes)
+    if not outcomes:
+        return 0
+    rows = []
+    for o in outcomes:
+        counts = {}
+        for r in o.records:
+            counts[r.verdict] = counts.get(r.verdict, 0) + 1
+        status = "as expected" if o.ok else "UNEXPECTED: " + "; ".join(
+            f"{q} is {v}, expected {e}" for q, v, e in o.mismatches)
+        rows.append((o.name, len(o.records), ", ".join(f"{v} {c}" for v, c in sorted(counts.items())), status))
+    w1, w3 = max(len(r[0]) for r in rows), max(len(r[2]) for r in rows)
+    print(f"{'study':<{w1}}  records  {'verdicts':<{w3}}  status")
+    for name, n, verdicts, status in rows:
+        print(f"{name:<{w1}}  {n:>7}  {verdicts:<{w3}}  {status}")
+    bad = sum(not o.ok for o in outcomes)
+    print(f"{len(outcomes) - bad}/{len(outcomes)} studies as expected; summary in {args.out}/SUMMARY.md")
+    return 1 if bad else 0
