@@ -31,7 +31,7 @@ from .compare import Record, provenance, records_to_csv
 from .io import atomic_write
 
 __all__ = ["StudyResult", "Outcome", "STUDIES_DIR", "study_names", "load_study", "run_study", "reproduce",
-           "write_summary"]
+           "write_summary", "verdict_line"]
 
 STUDIES_DIR = Path(__file__).resolve().parent.parent / "studies"
 
@@ -81,6 +81,14 @@ def load_study(name, directory=None):
     return module
 
 
+def verdict_line(records, expected=None) -> str:
+    """``"verdict: all N records as expected"`` or how many are not, for figure titles."""
+    expected = expected or {}
+    bad = sum(r.verdict != expected.get(r.quantity, "pass") for r in records)
+    return (f"verdict: all {len(records)} records as expected" if not bad
+            else f"verdict: {bad} of {len(records)} records UNEXPECTED")
+
+
 def _expected(module, record: Record) -> str:
     return getattr(module, "EXPECTED", {}).get(record.quantity, "pass")
 
@@ -125,8 +133,14 @@ def _strict(v):
 
 
 def _run_one(args):
+    """Run a study; a crash becomes an unexpected verdict of that study, not the end of the run."""
     name, quick, out, directory = args
-    return run_study(name, quick=quick, out=out, directory=directory)
+    start = time.perf_counter()
+    try:
+        return run_study(name, quick=quick, out=out, directory=directory)
+    except Exception as exc:  # noqa: BLE001 - reported as the study's outcome
+        return Outcome(name, "", [], [("run", f"error: {type(exc).__name__}: {exc}", "pass")],
+                       time.perf_counter() - start, [])
 
 
 def reproduce(names=None, *, quick=False, out="figures", jobs=1, directory=None, stream=None) -> list:

@@ -54,7 +54,7 @@ from optanalysis.compare import Record
 from optanalysis.plotting import figure
 from optanalysis.rates import fit_rate
 from optanalysis.simulate import simulate, simulate_batch
-from optanalysis.studies import StudyResult
+from optanalysis.studies import StudyResult, verdict_line
 from optanalysis.symbolic import derive, worst_case_rate
 from optanalysis.symbolic.analysis import KAPPA, L as L_SYM, MU
 from optanalysis.worst_case import worst_case
@@ -156,12 +156,6 @@ def run(quick=False):
 EXPECTED = {"heavy ball < LRP-Nesterov < standard Nesterov < gd for every kappa in (1, 1e6]": "supported"}
 
 
-def _verdict(records) -> str:
-    bad = sum(r.verdict != EXPECTED.get(r.quantity, "pass") for r in records)
-    return (f"verdict: all {len(records)} records as expected (checks pass, ordering claim supported)" if not bad
-            else f"verdict: {bad} of {len(records)} records UNEXPECTED")
-
-
 def plot(result):
     data = result.data
     fig, (ax1, ax2) = figure(1, 2, width=13, height=5)
@@ -180,5 +174,6 @@ def plot(result):
     ax2.set(xlabel="steps n", ylabel="(n-step worst case of ||x_n - x*||^2/||x_0 - x*||^2)^(1/2n)",
             title=f"(b) exact n-step worst case over [mu, L], kappa = {data['worst_case_kappa']}; dotted: rate")
     ax2.legend(fontsize=7.5)
-    fig.suptitle(f"{TITLE}\n{_verdict(result.records)}", fontsize=10)
+    verdict = verdict_line(result.records, EXPECTED)
+    fig.suptitle(f"{TITLE}\n{verdict} (checks pass, ordering claim supported)", fontsize=10)
     return fig

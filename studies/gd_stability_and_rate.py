@@ -43,7 +43,7 @@ from optanalysis.compare import Record
 from optanalysis.plotting import figure
 from optanalysis.rates import fit_rate
 from optanalysis.simulate import simulate_batch
-from optanalysis.studies import StudyResult
+from optanalysis.studies import StudyResult, verdict_line
 from optanalysis.symbolic import H, derive, spectral_radius, worst_case_rate
 from optanalysis.symbolic.analysis import KAPPA, L as L_SYM, MU
 
@@ -116,11 +116,6 @@ def run(quick=False):
     return StudyResult(records, data, parameters)
 
 
-def _verdict(records) -> str:
-    bad = sum(r.verdict != "pass" for r in records)
-    return f"verdict: all {len(records)} records pass" if not bad else f"verdict: {bad} of {len(records)} records fail"
-
-
 def plot(result):
     data = result.data
     fig, (ax1, ax2, ax3) = figure(1, 3, width=15, height=4.6)
@@ -151,5 +146,5 @@ def plot(result):
                color="C3", label="fitted from kernel runs")
     ax3.set(xlabel="condition number kappa", ylabel="1 - rate at lr = 2/(L+mu)", title="(c) optimal rate")
     ax3.legend(fontsize=8)
-    fig.suptitle(f"{TITLE}\n{_verdict(result.records)}", fontsize=10)
+    fig.suptitle(f"{TITLE}\n{verdict_line(result.records)}", fontsize=10)
     return fig

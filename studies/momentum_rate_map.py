@@ -51,7 +51,7 @@ from optanalysis.compare import Record
 from optanalysis.plotting import figure
 from optanalysis.rates import FLOOR, fit_rate
 from optanalysis.simulate import simulate_batch
-from optanalysis.studies import StudyResult
+from optanalysis.studies import StudyResult, verdict_line
 from optanalysis.symbolic import H, derive, roots, spectral_radius
 
 TITLE = "Heavy-ball rate map: fitted kernel rates equal the worst-case spectral radius over (lr, momentum)"
@@ -145,11 +145,6 @@ def run(quick=False):
     return StudyResult(records, data, parameters)
 
 
-def _verdict(records) -> str:
-    bad = sum(r.verdict != "pass" for r in records)
-    return f"verdict: all {len(records)} records pass" if not bad else f"verdict: {bad} of {len(records)} records fail"
-
-
 def plot(result):
     data = result.data
     lrs, moms = np.array(data["lr"]), np.array(data["momentum"])
@@ -181,5 +176,5 @@ def plot(result):
                 xlabel="lr * L", ylabel="momentum")
     axes[2].text(0.02, 0.02, "refused: " + counts, transform=axes[2].transAxes, fontsize=7, va="bottom",
                  bbox=dict(fc="w", alpha=0.8))
-    fig.suptitle(f"{TITLE}\n{_verdict(result.records)}", fontsize=10)
+    fig.suptitle(f"{TITLE}\n{verdict_line(result.records)}", fontsize=10)
     return fig
