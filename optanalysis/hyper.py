@@ -5,6 +5,8 @@ import math
 import numbers
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["Real", "Flag", "learning_rate", "coefficient", "nonnegative"]
 
 
@@ -52,8 +54,8 @@ class Flag:
     range = "{false, true}"
 
     def validate(self, value) -> bool:
-        if isinstance(value, bool):
-            return value
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
         if isinstance(value, numbers.Integral) and value in (0, 1):
             return bool(value)
         raise TypeError(f"{self.name} must be a boolean (true/false), got {value!r}")

@@ -85,6 +85,10 @@ def test_flags_and_unknown_names():
     with pytest.raises(ValueError, match="nesterov"):
         sgd.params(nesterov=True, momentum=0.9, dampening=0.1)
     assert sgd.params(nesterov=1)["nesterov"] is True
+    import numpy as np
+
+    assert sgd.params(nesterov=np.bool_(True))["nesterov"] is True
+    assert get_rule("adam").params(lr=np.float32(0.5))["lr"] == 0.5
 
 
 def test_declarations_render_ranges():
