@@ -28,7 +28,7 @@ def _probe(cache):
 
 def test_second_process_loads_the_compiled_kernel_from_disk(tmp_path):
     hits, misses, path = _probe(tmp_path)
-    assert (hits, misses) == (0, 1) and path.parent == tmp_path
+    assert (hits, misses) == (0, 1) and path.parent == tmp_path / "kernels"
     assert path.name.startswith("optanalysis_kernel_gd_")
     hits, misses, again = _probe(tmp_path)
     assert (hits, misses) == (1, 0) and again == path

@@ -2,10 +2,10 @@
 
 ``kernel_module(rule)`` gives a module with two batch kernels, ``run_diag`` (diagonal Hessian)
 and ``run_dense`` (dense Hessian), each compiled once per dtype (float64, float32) and cached on
-disk.  The public, validated entry points are :func:`optanalysis.simulate.simulate` and
+disk (under :func:`optanalysis.cache.cache_dir`).  The public, validated entry points are :func:`optanalysis.simulate.simulate` and
 :func:`optanalysis.simulate.simulate_batch`; see ``_template.py`` for the loops and ``build.py``
 for how a rule is bound into them.
 """
-from .build import cache_dir, kernel_module
+from .build import kernel_module
 
-__all__ = ["kernel_module", "cache_dir"]
+__all__ = ["kernel_module"]

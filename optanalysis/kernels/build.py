@@ -1,4 +1,7 @@
-"""Per-rule kernel modules: the template bound to one rule, written to a cache directory, imported.
+"""Per-rule kernel modules: the template bound to one rule, written to the cache, imported.
+
+The files go to ``optanalysis.cache.cache_dir("kernels")``; Numba keeps their compiled code in
+``__pycache__`` beside them.
 
 Why generated files: Numba's disk cache (``cache=True``) keys compiled code on the *file* of a
 module-level function; closures made in a factory and functions passed as arguments are
@@ -24,9 +27,10 @@ from types import ModuleType
 
 import numba
 
+from ..cache import cache_dir
 from ..rules import Rule, get_rule
 
-__all__ = ["kernel_module", "cache_dir"]
+__all__ = ["kernel_module"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 _TEMPLATE = Path(__file__).with_name("_template.py")
@@ -36,12 +40,6 @@ _DEPENDENCIES = ("ops.py", "rules/*.py", "kernels/noise.py", "kernels/reduce.py"
                  "kernels/jitable.py", "schedules.py")
 _LOADED: dict = {}
 _LOCK = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """``$OPTANALYSIS_CACHE_DIR`` if set, else ``~/.cache/optanalysis/kernels``."""
-    env = os.environ.get("OPTANALYSIS_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "optanalysis" / "kernels"
 
 
 def _binding(rule: Rule) -> str:
@@ -97,7 +95,7 @@ def kernel_module(rule) -> ModuleType:
         if rule.name not in _LOADED:
             source = _source(rule)
             name = f"optanalysis_kernel_{rule.name}_{_fingerprint(source)}"
-            path = cache_dir() / f"{name}.py"
+            path = cache_dir("kernels") / f"{name}.py"
             _write_once(path, source)
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)

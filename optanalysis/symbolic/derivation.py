@@ -6,8 +6,8 @@ stable learning rate (and curvature), the root regimes and the spectral radius, 
 for the worst case over [mu, L], the optimal tunings and the equivalences with other rules.
 
 Derivations are slow (seconds), so they are cached twice: in process (``functools.lru_cache``)
-and on disk, as JSON of ``sympy.srepr`` strings under ``$OPTANALYSIS_CACHE_DIR`` (default
-``~/.cache/optanalysis``).  The key hashes the source of the rule's module (and of the modules
+and on disk, as JSON of ``sympy.srepr`` strings in ``optanalysis.cache.cache_dir("derivations")``
+(``$OPTANALYSIS_CACHE_DIR/derivations``, default ``~/.cache/optanalysis/derivations``).  The key hashes the source of the rule's module (and of the modules
 it uses, and of every rule its equivalences involve), the source of this package and the SymPy
 version: editing a rule, or this package, invalidates the entry.
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import sympy
 
+from ..cache import cache_dir
 from ..rules import get_rule
 from . import analysis, equivalence, tuning
 from .analysis import KAPPA, L, MU, Regime
@@ -31,7 +32,7 @@ from .core import H, Z, _module_digest, hyper_symbols, iteration_matrix, source_
 from .equivalence import EquivalenceResult
 from .tuning import TuningResult
 
-__all__ = ["Derivation", "derive", "cache_key", "cache_dir", "symbol_table", "parse", "latex",
+__all__ = ["Derivation", "derive", "cache_key", "symbol_table", "parse", "latex",
            "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
@@ -395,15 +396,6 @@ def _compute(rule_name: str, fixed: dict) -> Derivation:
 # Caches
 
 
-def cache_dir() -> Path:
-    """``$OPTANALYSIS_CACHE_DIR``, else ``$XDG_CACHE_HOME/optanalysis``, else ``~/.cache/optanalysis``."""
-    env = os.environ.get("OPTANALYSIS_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "optanalysis"
-
-
 def _package_digest() -> str:
     import importlib
 
@@ -472,7 +464,7 @@ def _decode(obj):
 
 
 def _cache_path(rule_name: str, key: str) -> Path:
-    return cache_dir() / "derivations" / f"{rule_name}-{key[:32]}.json"
+    return cache_dir("derivations") / f"{rule_name}-{key[:32]}.json"
 
 
 def _load(path: Path):
