@@ -115,13 +115,9 @@ def run(quick=False) -> StudyResult:
     lr = sympy.Symbol("lr", positive=True)
     records.append(Record.judge("adam", "constant", {"beta1": 0.9}, "oracle preconditioned threshold*lr=38|Cohen 2022",
                                 38.0, float(lin.threshold * lr), 1e-12))
-    adam = threshold_sweep("adam", momenta=(0.9,) if quick else (0.0, 0.5, 0.9, 0.95),
-                           kappas=(10.0,) if quick else (10.0, 1000.0), seed=0)
-    for rec in adam:
-        records.append(Record.judge("adam", "constant", {**rec["hyperparameters"], "kappa": rec["kappa"],
-                                                          "regime": "warm"},
-                                    "critical lr|frozen-P probe", rec["predicted"], rec["observed"],
-                                    rec["tolerance"] * abs(rec["predicted"])))
+    adam, adam_lambda = threshold_sweep("adam", momenta=(0.9,) if quick else (0.0, 0.5, 0.9, 0.95),
+                                        kappas=(10.0,) if quick else (10.0, 1000.0), seed=0)
+    records.extend(adam)
     beta = np.linspace(0.0, 0.96, 97)
     general = linearize("adam").threshold * lr
     b1 = [s for s in general.free_symbols if str(s) == "beta1"][0]
@@ -131,8 +127,10 @@ def run(quick=False) -> StudyResult:
     rho = {"gd": spectral_radius("gd", {"lr": 1.0}, lr_h).tolist(),
            "heavy_ball": spectral_radius("heavy_ball", {"lr": 1.0, "momentum": 0.9}, lr_h).tolist(),
            "nesterov": spectral_radius("nesterov", {"lr": 1.0, "momentum": 0.9}, lr_h).tolist()}
-    keep = ("hyperparameters", "kappa", "predicted", "observed", "lambda_max")
-    data = {"linear": rows, "adam": [{k: rec[k] for k in keep} for rec in adam],
+    data = {"linear": rows,
+            "adam": [{"hyperparameters": rec.hyperparameters, "kappa": rec.hyperparameters["kappa"],
+                      "predicted": rec.predicted, "observed": rec.observed, "lambda_max": lam}
+                     for rec, lam in zip(adam, adam_lambda)],
             "adam_curve_beta1": beta, "adam_curve_threshold_times_lr": curve,
             "lr_times_h": lr_h, "spectral_radius": rho, "sharpness": sharp}
     parameters = {"hessian_diag": H, "x0": 1.0, "steps": STEPS, "momenta": momenta, "grid": GRID, "rounds": ROUNDS,

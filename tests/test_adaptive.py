@@ -6,6 +6,7 @@ import pytest
 import sympy
 
 from optanalysis.adaptive import adagrad_trajectory, small_gradient_threshold, threshold_sweep
+from optanalysis.compare import Record
 from optanalysis.symbolic import update
 
 
@@ -18,19 +19,21 @@ def test_threshold_predicted_within_two_percent(rule, regime, momenta):
     """The brief's criterion: predicted and observed critical lr within 2%.  Measured errors are
     <= 0.1% (always observed >= predicted: the probe needs the loss to grow 1e8-fold within
     10^4 steps, which takes a spectral radius a little above 1)."""
-    recs = threshold_sweep(rule, momenta=momenta, kappas=(10.0, 1000.0), regime=regime, d=4)
-    assert len(recs) == 2 * len(momenta)
+    recs, lams = threshold_sweep(rule, momenta=momenta, kappas=(10.0, 1000.0), regime=regime, d=4)
+    assert len(recs) == len(lams) == 2 * len(momenta)
     for r in recs:
-        assert r["verdict"] == "pass", r
-        assert r["observed"] >= r["predicted"] * (1 - 1e-4)  # one-sided bias of the probe
+        assert isinstance(r, Record) and r.rule == rule and r.hyperparameters["regime"] == regime
+        assert r.tolerance == pytest.approx(0.02 * r.predicted, rel=1e-12)  # the 2 % criterion, absolute
+        assert r.verdict == "pass", r
+        assert r.observed >= r.predicted * (1 - 1e-4)  # one-sided bias of the probe
 
 
 def test_threshold_is_not_trivially_met():
     """A wrong theory fails: the momentum-free GD threshold 2/(lr lam) misses Adam's onset at
     beta1 = 0.9 by the factor (1 + beta1)/(1 - beta1) = 19."""
-    (r,) = threshold_sweep("adam", momenta=(0.9,), kappas=(10.0,), regime="large_eps", d=3)
-    gd_prediction = 2.0 / r["lambda_max"]
-    assert r["observed"] / gd_prediction > 18
+    (r,), (lam,) = threshold_sweep("adam", momenta=(0.9,), kappas=(10.0,), regime="large_eps", d=3)
+    gd_prediction = 2.0 / lam
+    assert r.observed / gd_prediction > 18
 
 
 @pytest.mark.parametrize("rule,params,precond", [
@@ -45,10 +48,11 @@ def test_small_gradient_threshold_and_eps_placement(rule, params, precond):
     """Cold runs of the compiled kernels (the library's own start) against lr* = threshold with
     P = eps (torch) or sqrt(eps) (optax default): the placements differ 10-fold at eps = 1e-2.
     Measured within 0.2% (observed >= predicted: finite-probe bias)."""
-    r = small_gradient_threshold(rule, 3.0, **params)
-    assert r["preconditioner"] == precond
-    assert r["verdict"] == "pass", r
-    assert r["observed"] >= r["predicted"] * (1 - 1e-4)
+    r, p = small_gradient_threshold(rule, 3.0, **params)
+    assert p == precond
+    assert isinstance(r, Record) and r.hyperparameters == {"h": 3.0, **params}
+    assert r.verdict == "pass", r
+    assert r.observed >= r.predicted * (1 - 1e-4)
 
 
 def test_small_gradient_validation():
