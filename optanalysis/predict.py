@@ -365,15 +365,51 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
 
 
 def spectral_radius(rule, params=None, h=None, *, lr=None, t=2) -> np.ndarray:
-    """Spectral radius of the derived iteration matrix at curvatures ``h`` (array) and step ``lr``
-    (default ``params["lr"]``); ``t=2`` is the stationary map (``t=1`` the first step)."""
+    """Spectral radius of the derived iteration map at curvatures ``h``.
+
+    Parameters
+    ----------
+    rule : str or Rule
+        A linear rule.
+    params : dict, optional
+        Hyperparameters (validated; defaults for the others).
+    h : array_like
+        Curvatures; the result has the shape of ``np.atleast_1d(h)``.
+    lr : float >= 0, optional
+        Step size, instead of ``params["lr"]``; 0 (a schedule's end, e.g. cosine's minimum) is
+        allowed here although outside the rule's range.
+    t : int >= 1
+        Step index: t >= 2 is the stationary map, t = 1 the first step (torch SGD's first
+        momentum step, buffer = g, has a map of its own).
+
+    Notes
+    -----
+    For t >= 2 this is :func:`optanalysis.symbolic.numeric.spectral_radius`: the roots of the
+    derived characteristic polynomial, in closed form up to degree 2, stay accurate to machine eps
+    at nilpotent maps (e.g. torch's Nesterov momentum at lr h = 1, rho = 0), where the eigenvalues of the defective
+    matrix are only accurate to sqrt(machine eps) ~ 1e-8.  The eigenvalues of the derived matrix A_t remain for what that function
+    does not cover: t = 1 (the characteristic polynomial is the t = 2 map's) and lr = 0 (which it
+    rejects, as outside the rule's range).
+    """
     rule = get_rule(rule)
     params = rule.params(**(params or {}))
-    maps = linear_maps(rule, params)
+    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 1:
+        raise ValueError(f"t must be an integer >= 1, got {t!r}")
+    if h is None:
+        raise ValueError("h (the curvatures) is required")
     h = np.atleast_1d(np.asarray(h, dtype=float))
-    lr = params["lr"] if lr is None else float(lr)
-    A = maps.A(t, h, lr, maps.rest(params))
-    return np.max(np.abs(np.linalg.eigvals(A)), axis=-1)
+    if lr is None:
+        lr = params["lr"]
+    elif isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"lr must be a finite number >= 0, got {lr!r}")
+    lr = float(lr)
+    if t >= 2 and lr > 0:
+        from .symbolic.numeric import spectral_radius as stationary  # lazy: SymPy lambdify on first use
+
+        _require_linear(rule)
+        return stationary(rule, h, **{**params, "lr": lr})
+    maps = linear_maps(rule, params)
+    return np.max(np.abs(np.linalg.eigvals(maps.A(t, h, lr, maps.rest(params)))), axis=-1)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optanalysis.predict import lr_sequence, phase_rates, predict, spectral_radius, stall_floor
+from optanalysis.predict import linear_maps, lr_sequence, phase_rates, predict, spectral_radius, stall_floor
 from optanalysis.rules import get_rule
 
 LINEAR = {
@@ -177,6 +177,34 @@ def test_phase_rate_over_interval_matches_literature_tunings(kappa):
 def test_spectral_radius_gd():
     h = np.linspace(0.1, 3.0, 7)
     np.testing.assert_allclose(spectral_radius("gd", {"lr": 0.5}, h), np.abs(1 - 0.5 * h), rtol=1e-15)
+
+
+@pytest.mark.parametrize("rule,params", [("heavy_ball", {"lr": 0.1, "momentum": 0.9}),
+                                         ("nesterov", {"lr": 0.1, "momentum": 0.5}),
+                                         ("sgd_momentum", {"lr": 0.1, "momentum": 0.9, "dampening": 0.3}),
+                                         ("sgd_momentum", {"lr": 0.1, "momentum": 0.0, "dampening": 0.3})])
+def test_stationary_spectral_radius_equals_the_eigenvalues_of_the_derived_matrix(rule, params):
+    """t = 2 goes through the characteristic polynomial (optanalysis.symbolic.numeric); the
+    eigenvalues of the separately derived matrix A_2 are an independent check.  Tolerance: the
+    eigenvalues of a (nearly) defective matrix, at a double root, are accurate to sqrt(eps) ~ 1.5e-8."""
+    r = get_rule(rule)
+    full = r.params(**params)
+    h = np.geomspace(1e-3, 1e2, 201)
+    maps = linear_maps(r, full)
+    eig = np.max(np.abs(np.linalg.eigvals(maps.A(2, h, full["lr"], maps.rest(full)))), axis=-1)
+    np.testing.assert_allclose(spectral_radius(rule, params, h), eig, rtol=0, atol=3e-8)
+
+
+def test_spectral_radius_at_a_nilpotent_map_and_at_lr_zero():
+    """torch's Nesterov momentum at lr h = 1 has a nilpotent map (both roots 0): the polynomial's
+    roots keep rho to a few eps (the eigenvalues of the defective matrix give 1.1e-8).  lr = 0 (a
+    schedule's end) leaves every direction alone: rho = 1 (eigenvalues 1 and the momentum)."""
+    assert spectral_radius("sgd_momentum", {"lr": 0.1, "momentum": 0.9, "nesterov": True}, [10.0])[0] <= 1e-15
+    assert spectral_radius("heavy_ball", {"lr": 0.1, "momentum": 0.9}, [1.0, 5.0], lr=0.0) == pytest.approx(1.0, abs=1e-15)
+    with pytest.raises(ValueError, match="t must be an integer >= 1"):
+        spectral_radius("gd", {"lr": 0.1}, [1.0], t=0)
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0"):
+        spectral_radius("gd", {"lr": 0.1}, [1.0], lr=-1.0)
 
 
 class ExpDecay:
