@@ -32,8 +32,8 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from .predict import (MAX_STEPS, _check_int, _fixed_key, _init_state, _require_linear, linear_maps,
-                      lr_sequence, make_problem)
+from .predict import (_check_int, _fixed_key, _init_state, _require_linear, _validated, linear_maps, lr_sequence,
+                      make_problem)
 from .quadratic import make_noise, make_quadratic
 from .rules import get_rule
 from .symbolic.core import H, hyper_symbols
@@ -125,12 +125,8 @@ def expected_loss(rule, params=None, *, x0, hessian_diag=None, hessian=None, xst
     precondition : float, optional
         Exponent p in [0, 1] of the diagonal preconditioner H^(-p) (in H's eigenbasis).
     """
-    rule = get_rule(rule)
-    _require_linear(rule)
-    params = rule.params(**(params or {}))
-    prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
-    steps = _check_int(steps, "steps", 1, MAX_STEPS)
-    record_every = _check_int(record_every, "record_every", 1, steps)
+    rule, params, prob, steps, record_every = _validated(rule, params, x0, hessian_diag, hessian, xstar, steps,
+                                                         record_every)
     batch = _check_int(batch, "batch", 1, 2**62)
     gamma, p = _validate_ema(ema), _validate_p(precondition)
     seq = lr_sequence(params["lr"], steps, schedule, lrs)

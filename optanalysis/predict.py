@@ -283,6 +283,17 @@ def _init_state(rule: Rule, vals: tuple, y0: np.ndarray) -> np.ndarray:
     return np.stack([np.broadcast_to(np.asarray(v, dtype=float), y0.shape) for v in rule.init(y0, *vals)], axis=-1)
 
 
+def _validated(rule, params, x0, hessian_diag, hessian, xstar, steps, record_every) -> tuple:
+    """The arguments :func:`predict` and :func:`optanalysis.noisy.expected_loss` share, validated:
+    (linear Rule, full params, Problem, steps, record_every)."""
+    rule = get_rule(rule)
+    _require_linear(rule)
+    params = rule.params(**(params or {}))
+    prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
+    steps = _check_int(steps, "steps", 1, MAX_STEPS)
+    return rule, params, prob, steps, _check_int(record_every, "record_every", 1, steps)
+
+
 def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps, schedule=None,
             lrs=None, record_every=1, record_x=False) -> Prediction:
     """Exact state and loss of a linear rule after ``steps`` steps of any lr sequence.
@@ -309,12 +320,8 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     record_x : bool
         Also return the iterates at the recorded steps.
     """
-    rule = get_rule(rule)
-    _require_linear(rule)
-    params = rule.params(**(params or {}))
-    prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
-    steps = _check_int(steps, "steps", 1, MAX_STEPS)
-    record_every = _check_int(record_every, "record_every", 1, steps)
+    rule, params, prob, steps, record_every = _validated(rule, params, x0, hessian_diag, hessian, xstar, steps,
+                                                         record_every)
     sched = made_schedule(schedule) if schedule is not None and lrs is None else None
     closed = sched is not None and not hasattr(sched, "lrs")
     if closed:  # reduce-on-plateau fed with the predicted loss, as the kernels feed it the observed one
