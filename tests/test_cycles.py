@@ -134,3 +134,26 @@ def test_adam_orbit_stability_boundary():
                         window=2000)[0]
     assert abs(lands["max_abs_over_lr"] - lands["orbit_amplitude_over_lr"]) < 1e-12
     assert abs(wanders["mean_abs_over_lr"] - wanders["orbit_amplitude_over_lr"]) > 0.03
+
+
+def test_orbit_disk_cache_round_trip(tmp_path, monkeypatch):
+    """A new process (here: a cleared in-process cache) reads the orbit back from disk equal to the
+    solved one; a corrupt entry is solved again, not trusted."""
+    from optanalysis.symbolic import cycles
+
+    monkeypatch.setenv("OPTANALYSIS_CACHE_DIR", str(tmp_path))
+    cycles._orbit.cache_clear()
+    solved = period2_orbit("rmsprop", alpha=0.5)
+    (entry,) = (tmp_path / "cycles").glob("rmsprop-*.json")
+    cycles._orbit.cache_clear()
+
+    def unsolvable(rule, **fixed):
+        raise AssertionError("solved again although cached on disk")
+
+    with monkeypatch.context() as m:
+        m.setattr(cycles, "_solve", unsolvable)
+        loaded = period2_orbit("rmsprop", alpha=0.5)
+    assert loaded == solved and loaded.to_dict() == solved.to_dict()
+    entry.write_text("{not json")
+    cycles._orbit.cache_clear()
+    assert period2_orbit("rmsprop", alpha=0.5) == solved

@@ -31,11 +31,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+
 import numpy as np
 import sympy
 
 from ..rules import get_rule
-from .core import T, Z, rule_cached, update
+from . import disk
+from .core import T, Z, rule_cached, source_key, update
 from .linearize import _closure, _steady
 
 __all__ = ["Period2Orbit", "period2_orbit"]
@@ -155,6 +157,17 @@ def _refine(expr, coefs):
 
 @rule_cached  # keyed by the rule's source, like every derivation of optanalysis.symbolic
 def _orbit(rule, **fixed) -> Period2Orbit:
+    """The orbit from the on-disk cache (seconds of SymPy otherwise; see
+    :mod:`optanalysis.symbolic.disk`), solved and stored on a miss."""
+    key = disk.key(source_key(rule), repr(sorted((k, repr(v)) for k, v in fixed.items())))
+    orbit = disk.load("cycles", rule.name, key, Period2Orbit)
+    if orbit is None:
+        orbit = _solve(rule, **fixed)
+        disk.store("cycles", rule.name, key, orbit)
+    return orbit
+
+
+def _solve(rule, **fixed) -> Period2Orbit:
     name = rule.name
     state, new, hp = update(rule, t=T, **fixed)
     new = [_steady(e) for e in new]

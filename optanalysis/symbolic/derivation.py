@@ -6,36 +6,29 @@ stable learning rate (and curvature), the root regimes and the spectral radius, 
 for the worst case over [mu, L], the optimal tunings and the equivalences with other rules.
 
 Derivations are slow (seconds), so they are cached twice: in process (``functools.lru_cache``)
-and on disk, as JSON of ``sympy.srepr`` strings in ``optanalysis.cache.cache_dir("derivations")``
-(``$OPTANALYSIS_CACHE_DIR/derivations``, default ``~/.cache/optanalysis/derivations``).  The key hashes the source of the rule's module (and of the modules
-it uses, and of every rule its equivalences involve), the source of this package and the SymPy
-version: editing a rule, or this package, invalidates the entry.
+and on disk (:mod:`optanalysis.symbolic.disk`, under ``optanalysis.cache.cache_dir("derivations")``,
+by default ``~/.cache/optanalysis/derivations``).  The key hashes the source of the rule's module
+(and of the modules it uses, and of every rule its equivalences involve), the source of this
+package and the SymPy version: editing a rule, or this package, invalidates the entry.
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import sympy
 
-from ..cache import cache_dir
 from ..rules import get_rule
-from . import analysis, equivalence, tuning
+from . import analysis, disk, equivalence, tuning
 from .analysis import KAPPA, L, MU, Regime
-from .core import H, Z, _module_digest, hyper_symbols, iteration_matrix, source_key, with_pinned
+from .core import H, Z, hyper_symbols, iteration_matrix, source_key, with_pinned
 from .equivalence import EquivalenceResult
 from .tuning import TuningResult
 
 __all__ = ["Derivation", "derive", "cache_key", "symbol_table", "parse", "latex",
            "FORMAT_VERSION"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = disk.FORMAT_VERSION  # of the on-disk entries (optanalysis.symbolic.disk)
 
 
 @dataclass(frozen=True)
@@ -396,107 +389,26 @@ def _compute(rule_name: str, fixed: dict) -> Derivation:
 # Caches
 
 
-def _package_digest() -> str:
-    import importlib
-
-    h = hashlib.sha256()
-    pkg = Path(__file__).parent
-    for path in sorted(pkg.glob("*.py")):
-        mod = importlib.import_module(f"{__package__}.{path.stem}") if path.stem != "__init__" \
-            else importlib.import_module(__package__)
-        h.update(path.name.encode())
-        h.update(_module_digest(mod).encode())
-    return h.hexdigest()
-
-
 def cache_key(rule, **fixed) -> str:
     """The key of a derivation: sources of the rule (and of the rules its equivalences involve),
     of this package, the fixed values, the SymPy version and the format version."""
     rule = get_rule(rule)
-    h = hashlib.sha256()
-    h.update(f"v{FORMAT_VERSION} sympy {sympy.__version__}".encode())
     names = {rule.name}
     for c in equivalence.claims_for(rule.name):
         names |= {c.rule_a, c.rule_b}
-    for n in sorted(names):
-        h.update(n.encode())
-        h.update(source_key(rule if n == rule.name else n).encode())
-    h.update(_package_digest().encode())
-    h.update(repr(sorted((k, repr(v)) for k, v in fixed.items())).encode())
-    return h.hexdigest()
-
-
-_TYPES = {cls.__name__: cls for cls in (Derivation, Regime, TuningResult, EquivalenceResult)}
-
-
-def _encode(obj):
-    if isinstance(obj, sympy.Basic) or isinstance(obj, sympy.MatrixBase):
-        return {"$sympy": sympy.srepr(obj)}
-    if dataclasses.is_dataclass(obj):
-        return {"$type": type(obj).__name__,
-                **{f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
-    if isinstance(obj, tuple):
-        return {"$tuple": [_encode(x) for x in obj]}
-    if isinstance(obj, list):
-        return [_encode(x) for x in obj]
-    if isinstance(obj, dict):
-        return {"$dict": [[k, _encode(v)] for k, v in obj.items()]}
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    raise TypeError(f"cannot cache {type(obj).__name__}")
-
-
-def _decode(obj):
-    if isinstance(obj, dict):
-        if "$sympy" in obj:
-            return sympy.sympify(obj["$sympy"])  # our own srepr text, written by _encode
-        if "$type" in obj:
-            cls = _TYPES[obj["$type"]]
-            return cls(**{k: _decode(v) for k, v in obj.items() if k != "$type"})
-        if "$tuple" in obj:
-            return tuple(_decode(x) for x in obj["$tuple"])
-        if "$dict" in obj:
-            return {k: _decode(v) for k, v in obj["$dict"]}
-        raise ValueError("corrupt cache entry")
-    if isinstance(obj, list):
-        return [_decode(x) for x in obj]
-    return obj
-
-
-def _cache_path(rule_name: str, key: str) -> Path:
-    return cache_dir("derivations") / f"{rule_name}-{key[:32]}.json"
-
-
-def _load(path: Path):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        return _decode(data["derivation"])
-    except (OSError, ValueError, KeyError, TypeError, SyntaxError, sympy.SympifyError):
-        return None
-
-
-def _store(path: Path, d: Derivation) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"format": FORMAT_VERSION, "derivation": _encode(d)}, fh)
-        os.replace(tmp, path)
-    except OSError:  # a read-only cache directory must not break a derivation
-        pass
+    parts = [f"{n} {source_key(rule if n == rule.name else n)}" for n in sorted(names)]
+    return disk.key(*parts, repr(sorted((k, repr(v)) for k, v in fixed.items())))
 
 
 @lru_cache(maxsize=None)
-def _derive(rule_name: str, key: str, fixed: tuple, disk: bool) -> Derivation:
-    path = _cache_path(rule_name, key)
-    if disk:
-        hit = _load(path)
-        if isinstance(hit, Derivation):
+def _derive(rule_name: str, key: str, fixed: tuple, use_disk: bool) -> Derivation:
+    if use_disk:
+        hit = disk.load("derivations", rule_name, key, Derivation, (Regime, TuningResult, EquivalenceResult))
+        if hit is not None:
             return hit
     d = _compute(rule_name, dict(fixed))
-    if disk:
-        _store(path, d)
+    if use_disk:
+        disk.store("derivations", rule_name, key, d)
     return d
 
 
