@@ -36,6 +36,7 @@ import numba
 import numpy as np
 import sympy
 
+from .checks import integer
 from .compare import Record
 from .rules import RULES, get_rule
 from .simulate import simulate
@@ -205,8 +206,7 @@ def threshold_sweep(rule="adam", *, momenta=(0.0, 0.5, 0.9), kappas=(10.0, 1000.
         raise ValueError(f"regime must be 'warm' or 'large_eps', got {regime!r}")
     for name, value, low in (("d", d, 2), ("warm_steps", warm_steps, 1), ("probe_steps", probe_steps, 100),
                              ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        integer(value, name, low)
     if not (isinstance(warm_lr, (int, float)) and math.isfinite(warm_lr) and warm_lr > 0):
         raise ValueError(f"warm_lr must be a finite number > 0, got {warm_lr!r}")
     for k in kappas:
@@ -303,8 +303,7 @@ def small_gradient_threshold(rule, h=1.0, *, steps=4000, **params) -> tuple:
         raise ValueError(f"rule {rule.name!r} is not adaptive (it has no eps); valid: "
                          f"{', '.join(n for n, r in RULES.items() if not r.linear)}")
     (h,) = _positive_list((h,), "h")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 100:
-        raise ValueError(f"steps must be an integer >= 100, got {steps!r}")
+    integer(steps, "steps", 100)
     if "lr" in params:
         raise ValueError("lr is what is measured; give the other hyperparameters")
     full = rule.params(**params)
@@ -340,12 +339,8 @@ def _value(expr, **values) -> float:
 
 
 def _steps_window(steps, window) -> tuple:
-    for name, value in (("steps", steps), ("window", window)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-            raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
-    if window > steps:
-        raise ValueError(f"window must be in [2, steps={steps}], got {window}")
-    return int(steps), int(window)
+    steps = integer(steps, "steps", 2)
+    return steps, integer(window, "window", 2, steps)
 
 
 def eps0_band(lrs=(1e-3, 1e-2, 1e-1), hs=(1.0, 10.0, 100.0), *, x0_over_lr=10.0, beta1=0.9,
@@ -505,10 +500,8 @@ def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, lr_decay=0.0, 
     """
     lr, h, x0 = _positive_list((lr, h, x0), "lr, h, x0")
     params = get_rule("adagrad").params(lr=lr, eps=eps, initial_accumulator_value=s0, lr_decay=lr_decay)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 8:
-        raise ValueError(f"steps must be an integer >= 8 (the rate uses the last quarter), got {steps!r}")
-    if isinstance(dps, bool) or not isinstance(dps, int) or dps < 20:
-        raise ValueError(f"dps must be an integer >= 20, got {dps!r}")
+    integer(steps, "steps", 8)  # the rate uses the last quarter
+    integer(dps, "dps", 20)
     step = _adagrad_map()
     asym, tau_fn, asym_args, precond, p_args = _adagrad_asymptotics(params["lr_decay"])
     with mpmath.workdps(dps):

@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .predict import MAX_STEPS, _check_int, _require_linear, made_schedule, predict, spectral_radius
+from .checks import integer
+from .predict import MAX_STEPS, _require_linear, made_schedule, predict, spectral_radius
 from .rates import fit_rate
 from .rules import get_rule
 
@@ -139,8 +140,8 @@ def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     rule = get_rule(rule)
     _require_linear(rule)  # before any (costly) simulation
     prm = rule.params(**(params or {}))
-    steps = _check_int(steps, "steps", 1, MAX_STEPS)
-    checkpoints = _check_int(checkpoints, "checkpoints", 1, 10**6)
+    steps = integer(steps, "steps", 1, MAX_STEPS)
+    checkpoints = integer(checkpoints, "checkpoints", 1, 10**6)
     name, hyper = rule.name, dict(prm)
     sched = _schedule_name(schedule)
     problem = dict(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)

@@ -32,7 +32,8 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from .predict import (_check_int, _fixed_key, _init_state, _require_linear, _validated, linear_maps, lr_sequence,
+from .checks import integer
+from .predict import (_fixed_key, _init_state, _require_linear, _validated, linear_maps, lr_sequence,
                       make_problem)
 from .quadratic import make_noise, make_quadratic
 from .rules import get_rule
@@ -127,7 +128,7 @@ def expected_loss(rule, params=None, *, x0, hessian_diag=None, hessian=None, xst
     """
     rule, params, prob, steps, record_every = _validated(rule, params, x0, hessian_diag, hessian, xstar, steps,
                                                          record_every)
-    batch = _check_int(batch, "batch", 1, 2**62)
+    batch = integer(batch, "batch", 1, 2**62)
     gamma, p = _validate_ema(ema), _validate_p(precondition)
     seq = lr_sequence(params["lr"], steps, schedule, lrs)
     var = noise_variances(noise, prob, batch)
@@ -230,7 +231,7 @@ def steady_state(rule, params=None, *, hessian_diag=None, hessian=None, noise, b
     rule = get_rule(rule)
     _require_linear(rule)
     params = rule.params(**(params or {}))
-    batch = _check_int(batch, "batch", 1, 2**62)
+    batch = integer(batch, "batch", 1, 2**62)
     gamma, p = _validate_ema(ema), _validate_p(precondition)
     d = make_quadratic(hessian_diag=hessian_diag, hessian=hessian).d
     prob = make_problem(x0=np.zeros(d), hessian_diag=hessian_diag, hessian=hessian)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .checks import integer
 from .compare import Record
 from .rules import RULES
 
@@ -85,25 +86,20 @@ def periodic_coefficients(C=3.0, steps=300000, *, period=3, other=-1.0) -> np.nd
     for name, value in (("C", C), ("other", other)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value!r}")
-    _check_int(steps, "steps", 1)
-    _check_int(period, "period", 2)
+    integer(steps, "steps", 1)
+    integer(period, "period", 2)
     t = np.arange(1, steps + 1)
     return np.where(t % period == 1, float(C), float(other))
 
 
 def stochastic_coefficients(steps=300000, *, big=1010.0, other=-10.0, p=0.01, seed=0) -> np.ndarray:
     """Slopes of f_t(x) = big x with probability p, ``other`` x otherwise (seeded)."""
-    _check_int(steps, "steps", 1)
-    _check_int(seed, "seed", 0)
+    integer(steps, "steps", 1)
+    integer(seed, "seed", 0)
     if not (isinstance(p, (int, float)) and 0 < p < 1):
         raise ValueError(f"p must be in (0, 1), got {p!r}")
     rng = np.random.default_rng(seed)
     return np.where(rng.random(steps) < p, float(big), float(other))
-
-
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 def run_online(coefs, *, lr=0.5, beta1=0.0, beta2=0.1, eps=0.0, amsgrad=False, bias_correction=False,

@@ -27,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
+from .checks import integer
 from .quadratic import make_quadratic
 from .rules import Rule, get_rule
 from .symbolic.core import H, hyper_symbols, state_symbols, update
@@ -211,14 +212,6 @@ def make_problem(*, x0, hessian_diag=None, hessian=None, xstar=None) -> Problem:
     return Problem(np.maximum(h, 0.0), x0 @ Q, q.xstar @ Q, Q)
 
 
-def _check_int(value, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
-    return int(value)
-
-
 def made_schedule(schedule):
     """``schedule`` itself if it is a schedule object (an ``OpenLoop`` has ``lrs``, a ``Plateau`` a
     ``controller``), else ``optanalysis.schedules.make_schedule(schedule)``."""
@@ -290,8 +283,8 @@ def _validated(rule, params, x0, hessian_diag, hessian, xstar, steps, record_eve
     _require_linear(rule)
     params = rule.params(**(params or {}))
     prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
-    steps = _check_int(steps, "steps", 1, MAX_STEPS)
-    return rule, params, prob, steps, _check_int(record_every, "record_every", 1, steps)
+    steps = integer(steps, "steps", 1, MAX_STEPS)
+    return rule, params, prob, steps, integer(record_every, "record_every", 1, steps)
 
 
 def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps, schedule=None,
@@ -400,8 +393,7 @@ def spectral_radius(rule, params=None, h=None, *, lr=None, t=2) -> np.ndarray:
     """
     rule = get_rule(rule)
     params = rule.params(**(params or {}))
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 1:
-        raise ValueError(f"t must be an integer >= 1, got {t!r}")
+    integer(t, "t", 1)
     if h is None:
         raise ValueError("h (the curvatures) is required")
     h = np.atleast_1d(np.asarray(h, dtype=float))
@@ -512,7 +504,7 @@ def stall_floor(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar
     rule = get_rule(rule)
     params = rule.params(**(params or {}))
     prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
-    max_steps = _check_int(max_steps, "max_steps", 2, MAX_STEPS)
+    max_steps = integer(max_steps, "max_steps", 2, MAX_STEPS)
     if not (isinstance(tol, float) and 0 < tol < 1):
         raise ValueError(f"tol must be a float in (0, 1), got {tol!r}")
     hmax = float(np.max(prob.h)) or 1.0

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import integer
 from .spec import parse_spec
 
 __all__ = ["Quadratic", "GradientNoise", "make_quadratic", "spectrum", "random_orthogonal",
@@ -33,14 +34,6 @@ __all__ = ["Quadratic", "GradientNoise", "make_quadratic", "spectrum", "random_o
 
 SYMMETRY_RTOL = 1e-10  # |H - H^T| <= SYMMETRY_RTOL * max|H|: rounding noise from a rotation, no more
 PSD_RTOL = 1e-10  # eigenvalues >= -PSD_RTOL * max|eig| count as 0 (rounding), below is an error
-
-
-def _int(value, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {low}, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _positive(value, name: str) -> float:
@@ -65,27 +58,27 @@ def spectrum(spec: str) -> np.ndarray:
     kind, p = parse_spec(spec, what="spectrum")
     if kind == "powerlaw":
         _keys("powerlaw", p, ("d",))
-        return 1.0 / np.arange(1, _int(p["d"], "powerlaw d") + 1, dtype=np.float64)
+        return 1.0 / np.arange(1, integer(p["d"], "powerlaw d", 1) + 1, dtype=np.float64)
     if kind not in ("uniform", "loguniform", "twopoint"):
         raise ValueError(f"spectrum: unknown kind {kind!r}; valid: uniform, loguniform, twopoint, powerlaw")
     _keys(kind, p, ("mu", "L", "d"), ("seed",) if kind == "loguniform" else ())
     mu, L = _positive(p["mu"], f"{kind} mu"), _positive(p["L"], f"{kind} L")
-    d = _int(p["d"], f"{kind} d")
+    d = integer(p["d"], f"{kind} d", 1)
     if mu > L:
         raise ValueError(f"{kind}: mu must be <= L, got mu={mu:g}, L={L:g}")
     if kind == "uniform":
         return np.linspace(mu, L, d)
     if kind == "twopoint":
         return np.where(np.arange(d) < d // 2, mu, L).astype(np.float64)
-    seed = _int(p.get("seed", 0), "loguniform seed", 0)
+    seed = integer(p.get("seed", 0), "loguniform seed", 0)
     u = np.random.default_rng(seed).random(d)
     return np.sort(np.exp(math.log(mu) + u * (math.log(L) - math.log(mu))))
 
 
 def random_orthogonal(d: int, seed: int) -> np.ndarray:
     """A Haar-random orthogonal (d, d) matrix: QR of a seeded Gaussian, signs fixed by diag(R)."""
-    d = _int(d, "d")
-    seed = _int(seed, "seed", 0)
+    d = integer(d, "d", 1)
+    seed = integer(seed, "seed", 0)
     q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))
     return q * np.where(np.diag(r) < 0, -1.0, 1.0)
 
@@ -202,7 +195,7 @@ def make_noise(spec, quadratic: Quadratic, batch: int = 1) -> GradientNoise | No
         return None
     if not isinstance(spec, str):
         raise TypeError(f"noise must be None or a spec string, got {spec!r}")
-    batch = _int(batch, "batch")
+    batch = integer(batch, "batch", 1)
     kind, p = parse_spec(spec, what="noise")
     d = quadratic.d
     if kind in ("isotropic", "hessian"):

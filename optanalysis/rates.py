@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import integer
+
 __all__ = ["RateFit", "fit_rate", "FLOOR", "BLOCKS"]
 
 FLOOR = 1e-24
@@ -91,10 +93,8 @@ def fit_rate(loss, *, record_every=1, window=None, floor=FLOOR, min_points=8, di
     y = np.asarray(loss, dtype=float)
     if y.ndim != 1:
         raise ValueError(f"loss must be a 1-D array, got shape {y.shape}")
-    if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
-        raise ValueError(f"record_every must be an integer >= 1, got {record_every!r}")
-    if isinstance(min_points, bool) or not isinstance(min_points, (int, np.integer)) or min_points < 3:
-        raise ValueError(f"min_points must be an integer >= 3, got {min_points!r}")
+    integer(record_every, "record_every", 1)
+    integer(min_points, "min_points", 3)
     if not (isinstance(floor, (int, float)) and 0 < floor < 1):
         raise ValueError(f"floor must be a number in (0, 1), got {floor!r}")
     if diverged_at is not None:

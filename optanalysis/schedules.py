@@ -26,7 +26,6 @@ References: PyTorch ``torch/optim/lr_scheduler.py``; optax ``optax/schedules/_sc
 from __future__ import annotations
 
 import math
-import numbers
 from collections import Counter
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -35,6 +34,7 @@ from typing import Callable
 import numba
 import numpy as np
 
+from .checks import integer
 from .hyper import Flag, Real
 from .spec import parse_spec
 
@@ -59,11 +59,7 @@ class _Int:
         return f"integers >= {self.low}"
 
     def validate(self, value) -> int:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{self.name} must be an integer >= {self.low}, got {value!r}")
-        if value < self.low:
-            raise ValueError(f"{self.name} must be an integer >= {self.low}, got {value!r}")
-        return int(value)
+        return integer(value, self.name, self.low)
 
 
 @dataclass(frozen=True)

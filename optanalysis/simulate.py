@@ -9,13 +9,13 @@ Observations only: the matching theory lives in :mod:`optanalysis.predict`.
 """
 from __future__ import annotations
 
-import numbers
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
+from .checks import integer
 from .kernels import kernel_module
 from .quadratic import make_noise, make_quadratic
 from .rules import get_rule
@@ -65,15 +65,6 @@ class BatchResult:
     diverged_at: np.ndarray
 
 
-def _int(value, name: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {low}, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
-    return int(value)
-
-
 def _lr_plan(schedule, base_lr: float, steps: int):
     """(closed, lrs, controller params, controller state, interval) for one schedule."""
     empty = np.zeros(0)
@@ -85,7 +76,7 @@ def _lr_plan(schedule, base_lr: float, steps: int):
     if isinstance(sched, Plateau):
         cp, cs = sched.controller(base_lr)
         return (True, np.full(steps, base_lr), np.asarray(cp, np.float64),
-                np.asarray(cs, np.float64), _int(sched.interval, "schedule interval", 1))
+                np.asarray(cs, np.float64), integer(sched.interval, "schedule interval", 1))
     lrs = np.asarray(sched.lrs(base_lr, steps), dtype=np.float64)
     if lrs.shape != (steps,) or not np.all(np.isfinite(lrs)):
         raise ValueError(f"schedule {schedule!r} gave learning rates that are not {steps} finite numbers")
@@ -94,8 +85,8 @@ def _lr_plan(schedule, base_lr: float, steps: int):
 
 def _problem(x0, hessian_diag, hessian, xstar, steps, noise, batch, dtype, record_every):
     """Validated shared arrays of a run."""
-    steps = _int(steps, "steps", 1)
-    record_every = _int(record_every, "record_every", 1, steps)
+    steps = integer(steps, "steps", 1)
+    record_every = integer(record_every, "record_every", 1, steps)
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     q = make_quadratic(hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
@@ -111,12 +102,12 @@ def _problem(x0, hessian_diag, hessian, xstar, steps, noise, batch, dtype, recor
         loss0 = q.loss(x0)
     if not np.isfinite(loss0):  # divergence is measured relative to a finite initial loss
         raise ValueError("x0: the initial loss 1/2 (x0 - x*)^T H (x0 - x*) overflows; rescale the problem")
-    nz = make_noise(noise, q, _int(batch, "batch", 1))
+    nz = make_noise(noise, q, integer(batch, "batch", 1))
     return q, x0, nz, steps, record_every, _DTYPES[dtype]
 
 
 def _seed(value, name: str) -> int:
-    return _int(value, name, 0, 2**64 - 1)
+    return integer(value, name, 0, 2**64 - 1)
 
 
 def _in_threads(kernel, args, n: int) -> None:

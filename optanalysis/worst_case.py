@@ -45,7 +45,8 @@ import numpy as np
 import sympy
 from numba import njit
 
-from .predict import _check_int, _interval, linear_maps, lr_sequence
+from .checks import integer
+from .predict import _interval, linear_maps, lr_sequence
 from .rules import get_rule
 from .symbolic.core import H
 
@@ -198,7 +199,7 @@ def transfer(rule, params=None, h=None, *, steps, schedule=None, lrs=None) -> np
     Underflows to 0 for very long runs; see :func:`worst_case` for the log-scale maximum."""
     rule = get_rule(rule)
     params = rule.params(**(params or {}))
-    steps = _check_int(steps, "steps", 1, MAX_STEPS)
+    steps = integer(steps, "steps", 1, MAX_STEPS)
     maps = _phases(rule, params, lr_sequence(params["lr"], steps, schedule, lrs))
     hs = np.atleast_1d(np.asarray(h, dtype=float))
     out = np.empty(hs.size)
@@ -267,10 +268,10 @@ def worst_case(rule, params=None, *, mu, L, steps, metric="distance", schedule=N
     rule = get_rule(rule)
     params = rule.params(**(params or {}))
     mu, L = _interval(mu, L)
-    steps = _check_int(steps, "steps", 1, MAX_STEPS)
+    steps = integer(steps, "steps", 1, MAX_STEPS)
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
-    grid_factor = _check_int(grid_factor, "grid_factor", 1, 64)
+    grid_factor = integer(grid_factor, "grid_factor", 1, 64)
     maps = _phases(rule, params, lr_sequence(params["lr"], steps, schedule, lrs))
     loss = metric == "loss"
     if mu == L:
