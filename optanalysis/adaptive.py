@@ -67,6 +67,16 @@ def _record(rule, quantity, predicted, observed, hyper) -> Record:
 
 
 @numba.njit(cache=True)
+def _loss(hess, x):
+    """1/2 x^T H x."""
+    out = 0.0
+    for i in range(x.size):
+        for j in range(x.size):
+            out += 0.5 * x[i] * hess[i, j] * x[j]
+    return out
+
+
+@numba.njit(cache=True)
 def _run(kind, hess, state, hyper, flag, t0, steps):
     """Run ``steps`` steps in place; returns (initial loss, largest loss, diverged step or -1).
 
@@ -75,10 +85,7 @@ def _run(kind, hess, state, hyper, flag, t0, steps):
     """
     d = hess.shape[0]
     g = np.empty(d)
-    loss0 = 0.0
-    for i in range(d):
-        for j in range(d):
-            loss0 += 0.5 * state[0, i] * hess[i, j] * state[0, j]
+    loss0 = _loss(hess, state[0])
     top = loss0
     for k in range(steps):
         for i in range(d):
@@ -94,10 +101,7 @@ def _run(kind, hess, state, hyper, flag, t0, steps):
                 a, b, c, e = _RMSPROP_STEP(state[0, i], state[1, i], state[2, i], state[3, i], g[i],
                                            hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], flag, t0 + k)
             state[0, i], state[1, i], state[2, i], state[3, i] = a, b, c, e
-        loss = 0.0
-        for i in range(d):
-            for j in range(d):
-                loss += 0.5 * state[0, i] * hess[i, j] * state[0, j]
+        loss = _loss(hess, state[0])
         top = max(top, loss)
         if not (loss < 1e30 * max(1.0, loss0)):
             return loss0, top, k

@@ -15,12 +15,12 @@ import json
 import math
 import os
 import platform
-import tempfile
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .checks import integer
+from .io import atomic_write
 from .predict import MAX_STEPS, _require_linear, made_schedule, predict, spectral_radius
 from .rates import fit_rate
 from .rules import get_rule
@@ -253,12 +253,4 @@ def write_records(records, path, prov: dict) -> None:
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".csv", ".json"):
         raise ValueError(f"path must end in .csv or .json, got {path!r}")
-    text = records_to_csv(records, prov) if ext == ".csv" else records_to_json(records, prov)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=ext)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write(path, records_to_csv(records, prov) if ext == ".csv" else records_to_json(records, prov))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["parse_value", "parse_spec", "parse_assignment", "parse_floats"]
+__all__ = ["parse_value", "parse_spec", "parse_assignment", "parse_assignments", "parse_floats"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -76,6 +76,17 @@ def parse_assignment(text: str, *, what: str = "parameter") -> tuple:
     if not sep or not _NAME.match(name) or not value.strip():
         raise ValueError(f"{what}: expected NAME=VALUE, got {text!r}")
     return name, parse_value(value, what=f"{what} {name}")
+
+
+def parse_assignments(texts, *, what: str = "parameter") -> dict:
+    """``["NAME=VALUE", ...]`` -> {NAME: value}; a name given twice is an error, not "last wins"."""
+    out = {}
+    for text in texts:
+        name, value = parse_assignment(text, what=what)
+        if name in out:
+            raise ValueError(f"{what}: {name} given twice")
+        out[name] = value
+    return out
 
 
 def _split_top(text: str, sep: str = ",") -> list:

@@ -1,7 +1,7 @@
 """The spec grammar: strings are parsed as data, malformed ones get one clear error."""
 import pytest
 
-from optanalysis.spec import parse_assignment, parse_floats, parse_spec, parse_value
+from optanalysis.spec import parse_assignment, parse_assignments, parse_floats, parse_spec, parse_value
 
 
 def test_values():
@@ -33,3 +33,10 @@ def test_floats():
     for bad in ("1,,2", "1,nan", "1,inf", "a"):
         with pytest.raises(ValueError, match="--x0"):
             parse_floats(bad, what="--x0")
+
+
+def test_assignment_lists_reject_a_name_given_twice():
+    assert parse_assignments(["lr=0.1", "nesterov=true"], what="--param") == {"lr": 0.1, "nesterov": True}
+    assert parse_assignments([]) == {}
+    with pytest.raises(ValueError, match="--param: lr given twice"):
+        parse_assignments(["lr=0.1", "lr=0.2"], what="--param")

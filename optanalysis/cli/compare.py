@@ -7,7 +7,7 @@ import json
 import sys
 
 from ..compare import compare, provenance, records_to_csv, records_to_json, write_records
-from ..spec import parse_assignment, parse_floats
+from ..spec import parse_assignments, parse_floats
 
 
 def add_parser(sub):
@@ -51,7 +51,7 @@ def _hessian(text):
 
 
 def run(args) -> int:
-    params = dict(parse_assignment(a, what="--param") for a in args.param)
+    params = parse_assignments(args.param, what="--param")
     hd, hm = _hessian_diag(args.hessian_diag), _hessian(args.hessian)
     if args.x0 is not None:
         x0 = parse_floats(args.x0, what="--x0")

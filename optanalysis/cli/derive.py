@@ -9,7 +9,7 @@ numbers/booleans only.
 import json
 
 from ..rules import get_rule
-from ..spec import parse_assignment
+from ..spec import parse_assignments
 
 
 def add_parser(sub):
@@ -31,12 +31,7 @@ def run(args) -> int:
     from ..symbolic import derive
 
     rule = get_rule(args.rule)
-    fixed = {}
-    for text in args.param:
-        name, value = parse_assignment(text, what="--param")
-        if name in fixed:
-            raise ValueError(f"--param {name} given twice")
-        fixed[name] = value
+    fixed = parse_assignments(args.param, what="--param")
     if args.linearize or not rule.linear:
         if not args.linearize:
             raise ValueError(f"rule {rule.name!r} is adaptive (nonlinear); add --linearize for its "

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..quadratic import rotated_hessian, spectrum
 from ..simulate import simulate
-from ..spec import parse_assignment, parse_floats
+from ..spec import parse_assignments, parse_floats
 
 EPILOG = """\
 specs (NAME[:key=value,...]; values are numbers, true/false or [n1,n2,...]):
@@ -51,16 +51,6 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-def _params(items) -> dict:
-    out = {}
-    for item in items:
-        name, value = parse_assignment(item, what="--param")
-        if name in out:
-            raise ValueError(f"--param: {name} given twice")
-        out[name] = value
-    return out
-
-
 def _vector(text, what: str, d: int) -> np.ndarray:
     v = parse_floats(text, what=what)
     if len(v) == 1:
@@ -79,7 +69,7 @@ def run(args) -> int:
          else spectrum(args.spectrum))
     layout = {"hessian_diag": h} if args.rotate is None else {"hessian": rotated_hessian(h, args.rotate)}
     d = h.size
-    res = simulate(args.rule, _params(args.param), x0=_vector(args.x0, "--x0", d),
+    res = simulate(args.rule, parse_assignments(args.param, what="--param"), x0=_vector(args.x0, "--x0", d),
                    xstar=None if args.xstar is None else _vector(args.xstar, "--xstar", d),
                    steps=args.steps, schedule=args.schedule, noise=args.noise, batch=args.batch,
                    seed=args.seed, dtype=args.dtype, record_every=args.record_every, **layout)

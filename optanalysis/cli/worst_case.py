@@ -1,7 +1,7 @@
 """``optanalysis worst-case``: exact worst-case ratio after n steps over spectra in [mu, L]."""
 import json
 
-from ..spec import parse_assignment
+from ..spec import parse_assignments
 from ..worst_case import METRICS, worst_case
 
 
@@ -20,7 +20,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    params = dict(parse_assignment(a, what="--param") for a in args.param)
+    params = parse_assignments(args.param, what="--param")
     res = worst_case(args.rule, params, mu=args.mu, L=args.L, steps=args.steps, metric=args.metric,
                      schedule=args.schedule)
     out = {"rule": args.rule, "params": params, "schedule": args.schedule} | res.as_dict()

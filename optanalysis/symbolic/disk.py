@@ -12,13 +12,12 @@ import dataclasses
 import hashlib
 import importlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import sympy
 
 from ..cache import cache_dir
+from ..io import atomic_write
 from .core import _module_digest
 
 __all__ = ["FORMAT_VERSION", "key", "load", "store"]
@@ -93,14 +92,8 @@ def load(kind: str, name: str, key_: str, cls: type, types: tuple = ()):
 
 
 def store(kind: str, name: str, key_: str, value) -> None:
-    """Write ``value`` atomically (temp file + ``os.replace``); failures leave no entry."""
-    path = _path(kind, name, key_)
+    """Write ``value`` atomically (:func:`optanalysis.io.atomic_write`); failures leave no entry."""
     try:
-        text = json.dumps({"format": FORMAT_VERSION, "value": _encode(value)})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        atomic_write(_path(kind, name, key_), json.dumps({"format": FORMAT_VERSION, "value": _encode(value)}))
     except (OSError, TypeError):  # a read-only directory or an unencodable value: no entry
         pass
