@@ -36,3 +36,11 @@ def test_module_entry_point():
     assert out.returncode == 0 and json.loads(out.stdout)
     bad = subprocess.run([sys.executable, "-m", "optanalysis", "rules", "--bogus"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_output_piped_into_a_closed_pipe_is_not_a_traceback():
+    proc = subprocess.Popen([sys.executable, "-m", "optanalysis", "rules"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `optanalysis rules | head -0`
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0 and "Traceback" not in err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate", "reproduce", "study", "schedules")
@@ -39,3 +40,6 @@ def main(argv=None) -> int:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except KeyboardInterrupt:
         return _fail("interrupted")
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
