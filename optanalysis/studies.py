@@ -60,6 +60,19 @@ class Outcome:
     def ok(self) -> bool:
         return not self.mismatches
 
+    @property
+    def verdicts(self) -> str:
+        """``"pass 12, refuted 1"``: how many records have each verdict."""
+        counts = {}
+        for r in self.records:
+            counts[r.verdict] = counts.get(r.verdict, 0) + 1
+        return ", ".join(f"{v} {c}" for v, c in sorted(counts.items()))
+
+    @property
+    def status(self) -> str:
+        return "as expected" if self.ok else "UNEXPECTED: " + "; ".join(
+            f"{q} is {v}, expected {e}" for q, v, e in self.mismatches)
+
 
 def study_names(directory=None) -> list:
     """The studies in ``directory`` (default :data:`STUDIES_DIR`), in file-name order."""
@@ -181,11 +194,5 @@ def write_summary(outcomes, out="figures") -> Path:
     """``<out>/SUMMARY.md``: one row per study with its verdicts and figure."""
     lines = ["# optanalysis studies", "", "| study | claim | records | verdict | figure |", "|---|---|---|---|---|"]
     for o in outcomes:
-        counts = {}
-        for r in o.records:
-            counts[r.verdict] = counts.get(r.verdict, 0) + 1
-        verdicts = ", ".join(f"{v}: {c}" for v, c in sorted(counts.items()))
-        status = "as expected" if o.ok else "UNEXPECTED: " + "; ".join(
-            f"{q} is {v}, expected {e}" for q, v, e in o.mismatches)
-        lines.append(f"| `{o.name}` | {o.title} | {verdicts} | {status} | ![{o.name}]({o.name}.png) |")
+        lines.append(f"| `{o.name}` | {o.title} | {o.verdicts} | {o.status} | ![{o.name}]({o.name}.png) |")
     return atomic_write(Path(out) / "SUMMARY.md", "\n".join(lines) + "\n")

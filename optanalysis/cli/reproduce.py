@@ -25,14 +25,7 @@ def run(args) -> int:
     reproduce(args.out, args.only, quick=args.quick, jobs=args.jobs, outcomes=outcomes)
     if not outcomes:
         return 0
-    rows = []
-    for o in outcomes:
-        counts = {}
-        for r in o.records:
-            counts[r.verdict] = counts.get(r.verdict, 0) + 1
-        status = "as expected" if o.ok else "UNEXPECTED: " + "; ".join(
-            f"{q} is {v}, expected {e}" for q, v, e in o.mismatches)
-        rows.append((o.name, len(o.records), ", ".join(f"{v} {c}" for v, c in sorted(counts.items())), status))
+    rows = [(o.name, len(o.records), o.verdicts, o.status) for o in outcomes]
     w1, w3 = max(len(r[0]) for r in rows), max(len(r[2]) for r in rows)
     print(f"{'study':<{w1}}  records  {'verdicts':<{w3}}  status")
     for name, n, verdicts, status in rows:
