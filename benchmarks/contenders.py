@@ -7,7 +7,6 @@ trajectory, which costs the same), ``state()`` gives the arrays of the last call
 from __future__ import annotations
 
 import importlib.util
-import inspect
 
 import numpy as np
 
@@ -89,8 +88,7 @@ def _run_diag(rule, params, h, x0, xstar):
                  cp=np.zeros((1, 1)), cs=np.zeros((1, 1)), interval=np.ones(1, np.int64),
                  diverged=np.empty(1, np.int64), xrec=np.empty((1, 0, 0), dt))
     buffers = {}
-    # Newer kernels take (first, stride): the problems a calling thread owns; one problem here.
-    strided = (0, 1) if "stride" in inspect.signature(km.run_diag.py_func).parameters else ()
+    cap_max = float(np.finfo(dt).max)
 
     def run(steps):
         if steps not in buffers:
@@ -99,8 +97,8 @@ def _run_diag(rule, params, h, x0, xstar):
         lrs, loss, lr_out = buffers[steps]
         np.copyto(state, init)
         km.run_diag(state, h, xstar, fixed["a"], False, fixed["seeds"], hp, lrs, fixed["closed"],
-                    fixed["cp"], fixed["cs"], fixed["interval"], steps, loss, lr_out,
-                    fixed["diverged"], fixed["xrec"], False, *strided)
+                    fixed["cp"], fixed["cs"], fixed["interval"], steps, cap_max, loss,
+                    lr_out, fixed["diverged"], fixed["xrec"], False, 0, 1)  # one problem, one thread
         if fixed["diverged"][0] != -1:
             raise RuntimeError(f"{rule} diverged in the benchmark: the timing is meaningless")
 

@@ -23,6 +23,10 @@ from .rules import get_rule
 __all__ = ["SimResult", "BatchResult", "simulate", "simulate_batch"]
 
 _DTYPES = {"float64": np.float64, "float32": np.float32}
+# One problem shares its blocks among threads when it has >= this many element-steps (below, the
+# thread pool costs more than it saves) and its per-block recorded losses fit in 64 MiB.
+_SPLIT_MIN_WORK = 2**22
+_SPLIT_MAX_LOSSES = 2**23
 
 
 @dataclass(frozen=True)
@@ -110,18 +114,38 @@ def _seed(value, name: str) -> int:
     return integer(value, name, 0, 2**64 - 1)
 
 
-def _in_threads(kernel, args, n: int) -> None:
-    """Run ``kernel(*args, first, stride)`` on ``min(n, numba.get_num_threads())`` threads.
+def _threads() -> int:
+    """Threads to use: Numba's setting (``numba.set_num_threads``, ``NUMBA_NUM_THREADS``)."""
+    return numba.get_num_threads()
 
-    The kernels release the GIL; problem p is computed by thread p % threads, alone and in
-    the same order whatever the thread count, so results are bit-identical.
+
+def _in_threads(kernel, args, n: int) -> None:
+    """Run ``kernel(*args, first, stride)`` on ``min(n, _threads())`` threads.
+
+    The kernels release the GIL; item p (a problem, or a block of one) is computed by thread
+    p % threads, alone and in the same order whatever the thread count, so results are
+    bit-identical.
     """
-    threads = min(n, numba.get_num_threads())
+    threads = min(n, _threads())
     if threads == 1:
         kernel(*args, 0, 1)
         return
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda first: kernel(*args, first, threads), range(threads)))
+
+
+def _run_blocks(km, S, h, xs, scale, noisy, seed, hp, lrs, cap_max, record_every, loss, lr_out,
+                xrec, record_x, blocks):
+    """One open-loop diagonal problem with its coordinate blocks shared among the threads: the
+    same bits as ``run_diag`` (blocks are independent; losses are added in block order)."""
+    loss0, limit, cap = km.limits(S[0], h, xs, cap_max)
+    S0 = S.copy()
+    rloss = np.zeros((blocks, loss.size))
+    trips = np.zeros(blocks, np.int64)
+    _in_threads(km.run_diag_blocks, (S, h, xs, scale, noisy, seed, hp, lrs, cap, record_every,
+                                     rloss, trips, xrec, record_x), blocks)
+    return km.finish_diag_blocks(S, S0, h, xs, scale, noisy, seed, hp, lrs, record_every, loss0,
+                                 limit, rloss, trips, loss, lr_out, xrec, record_x)
 
 
 def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt, record_x):
@@ -156,15 +180,35 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
     seed_arr = np.array([seeds[i % S] for i in range(n)], dtype=np.uint64)
     km = kernel_module(rule)
     xs = q.xstar.astype(dt)
-    if q.diagonal:
-        kernel, hess = km.run_diag, q.hessian_diag.astype(dt)
-        scale = nz.scale if nz is not None else np.zeros(d)
+    noisy = nz is not None
+    if not q.diagonal:
+        scale = nz.scale if noisy else np.zeros((d, d))
+        _in_threads(km.run_dense, (state, q.hessian.astype(dt), xs, scale, noisy, seed_arr, hp, lrs,
+                                   closed, cp, cs, interval, record_every, loss, lr_out, diverged,
+                                   xrec, record_x), n)
+        return state, loss, lr_out, diverged, xrec
+    h = q.hessian_diag.astype(dt)
+    scale = nz.scale if noisy else np.zeros(d)
+    cap_max = float(np.finfo(dt).max)  # see limits() in kernels/_template.py
+    batch_arrays = (state, seed_arr, hp, lrs, closed, cp, cs, interval, loss, lr_out, diverged, xrec)
+
+    def rows(sel):  # run_diag's arguments for problems ``sel`` (views)
+        s, sd, hpp, lrp, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel] for a in batch_arrays)
+        return (s, h, xs, scale, noisy, sd, hpp, lrp, cl, cpp, csp, itv, record_every, cap_max,
+                lo, lro, dv, xr, record_x)
+
+    blocks = -(-d // km.BLOCK)
+    if (n < _threads() and blocks >= 2 and d * steps >= _SPLIT_MIN_WORK
+            and blocks * (n_rec + 1) <= _SPLIT_MAX_LOSSES):
+        for p in range(n):  # fewer problems than threads: an open-loop one shares out its blocks
+            if closed[p]:
+                km.run_diag(*rows(slice(p, p + 1)), 0, 1)
+            else:
+                diverged[p] = _run_blocks(km, state[p], h, xs, scale, noisy, seed_arr[p], hp[p],
+                                          lrs[p], cap_max, record_every, loss[p], lr_out[p],
+                                          xrec[p], record_x, blocks)
     else:
-        kernel, hess = km.run_dense, q.hessian.astype(dt)
-        scale = nz.scale if nz is not None else np.zeros((d, d))
-    args = (state, hess, xs, scale, nz is not None, seed_arr, hp, lrs, closed, cp, cs, interval,
-            record_every, loss, lr_out, diverged, xrec, record_x)
-    _in_threads(kernel, args, n)
+        _in_threads(km.run_diag, rows(slice(None)), n)
     return state, loss, lr_out, diverged, xrec
 
 

@@ -7,17 +7,22 @@ whose globals ``_step``/``_grad_point`` are that rule's single definition.  As w
 binding is ``gd``, so this file is also a valid module.
 
 Conventions shared by the kernels
-    * one problem = one row of the batch arrays, computed sequentially by one thread, so its
-      result does not depend on the thread count or on the other problems (threads: see
+    * one problem = one row of the batch arrays, computed by one thread, so its result does
+      not depend on the thread count or on the other problems (threads: see
       ``optanalysis.simulate``; Python threads over ``nogil`` kernels instead of ``prange``,
-      whose parfor lowering cost ~40% more CPU in every cold compilation);
+      whose parfor lowering cost ~40% more CPU in every cold compilation); a large diagonal
+      problem may instead share its coordinate blocks among threads (``run_diag_blocks``):
+      blocks are independent and their losses are added in block order either way;
     * state ``S[p]`` is ``(NSTATE, d)``; hyperparameters ``hp[p]`` in the rule's order, lr first,
       flags as 0.0/1.0; ``t`` is the 1-based step count, passed as a float (``beta**t`` is then
       libm ``pow`` as in Python, and LLVM hoists it out of the coordinate loop);
-    * the loss after every step is computed (divergence, plateau) in float64 with a fixed
-      summation order; it is *recorded* every ``rec_every`` steps only;
+    * losses are float64 sums in a fixed order (``lane_sum`` per block, blocks in order),
+      *recorded* every ``rec_every`` steps;
     * divergence at step K (first non-finite loss or loss > 1e30 max(1, loss_0)): the state is
-      the one after step K, later losses, lrs and recorded iterates are NaN.
+      the one after step K, later losses, lrs and recorded iterates are NaN.  Every step is
+      checked: an open-loop diagonal run sums its loss only at recorded steps and certifies the
+      others elementwise (``limits``); a failed certificate reruns it with every loss summed.
+      The plateau controller and dense Hessians sum the loss at every step.
 """
 import numpy as np
 from numba import njit
@@ -50,9 +55,57 @@ _OPTS = dict(cache=True, error_model="numpy")  # numpy model: division never bra
 
 
 @njit(**_OPTS)
-def _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt, nz,
-                  xrec, rec_every, record_x):
-    """Coordinates b0..b1-1 from step k0 to k1; adds each step's partial loss to ``part[k]``."""
+def _elem_loss(x, h, xs):
+    """One coordinate's float64 loss term: the one expression every path sums (same bits)."""
+    e = np.float64(x) - np.float64(xs)
+    return 0.5 * np.float64(h) * e * e
+
+
+@njit(**_OPTS)
+def _block_loss(x, h, xs, b0, n, lt):
+    """Loss of coordinates b0..b0+n-1 (n <= BLOCK): ``lane_sum`` of their terms."""
+    ub = np.uint64(b0)
+    for j in range(n):
+        i = ub + np.uint64(j)
+        lt[j] = _elem_loss(x[i], h[i], xs[i])
+    return lane_sum(lt, n)
+
+
+@njit(**_OPTS)
+def _loss_diag(x, h, xs, lt):
+    """The loss: block losses added in block order (as every kernel path adds them)."""
+    total = 0.0
+    for b0 in range(0, h.size, BLOCK):
+        total += _block_loss(x, h, xs, b0, min(BLOCK, h.size - b0), lt)
+    return total
+
+
+@njit(**_OPTS)
+def limits(x, h, xs, cap_max):
+    """(initial loss, divergence limit, certificate bound ``cap``) of a diagonal problem.
+
+    A step is certified without summing its loss when every h_i (x_i - x*_i)^2, computed in
+    the working dtype, is <= cap = limit / d: the float64 loss is then <= limit/2 (1 + O(eps))
+    < limit.  ``cap_max`` (the dtype's largest float) keeps cap finite, so an overflow fails.
+    """
+    loss0 = _loss_diag(x, h, xs, np.empty(BLOCK))
+    limit = 1e30 * max(1.0, loss0)
+    cap = np.empty(1, x.dtype)
+    cap[0] = min(limit / h.size, cap_max)  # rounded to the dtype: within the factor-2 margin
+    return loss0, limit, cap[0]
+
+
+@njit(**_OPTS)
+def _noise(a, seed, k, b0, n, nz):
+    key = step_key(seed, k)
+    for j in range(n):
+        nz[j] = a[b0 + j] * normal(key, b0 + j)  # rounded to the working dtype here
+
+
+@njit(**_OPTS)
+def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt, nz,
+                   xrec, rec_every, record_x):
+    """Coordinates b0..b1-1 from step k0 to k1; adds each step's block loss to ``part[k]``."""
     n = b1 - b0
     ub = np.uint64(b0)
     for k in range(k0, k1):
@@ -61,9 +114,7 @@ def _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt,
         t = k + 1
         tf = np.float64(t)
         if noisy:
-            key = step_key(seed, k)
-            for j in range(n):
-                nz[j] = a[b0 + j] * normal(key, b0 + j)  # rounded to the working dtype here
+            _noise(a, seed, k, b0, n, nz)
         for j in range(n):
             i = ub + np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
             s = _load(S, i)
@@ -71,72 +122,53 @@ def _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt,
             if noisy:
                 g = g + nz[j]
             _store(S, i, _step(*s, g, *hp, tf))
-            e = np.float64(S[0, i]) - np.float64(xs[i])
-            lt[j] = 0.5 * np.float64(h[i]) * e * e
+            lt[j] = _elem_loss(S[0, i], h[i], xs[i])
         part[k] += lane_sum(lt, n)
         if record_x and t % rec_every == 0:
             xrec[t // rec_every, b0:b1] = S[0, b0:b1]
 
 
 @njit(**_OPTS)
-def _loss_diag(x, h, xs, lt):
-    total = 0.0
-    for b0 in range(0, h.size, BLOCK):
-        n = min(BLOCK, h.size - b0)
+def _advance_fast(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, cap, rec_every, rloss, lt, nz,
+                  xrec, record_x):
+    """Coordinates b0..b1-1 over all steps of an open-loop run, the loss summed only at the
+    recorded steps (added to ``rloss[r]``), every step checked against the certificate
+    h_i (x_i - x*_i)^2 <= cap of :func:`limits`: an elementwise flag, no float64 sum, so the
+    loop costs little more than the update.  Returns the first step that fails it, or 0."""
+    n = b1 - b0
+    ub = np.uint64(b0)
+    r = 0
+    next_rec = rec_every  # a countdown instead of t % rec_every: no integer division per step
+    for k in range(lrs.size):
+        hrow[0] = lrs[k]
+        hp = to_fixed_tuple(hrow, NHYPER)
+        tf = np.float64(k + 1)
+        if noisy:
+            _noise(a, seed, k, b0, n, nz)
+        bad = False
         for j in range(n):
-            e = np.float64(x[b0 + j]) - np.float64(xs[b0 + j])
-            lt[j] = 0.5 * np.float64(h[b0 + j]) * e * e
-        total += lane_sum(lt, n)
-    return total
-
-
-@njit(**_OPTS)
-def _problem_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
-                  loss, lr_out, xrec, record_x):
-    """One diagonal problem; returns the divergence step or -1."""
-    d, steps = h.size, lrs.size
-    lt = np.empty(BLOCK)
-    nz = np.zeros(BLOCK, S.dtype)
-    part = np.zeros(steps)
-    loss0 = _loss_diag(S[0], h, xs, lt)
-    limit = 1e30 * max(1.0, loss0)
-    if record_x:
-        xrec[0] = S[0]
-    K = steps
-    if closed:  # the lr of the next steps depends on this step's loss: all blocks per step
-        lr = lrs[0]
-        for k in range(steps):
-            lr_out[k] = lr
-            for b0 in range(0, d, BLOCK):
-                _advance_diag(S, h, xs, a, noisy, seed, hrow, lr_out, b0, min(b0 + BLOCK, d), k,
-                              k + 1, part, lt, nz, xrec, rec_every, record_x)
-            if not part[k] <= limit:  # also catches NaN
-                K = k + 1
-                break
-            if (k + 1) % interval == 0:
-                lr = _plateau_update(cp, cs, part[k], lr)
-    else:  # open loop: each block runs all its steps while in cache
-        lr_out[:] = lrs
-        S0 = S.copy()
-        for b0 in range(0, d, BLOCK):
-            _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, steps,
-                          part, lt, nz, xrec, rec_every, record_x)
-        for k in range(steps):
-            if not part[k] <= limit:
-                K = k + 1
-                break
-        if K < steps:  # replay to step K exactly, so that the state is the one at divergence
-            S[:] = S0
-            part[:] = 0.0
-            for b0 in range(0, d, BLOCK):
-                _advance_diag(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, K,
-                              part, lt, nz, xrec, rec_every, record_x)
-    return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
+            i = ub + np.uint64(j)
+            s = _load(S, i)
+            g = h[i] * (_grad_point(*s, *hp) - xs[i])
+            if noisy:
+                g = g + nz[j]
+            _store(S, i, _step(*s, g, *hp, tf))
+            e = S[0, i] - xs[i]
+            bad |= not (h[i] * e * e <= cap)  # NaN fails too
+        if bad:
+            return k + 1
+        if k + 1 == next_rec:
+            next_rec += rec_every
+            r += 1
+            rloss[r] += _block_loss(S[0], h, xs, b0, n, lt)
+            if record_x:
+                xrec[r, b0:b1] = S[0, b0:b1]
+    return 0
 
 
 @njit(**_OPTS)
 def _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x):
-    """Record the losses; NaN after a divergence at step K (K == steps: none)."""
+    """Record the per-step losses; NaN after a divergence at step K (K == steps: none)."""
     steps = part.size
     loss[0] = loss0
     for r in range(1, loss.size):
@@ -146,6 +178,90 @@ def _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x):
             xrec[r] = np.nan
     lr_out[K:] = np.nan
     return K if K < steps else -1
+
+
+@njit(**_OPTS)
+def _exact_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
+                loss0, limit, loss, lr_out, xrec, record_x):
+    """A diagonal problem with the loss summed at every step; returns the divergence step or -1.
+
+    The path of the plateau controller (the lr of the next steps depends on this step's loss,
+    so all blocks advance one step at a time) and of an open-loop run that failed the
+    certificate (each block runs all its steps while in cache, then a replay to the exact
+    divergence step).
+    """
+    d, steps = h.size, lrs.size
+    lt = np.empty(BLOCK)
+    nz = np.zeros(BLOCK, S.dtype)
+    part = np.zeros(steps)
+    K = steps
+    if closed:
+        lr = lrs[0]
+        for k in range(steps):
+            lr_out[k] = lr
+            for b0 in range(0, d, BLOCK):
+                _advance_exact(S, h, xs, a, noisy, seed, hrow, lr_out, b0, min(b0 + BLOCK, d), k,
+                               k + 1, part, lt, nz, xrec, rec_every, record_x)
+            if not part[k] <= limit:  # also catches NaN
+                K = k + 1
+                break
+            if (k + 1) % interval == 0:
+                lr = _plateau_update(cp, cs, part[k], lr)
+    else:
+        lr_out[:] = lrs
+        S0 = S.copy()
+        for b0 in range(0, d, BLOCK):
+            _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, steps,
+                           part, lt, nz, xrec, rec_every, record_x)
+        for k in range(steps):
+            if not part[k] <= limit:
+                K = k + 1
+                break
+        if K < steps:  # replay to step K exactly, so that the state is the one at divergence
+            S[:] = S0
+            part[:] = 0.0
+            for b0 in range(0, d, BLOCK):
+                _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, K,
+                               part, lt, nz, xrec, rec_every, record_x)
+    return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
+
+
+@njit(**_OPTS)
+def _problem_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
+                  cap_max, loss, lr_out, xrec, record_x):
+    """One diagonal problem on one thread; returns the divergence step or -1.
+
+    Open loop: the blocks run on the certified fast path; if one fails the certificate, the
+    run is redone from the start with every step's loss summed (same recorded bits).
+    """
+    loss0, limit, cap = limits(S[0], h, xs, cap_max)
+    if record_x:
+        xrec[0] = S[0]
+    if not closed:
+        S0 = S.copy()
+        rloss = np.zeros(loss.size)
+        lt = np.empty(BLOCK)
+        nz = np.zeros(BLOCK, S.dtype)
+        tripped = False
+        for b0 in range(0, h.size, BLOCK):
+            if _advance_fast(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, h.size),
+                             cap, rec_every, rloss, lt, nz, xrec, record_x):
+                tripped = True
+                break
+        if not tripped:
+            return _accept(loss0, rloss, lrs, loss, lr_out)
+        S[:] = S0
+    return _exact_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
+                       loss0, limit, loss, lr_out, xrec, record_x)
+
+
+@njit(**_OPTS)
+def _accept(loss0, rloss, lrs, loss, lr_out):
+    """Outputs of a certified open-loop run (no divergence)."""
+    loss[0] = loss0
+    loss[1:] = rloss[1:]
+    lr_out[:] = lrs
+    return -1
 
 
 @njit(**_OPTS)
@@ -218,19 +334,55 @@ def _problem_dense(S, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval
 
 
 @njit(nogil=True, **_OPTS)
-def run_diag(S, h, xs, a, noisy, seeds, hp, lrs, closed, cp, cs, interval, rec_every, loss,
-             lr_out, diverged, xrec, record_x, first, stride):
+def run_diag(S, h, xs, a, noisy, seeds, hp, lrs, closed, cp, cs, interval, rec_every, cap_max,
+             loss, lr_out, diverged, xrec, record_x, first, stride):
     """Problems ``first, first + stride, ...`` of the batch (``S[p]`` updated in place), diagonal
     Hessian ``h``.  ``nogil``: callers run one call per thread with ``stride`` = thread count.
 
     Per problem: ``seeds[p]`` (uint64), ``hp[p]``, ``lrs[p]`` (open loop) or the plateau
     controller ``cp[p]``, ``cs[p]`` every ``interval[p]`` steps when ``closed[p]``; outputs
-    ``loss[p]``, ``lr_out[p]``, ``diverged[p]`` and, if ``record_x``, ``xrec[p]``.
+    ``loss[p]``, ``lr_out[p]``, ``diverged[p]`` and, if ``record_x``, ``xrec[p]``.  ``cap_max``:
+    the largest float of the working dtype (see :func:`limits`).
     """
     for p in range(first, S.shape[0], stride):
         diverged[p] = _problem_diag(S[p], h, xs, a, noisy, seeds[p], hp[p].copy(), lrs[p],
-                                    closed[p], cp[p], cs[p], interval[p], rec_every, loss[p],
-                                    lr_out[p], xrec[p], record_x)
+                                    closed[p], cp[p], cs[p], interval[p], rec_every, cap_max,
+                                    loss[p], lr_out[p], xrec[p], record_x)
+
+
+@njit(nogil=True, **_OPTS)
+def run_diag_blocks(S, h, xs, a, noisy, seed, hp, lrs, cap, rec_every, rloss, trips, xrec,
+                    record_x, first, stride):
+    """Blocks ``first, first + stride, ...`` of ONE open-loop diagonal problem (state ``S``) on
+    the certified fast path, so that one large problem uses every thread: block b adds its
+    recorded losses to ``rloss[b]`` (zeros on entry) and sets ``trips[b]``; then
+    :func:`finish_diag_blocks`.  Blocks are independent, so this equals :func:`run_diag`."""
+    lt = np.empty(BLOCK)
+    nz = np.zeros(BLOCK, S.dtype)
+    hrow = hp.copy()
+    for b in range(first, trips.size, stride):
+        b0 = b * BLOCK
+        trips[b] = _advance_fast(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, h.size),
+                                 cap, rec_every, rloss[b], lt, nz, xrec, record_x)
+
+
+@njit(**_OPTS)
+def finish_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, rec_every, loss0, limit, rloss,
+                       trips, loss, lr_out, xrec, record_x):
+    """After :func:`run_diag_blocks`: the block losses summed in block order (the order of
+    :func:`run_diag`, hence its bits) or, if a block failed the certificate, the exact rerun
+    from ``S0``.  Returns the divergence step or -1."""
+    if record_x:
+        xrec[0] = S0[0]
+    if not trips.any():
+        total = np.zeros(loss.size)
+        for b in range(trips.size):
+            total += rloss[b]
+        return _accept(loss0, total, lrs, loss, lr_out)
+    S[:] = S0
+    none = np.zeros(0)
+    return _exact_diag(S, h, xs, a, noisy, seed, hp.copy(), lrs, False, none, none, 1, rec_every,
+                       loss0, limit, loss, lr_out, xrec, record_x)
 
 
 @njit(nogil=True, **_OPTS)

@@ -1,0 +1,144 @@
+"""The diagonal kernel's three paths give the same bits.
+
+* fast: an open-loop run sums its loss only at recorded steps and certifies every other step
+  elementwise (h_i e_i^2 <= limit / d, ``limits`` in kernels/_template.py);
+* exact: every step's loss summed (the plateau controller; an open-loop run whose certificate
+  failed is redone this way);
+* split: one large open-loop problem's coordinate blocks shared among threads.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import optanalysis.simulate as sim
+from optanalysis.kernels.build import kernel_module
+from optanalysis.rules import get_rule
+from optanalysis.simulate import simulate, simulate_batch
+
+import naive
+
+D = 2500  # three blocks of coordinates (BLOCK = 1024), the last one partial
+H = np.linspace(0.01, 1.0, D)
+X0 = np.cos(np.arange(D))
+NEVER_CUTS = "plateau:patience=100000"  # closed loop (exact path) with a constant lr
+RULES = {"heavy_ball": {"lr": 0.5}, "adam": {"lr": 0.05, "amsgrad": True},
+         "rmsprop": {"lr": 0.01, "centered": True}, "sgd_momentum": {"lr": 0.3, "momentum": 0.9}}
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    """Set the thread count simulate uses (Python threads over nogil kernels: any count works
+    on any machine) and let every problem size take the split path."""
+    def use(n):
+        monkeypatch.setattr(sim, "_threads", lambda: n)
+    monkeypatch.setattr(sim, "_SPLIT_MIN_WORK", 0)
+    return use
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("record_every", [1, 7])
+def test_fast_path_equals_the_per_step_path(rule, dtype, record_every):
+    kw = dict(x0=X0, hessian_diag=H, steps=40, noise="isotropic:sigma=0.2", seed=11, dtype=dtype,
+              record_every=record_every, record_x=True)
+    fast = simulate(rule, RULES[rule], **kw)
+    exact = simulate(rule, RULES[rule], schedule=NEVER_CUTS, **kw)
+    assert np.all(exact.lr == RULES[rule]["lr"])  # the controller never acted
+    for a, b in [(fast.loss, exact.loss), (fast.xs, exact.xs), *zip(fast.state, exact.state)]:
+        assert np.array_equal(a, b)
+    assert fast.diverged_at is None and np.all(np.isfinite(fast.loss))
+
+
+def _transient_case():
+    """gd with a coordinate (h = 4, in the first block) grown by lr = 1, i.e. x <- -3 x, for
+    30 steps, then zeroed by lr = 1/4: its h x^2 passes limit / d (the certificate fails) but
+    the loss stays below the limit, so the run must not be called divergent."""
+    d = 2048
+    h = np.full(d, 1e-3)
+    h[0] = 4.0
+    x0 = np.zeros(d)
+    x0[0] = 1.0
+    return dict(x0=x0, hessian_diag=h, steps=45, schedule="multistep:milestones=[30],gamma=0.25")
+
+
+def test_failed_certificate_without_divergence_gives_the_exact_run():
+    case = _transient_case()
+    loss0 = 0.5 * 4.0
+    limit = 1e30 * max(1.0, loss0)
+    _, _, cap = kernel_module("gd").limits(case["x0"], case["hessian_diag"], np.zeros(2048),
+                                           float(np.finfo(np.float64).max))
+    assert 4.0 * 9.0**28 > cap and 0.5 * 4.0 * 9.0**30 < limit  # the premise: trips, no divergence
+    res = simulate("gd", {"lr": 1.0}, record_x=True, **case)
+    assert res.diverged_at is None
+    assert res.xs[30][0] == (-3.0) ** 30 and res.x[0] == 0.0  # powers of 3 are exact in float64
+    ref_loss, ref_state, _ = naive.run(get_rule("gd"), {"lr": 1.0}, x0=case["x0"], lrs=res.lr,
+                                       xstar=np.zeros(2048), h=case["hessian_diag"])
+    np.testing.assert_allclose(res.loss, ref_loss, rtol=1e-12)  # see test_kernels.RTOL64
+    # the recorded subsample is the same rerun
+    sub = simulate("gd", {"lr": 1.0}, record_every=5, **case)
+    assert np.array_equal(sub.loss, res.loss[::5]) and np.array_equal(sub.x, res.x)
+
+
+@pytest.mark.parametrize("record_every", [1, 3])
+def test_divergence_in_a_later_block_is_found_at_its_exact_step(record_every):
+    # gd, lr = 1, with h = 4 at a coordinate of the second block: x_k = (-3)^k there (as in
+    # test_simulate's 1-D case); the other coordinates contribute < 1e-3 to the loss.
+    d, i = 2048, 1500
+    h = np.full(d, 1e-9)
+    h[i] = 4.0
+    x0 = np.zeros(d)
+    x0[i] = 2.0
+    res = simulate("gd", {"lr": 1.0}, x0=x0, hessian_diag=h, steps=100, record_every=record_every,
+                   record_x=True)
+    loss0 = 0.5 * 4.0 * 4.0
+    k_pred = math.floor(math.log(1e30 * loss0 / loss0) / (2 * math.log(3.0))) + 1
+    assert res.diverged_at == k_pred
+    assert res.x[i] == (-3.0) ** k_pred * 2.0
+    n_ok = k_pred // record_every  # recorded rows at steps <= K
+    assert np.all(np.isfinite(res.loss[:n_ok + 1])) and np.all(np.isnan(res.loss[n_ok + 1:]))
+    assert np.all(np.isnan(res.xs[n_ok + 1:])) and np.all(np.isnan(res.lr[k_pred:]))
+
+
+CASES = {
+    "noisy, recorded": dict(rule="adam", params={"lr": 0.05}, x0=X0, hessian_diag=H, steps=30,
+                            noise="hessian:sigma=0.3", seed=4, record_every=4, record_x=True),
+    "float32": dict(rule="heavy_ball", params={"lr": 0.5, "momentum": 0.8}, x0=X0,
+                    hessian_diag=H, steps=25, dtype="float32", record_x=True),
+    "failed certificate": dict(rule="gd", params={"lr": 1.0}, record_x=True, **_transient_case()),
+    "divergence": dict(rule="heavy_ball", params={"lr": 4.5, "momentum": 0.5}, x0=X0,
+                       hessian_diag=H, steps=200, record_every=2, record_x=True),
+    "closed loop": dict(rule="gd", params={"lr": 0.9}, x0=X0, hessian_diag=H, steps=30,
+                        schedule="plateau:patience=1,factor=0.5,interval=2",
+                        noise="isotropic:sigma=0.5", seed=5),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("n_threads", [2, 3])
+def test_one_problem_split_over_threads_equals_one_thread(threads, case, n_threads):
+    kw = dict(CASES[case])
+    rule, params = kw.pop("rule"), kw.pop("params")
+    threads(1)
+    one = simulate(rule, params, **kw)
+    threads(n_threads)
+    many = simulate(rule, params, **kw)
+    for name in ("loss", "lr", "x") + (("xs",) if kw.get("record_x") else ()):
+        assert np.array_equal(getattr(one, name), getattr(many, name), equal_nan=True), name
+    assert one.diverged_at == many.diverged_at
+    assert (one.diverged_at is not None) == (case == "divergence")
+
+
+def test_split_path_is_taken_and_a_batch_smaller_than_the_thread_count_matches(threads, monkeypatch):
+    calls = []
+    original = sim._run_blocks
+    monkeypatch.setattr(sim, "_run_blocks", lambda *a: calls.append(1) or original(*a))
+    threads(3)  # two problems < three threads: each is split
+    kw = dict(seeds=[1, 2], x0=X0, hessian_diag=H, steps=20, noise="isotropic:sigma=0.1")
+    batch = simulate_batch("nesterov", [{"lr": 0.3}], **kw)
+    assert len(calls) == 2
+    for s, seed in enumerate(kw["seeds"]):
+        threads(1)
+        one = simulate("nesterov", {"lr": 0.3}, seed=seed,
+                       **{k: v for k, v in kw.items() if k != "seeds"})
+        assert np.array_equal(one.loss, batch.loss[0, s]) and np.array_equal(one.x, batch.x[0, s])
