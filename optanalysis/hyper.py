@@ -32,7 +32,8 @@ class Real:
         return f"{lo}{_fmt(self.low)}, {_fmt(self.high)}{hi}"
 
     def validate(self, value) -> float:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if type(value) is not float and (  # the common case first: cheap in a sweep's loop
+                isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise TypeError(f"{self.name} must be a real number in {self.range}, got {value!r}")
         v = float(value)
         ok = math.isfinite(v) and (v > self.low if self.low_open else v >= self.low) and (

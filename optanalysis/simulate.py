@@ -148,54 +148,75 @@ def _run_blocks(km, S, h, xs, scale, noisy, seed, hp, lrs, cap_max, record_every
                                  limit, rloss, trips, loss, lr_out, xrec, record_x)
 
 
+def _padded(arrays) -> np.ndarray:
+    """Stack 1-D float arrays of different lengths, zero-padded (at least one column)."""
+    out = np.zeros((len(arrays), max(1, max(a.size for a in arrays))))
+    for i, a in enumerate(arrays):
+        out[i, :a.size] = a
+    return out
+
+
+def _initial_states(rule, vals, hp, x0) -> np.ndarray:
+    """(P, nstate, d) initial states: ``rule.init`` called once per combination of flags, on
+    the columns of real hyperparameters (broadcasting: rules are plain NumPy arithmetic)."""
+    flags = [k for k, p in enumerate(rule.hyper) if p.flag]
+    groups: dict = {}
+    for i, vs in enumerate(vals):
+        groups.setdefault(tuple(vs[k] for k in flags), []).append(i)
+    out = np.empty((len(vals), len(rule.state), x0.size), x0.dtype)
+    for key, idx in groups.items():
+        fixed = dict(zip(flags, key))
+        args = [fixed[k] if k in fixed else hp[idx, k, None] for k in range(len(rule.hyper))]
+        for s, value in enumerate(rule.init(x0[None, :], *args)):
+            out[idx, s] = np.broadcast_to(value, (len(idx), x0.size))
+    return out
+
+
 def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt, record_x):
     """One kernel call over every (params, seed) problem, p-major."""
     P, S, d = len(params_list), len(seeds), q.d
     n = P * S
-    nstate, nhyper = len(rule.state), len(rule.hyper)
-    plans = [_lr_plan(sch, prm["lr"], steps) for prm, sch in zip(params_list, schedules)]
-    width_p = max(1, max(pl[2].size for pl in plans))
-    width_s = max(1, max(pl[3].size for pl in plans))
-    state = np.empty((n, nstate, d), dt)
-    hp = np.empty((n, nhyper), dt)
-    lrs = np.empty((n, steps))
-    closed = np.zeros(n, np.bool_)
-    interval = np.ones(n, np.int64)
-    cp, cs = np.zeros((n, width_p)), np.zeros((n, width_s))
-    x0d = x0.astype(dt)
-    for i, (prm, plan) in enumerate(zip(params_list, plans)):
-        vals = rule.values(prm)
-        init = np.stack([np.broadcast_to(np.asarray(v, dt), (d,)) for v in rule.init(x0d, *vals)])
-        rows = slice(i * S, (i + 1) * S)
-        state[rows] = init
-        hp[rows] = np.array([float(v) for v in vals], dtype=dt)
-        closed[rows], lrs[rows], interval[rows] = plan[0], plan[1], plan[4]
-        cp[rows, :plan[2].size] = plan[2]
-        cs[rows, :plan[3].size] = plan[3]
+    # One lr plan per distinct (schedule, base lr): a sweep shares rows instead of P copies.
+    plans, plan_of = {}, []
+    for prm, sch in zip(params_list, schedules):
+        key = (None if sch is None else id(sch), prm["lr"])  # the schedules outlive this loop
+        if key not in plans:
+            plans[key] = (len(plans), _lr_plan(sch, prm["lr"], steps))
+        plan_of.append(plans[key][0])
+    table = [plan for _, plan in plans.values()]
+    row = np.repeat(np.array(plan_of, np.int64), S)  # problem i*S + s has params i, seed s
+    lr_table = np.stack([plan[1] for plan in table])
+    closed = np.array([plan[0] for plan in table], np.bool_)[row]
+    interval = np.array([plan[4] for plan in table], np.int64)[row]
+    cp, cs = (_padded([plan[k] for plan in table])[row] for k in (2, 3))  # copies: cs is mutated
+    vals = [rule.values(prm) for prm in params_list]
+    hp = np.array([[float(v) for v in vs] for vs in vals], dt)
+    state = np.repeat(_initial_states(rule, vals, hp, x0.astype(dt)), S, axis=0)
+    hp = np.repeat(hp, S, axis=0)
     n_rec = steps // record_every
     loss = np.empty((n, n_rec + 1))
     lr_out = np.empty((n, steps))
     diverged = np.empty(n, np.int64)
     xrec = np.empty((n, n_rec + 1, d) if record_x else (n, 0, 0), dt)
-    seed_arr = np.array([seeds[i % S] for i in range(n)], dtype=np.uint64)
+    seed_arr = np.tile(np.array(seeds, np.uint64), P)
     km = kernel_module(rule)
     xs = q.xstar.astype(dt)
     noisy = nz is not None
     if not q.diagonal:
         scale = nz.scale if noisy else np.zeros((d, d))
-        _in_threads(km.run_dense, (state, q.hessian.astype(dt), xs, scale, noisy, seed_arr, hp, lrs,
-                                   closed, cp, cs, interval, record_every, loss, lr_out, diverged,
-                                   xrec, record_x), n)
+        _in_threads(km.run_dense, (state, q.hessian.astype(dt), xs, scale, noisy, seed_arr, hp,
+                                   lr_table, row, closed, cp, cs, interval, record_every, loss,
+                                   lr_out, diverged, xrec, record_x), n)
         return state, loss, lr_out, diverged, xrec
     h = q.hessian_diag.astype(dt)
     scale = nz.scale if noisy else np.zeros(d)
     cap_max = float(np.finfo(dt).max)  # see limits() in kernels/_template.py
-    batch_arrays = (state, seed_arr, hp, lrs, closed, cp, cs, interval, loss, lr_out, diverged, xrec)
+    batch_arrays = (state, seed_arr, hp, row, closed, cp, cs, interval, loss, lr_out, diverged, xrec)
 
     def rows(sel):  # run_diag's arguments for problems ``sel`` (views)
-        s, sd, hpp, lrp, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel] for a in batch_arrays)
-        return (s, h, xs, scale, noisy, sd, hpp, lrp, cl, cpp, csp, itv, record_every, cap_max,
-                lo, lro, dv, xr, record_x)
+        s, sd, hpp, rw, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel] for a in batch_arrays)
+        return (s, h, xs, scale, noisy, sd, hpp, lr_table, rw, cl, cpp, csp, itv, record_every,
+                cap_max, lo, lro, dv, xr, record_x)
 
     blocks = -(-d // km.BLOCK)
     if (n < _threads() and blocks >= 2 and d * steps >= _SPLIT_MIN_WORK
@@ -205,7 +226,7 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
                 km.run_diag(*rows(slice(p, p + 1)), 0, 1)
             else:
                 diverged[p] = _run_blocks(km, state[p], h, xs, scale, noisy, seed_arr[p], hp[p],
-                                          lrs[p], cap_max, record_every, loss[p], lr_out[p],
+                                          lr_table[row[p]], cap_max, record_every, loss[p], lr_out[p],
                                           xrec[p], record_x, blocks)
     else:
         _in_threads(km.run_diag, rows(slice(None)), n)

@@ -142,3 +142,23 @@ def test_split_path_is_taken_and_a_batch_smaller_than_the_thread_count_matches(t
         one = simulate("nesterov", {"lr": 0.3}, seed=seed,
                        **{k: v for k, v in kw.items() if k != "seeds"})
         assert np.array_equal(one.loss, batch.loss[0, s]) and np.array_equal(one.x, batch.x[0, s])
+
+
+@pytest.mark.parametrize("rule, params_list", [
+    ("adagrad", [{"lr": 0.1, "initial_accumulator_value": 0.5}, {"lr": 0.1},
+                 {"lr": 0.2, "initial_accumulator_value": 2.0, "lr_decay": 0.01}]),
+    ("rmsprop_optax", [{"lr": 0.01, "initial_scale": 0.5, "centered": True}, {"lr": 0.01},
+                       {"lr": 0.02, "initial_scale": 2.0, "centered": True, "momentum": 0.5}]),
+])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_batch_setup_shared_rows_and_grouped_inits_equal_single_runs(rule, params_list, dtype):
+    # _run builds the initial states once per combination of flags (hyperparameter columns
+    # broadcast through rule.init) and shares the lr rows of equal (schedule, base lr) pairs.
+    schedules = ["step:step_size=3,gamma=0.5", "step:step_size=3,gamma=0.5", None]
+    kw = dict(x0=X0[:50], hessian_diag=H[:50], steps=12, dtype=dtype)
+    batch = simulate_batch(rule, params_list, schedule=schedules, **kw)
+    for p, (prm, sch) in enumerate(zip(params_list, schedules)):
+        one = simulate(rule, prm, schedule=sch, **kw)
+        assert np.array_equal(one.loss, batch.loss[p, 0]) and np.array_equal(one.x, batch.x[p, 0])
+        assert np.array_equal(one.lr, batch.lr[p, 0])
+    assert len({tuple(row) for row in batch.x[:, 0]}) == 3  # the three runs differ

@@ -334,20 +334,21 @@ def _problem_dense(S, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval
 
 
 @njit(nogil=True, **_OPTS)
-def run_diag(S, h, xs, a, noisy, seeds, hp, lrs, closed, cp, cs, interval, rec_every, cap_max,
-             loss, lr_out, diverged, xrec, record_x, first, stride):
+def run_diag(S, h, xs, a, noisy, seeds, hp, lr_table, lr_row, closed, cp, cs, interval,
+             rec_every, cap_max, loss, lr_out, diverged, xrec, record_x, first, stride):
     """Problems ``first, first + stride, ...`` of the batch (``S[p]`` updated in place), diagonal
     Hessian ``h``.  ``nogil``: callers run one call per thread with ``stride`` = thread count.
 
-    Per problem: ``seeds[p]`` (uint64), ``hp[p]``, ``lrs[p]`` (open loop) or the plateau
+    Per problem: ``seeds[p]`` (uint64), ``hp[p]``, the lrs ``lr_table[lr_row[p]]`` (open
+    loop; the first is the base lr of a closed loop) or the plateau
     controller ``cp[p]``, ``cs[p]`` every ``interval[p]`` steps when ``closed[p]``; outputs
     ``loss[p]``, ``lr_out[p]``, ``diverged[p]`` and, if ``record_x``, ``xrec[p]``.  ``cap_max``:
     the largest float of the working dtype (see :func:`limits`).
     """
     for p in range(first, S.shape[0], stride):
-        diverged[p] = _problem_diag(S[p], h, xs, a, noisy, seeds[p], hp[p].copy(), lrs[p],
-                                    closed[p], cp[p], cs[p], interval[p], rec_every, cap_max,
-                                    loss[p], lr_out[p], xrec[p], record_x)
+        diverged[p] = _problem_diag(S[p], h, xs, a, noisy, seeds[p], hp[p].copy(),
+                                    lr_table[lr_row[p]], closed[p], cp[p], cs[p], interval[p],
+                                    rec_every, cap_max, loss[p], lr_out[p], xrec[p], record_x)
 
 
 @njit(nogil=True, **_OPTS)
@@ -386,10 +387,10 @@ def finish_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, rec_every, loss0, 
 
 
 @njit(nogil=True, **_OPTS)
-def run_dense(S, H, xs, A, noisy, seeds, hp, lrs, closed, cp, cs, interval, rec_every, loss,
-              lr_out, diverged, xrec, record_x, first, stride):
+def run_dense(S, H, xs, A, noisy, seeds, hp, lr_table, lr_row, closed, cp, cs, interval,
+              rec_every, loss, lr_out, diverged, xrec, record_x, first, stride):
     """As :func:`run_diag` with a dense Hessian ``H`` and noise ``A z`` (A A^T = covariance)."""
     for p in range(first, S.shape[0], stride):
-        diverged[p] = _problem_dense(S[p], H, xs, A, noisy, seeds[p], hp[p].copy(), lrs[p],
-                                     closed[p], cp[p], cs[p], interval[p], rec_every, loss[p],
-                                     lr_out[p], xrec[p], record_x)
+        diverged[p] = _problem_dense(S[p], H, xs, A, noisy, seeds[p], hp[p].copy(),
+                                     lr_table[lr_row[p]], closed[p], cp[p], cs[p], interval[p],
+                                     rec_every, loss[p], lr_out[p], xrec[p], record_x)

@@ -68,11 +68,12 @@ class Rule:
 
         Raises ``ValueError``/``TypeError`` naming the parameter and its valid range.
         """
-        unknown = sorted(set(given) - set(self.hyper_names))
-        if unknown:
+        out = {p.name: p.validate(given[p.name] if p.name in given else p.default)
+               for p in self.hyper}
+        if len(given) > len(out) or not given.keys() <= out.keys():  # cheap in a sweep's loop
+            unknown = sorted(given.keys() - out.keys())
             raise ValueError(f"unknown hyperparameter {unknown[0]!r} for rule {self.name!r}; "
                              f"valid: {', '.join(self.hyper_names)}")
-        out = {p.name: p.validate(given.get(p.name, p.default)) for p in self.hyper}
         for ok, message in self.constraints:
             if not ok(out):
                 raise ValueError(f"{self.name}: {message}")
