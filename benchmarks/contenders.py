@@ -83,7 +83,7 @@ def _run_diag(rule, params, h, x0, xstar):
     dt, d = h.dtype, h.size
     init = np.stack([np.broadcast_to(np.asarray(v, dt), (d,)) for v in r.init(x0, *vals)])[None]
     state = init.copy()
-    hp = np.array([[float(v) for v in vals]], dt)
+    hp = np.array([[float(v) for v in vals]])  # float64 whatever the dtype, as simulate passes them
     fixed = dict(a=np.zeros(d), seeds=np.zeros(1, np.uint64), closed=np.zeros(1, np.bool_),
                  cp=np.zeros((1, 1)), cs=np.zeros((1, 1)), interval=np.ones(1, np.int64),
                  diverged=np.empty(1, np.int64), xrec=np.empty((1, 0, 0), dt))

@@ -22,13 +22,24 @@ def _symbolic(*args):
     return any(isinstance(a, sympy.Basic) for a in args)
 
 
+def _python_float(x) -> bool:
+    # A Python float stays one (math.sqrt), so that it meets a float32 array the way torch's
+    # Python-float scalars do: rounded to float32 (NEP 50).  np.sqrt would give a np.float64,
+    # which NumPy does not round but widens the array to.
+    return type(x) in (float, int) and x >= 0
+
+
 def sqrt(x):
     """Square root."""
+    if _python_float(x):
+        return math.sqrt(x)
     return sympy.sqrt(x) if _symbolic(x) else np.sqrt(x)
 
 
 def rsqrt(x):
     """Reciprocal square root ``1/sqrt(x)`` (optax's ``jax.lax.rsqrt``)."""
+    if _python_float(x) and x > 0:
+        return 1.0 / math.sqrt(x)
     return 1 / sympy.sqrt(x) if _symbolic(x) else 1.0 / np.sqrt(x)
 
 

@@ -190,8 +190,8 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
     interval = np.array([plan[4] for plan in table], np.int64)[row]
     cp, cs = (_padded([plan[k] for plan in table])[row] for k in (2, 3))  # copies: cs is mutated
     vals = [rule.values(prm) for prm in params_list]
-    hp = np.array([[float(v) for v in vs] for vs in vals], dt)
-    state = np.repeat(_initial_states(rule, vals, hp, x0.astype(dt)), S, axis=0)
+    hp = np.array([[float(v) for v in vs] for vs in vals])  # float64, as torch's Python floats
+    state = np.repeat(_initial_states(rule, vals, hp.astype(dt), x0.astype(dt)), S, axis=0)
     hp = np.repeat(hp, S, axis=0)
     n_rec = steps // record_every
     loss = np.empty((n, n_rec + 1))

@@ -30,7 +30,9 @@ def run(rule, params, *, x0, lrs, xstar, h=None, H=None, scale=None, seed=0, dty
     step whose loss is non-finite or > 1e30 max(1, loss_0).
     """
     dt = np.dtype(dtype).type
-    vals = [v if isinstance(v, bool) else dt(v) for v in rule.values(params)]
+    # Hyperparameters as Python floats, as torch passes them: NumPy (NEP 50) rounds them to
+    # float32 where they meet a float32 array and keeps scalar expressions in float64.
+    vals = [v if isinstance(v, bool) else float(v) for v in rule.values(params)]
     xs = np.asarray(xstar, dtype=dt)
     hd = None if h is None else np.asarray(h, dtype=dt)
     Hd = None if H is None else np.asarray(H, dtype=dt)
@@ -39,7 +41,7 @@ def run(rule, params, *, x0, lrs, xstar, h=None, H=None, scale=None, seed=0, dty
     losses = [loss(state[0], xs, hd, Hd)]
     limit = 1e30 * max(1.0, losses[0])
     for k, lr in enumerate(lrs):
-        hp = [dt(lr)] + vals[1:]
+        hp = [float(lr)] + vals[1:]
         e = rule.grad_point(*state, *hp) - xs
         g = hd * e if hd is not None else (Hd.astype(np.float64) @ e.astype(np.float64)).astype(dt)
         if scale is not None:

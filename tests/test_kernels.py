@@ -20,13 +20,15 @@ H_DENSE = rotated_hessian(H_DIAG, seed=3)
 NOISE = "isotropic:sigma=0.05"
 SCHEDULE = "step:step_size=10,gamma=0.5"  # the lr changes during the run
 # float64: the kernel performs the naive loop's operations in the same order except the loss
-# sum (8 lanes vs NumPy's pairwise), the dense matvec (sequential vs BLAS) and x**t (Numba's
-# integer power vs libm pow): rounding-level differences, amplified little over 30 steps.
+# sum (8 lanes vs NumPy's pairwise) and the dense matvec (sequential vs BLAS): rounding-level
+# differences, amplified little over 30 steps.
 RTOL64 = 1e-12
-# float32: Numba evaluates mixed float32/int64 subexpressions (1 - beta1, beta2**t) in float64
-# where NumPy stays in float32, so the two runs round differently at ~6e-8 per operation; over
-# 30 steps of contracting dynamics the loss agrees to well within 1e-4 relative.
-RTOL32 = 1e-4
+# float32: both sides keep scalar expressions (1 - beta1, beta2**t) in float64 and round them to
+# float32 where they meet an array (kernels/mixed.py; NumPy's NEP 50 with Python floats), so
+# the states are bit-identical on a diagonal H (asserted) and the losses differ by the sum order
+# only.  Dense H: both matvecs are float64 (sequential vs BLAS order) rounded to float32, which
+# can land on either side of a float32 rounding boundary: a few float32 ulps over 30 steps.
+RTOL32 = 1e-6
 
 
 def _variants(rule):
@@ -63,9 +65,11 @@ def test_kernel_equals_naive_reference(name, layout, dtype):
             where = f"{name} {layout} {dtype} {params} noise={with_noise}"
             assert res.diverged_at is None and ref_div is None, where
             assert abs(ref_loss[-1] - ref_loss[0]) > 0.01 * ref_loss[0], where  # the run moved
-            np.testing.assert_allclose(res.loss, ref_loss, rtol=rtol, err_msg=where)
+            np.testing.assert_allclose(res.loss, ref_loss, rtol=RTOL64, err_msg=where)
             for got, want in zip(res.state, ref_state):
                 assert got.dtype == np.dtype(dtype)
+                if dtype == "float32" and layout == "diag":
+                    np.testing.assert_array_equal(got, want, err_msg=where)
                 scale = max(1.0, np.abs(want).max())
                 np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, err_msg=where)
             assert np.array_equal(res.lr, lrs)

@@ -36,7 +36,11 @@ def test_second_process_loads_the_compiled_kernel_from_disk(tmp_path):
 
 def test_generated_source_binds_the_rule():
     src = _source(get_rule("adam"))
-    assert "from optanalysis.rules.adam import grad_point as _grad_point, step as _step" in src
+    # the rule's own functions, their arithmetic through kernels/mixed.py
+    assert "def _step(x, m, v, vmax, g, lr, beta1, beta2, eps, weight_decay, amsgrad, t):" in src
+    assert "denom = _add(_truediv(ops.sqrt(v), ops.sqrt(_sub(1, _pow(beta2, t)))), eps)" in src
+    adamw = _source(get_rule("adamw"))  # another rule's step, called by this one, is rewritten too
+    assert "def _adam_step(" in adamw and "return _adam_step(_mul(x, _sub(1, _mul(lr, weight_decay)))" in adamw
     assert "NSTATE = 4\nNHYPER = 6\n" in src
     assert "return (S[0, i], S[1, i], S[2, i], S[3, i],)" in src
     assert src.count("# BINDING START") == 1 and "optanalysis.rules.gd" not in src

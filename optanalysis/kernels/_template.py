@@ -1,10 +1,11 @@
 """The generic simulation loops, written once for every rule (a template, see ``build.py``).
 
 ``build.py`` copies this file into the kernel cache with the BINDING block replaced by one
-rule's imports and sizes, so that the ``njit(cache=True)`` kernels below are plain module-level
-functions of a real file (Numba's disk cache misses closures and functions passed as arguments)
-whose globals ``_step``/``_grad_point`` are that rule's single definition.  As written here the
-binding is ``gd``, so this file is also a valid module.
+rule's functions and sizes, so that the ``njit(cache=True)`` kernels below are plain
+module-level functions of a real file (Numba's disk cache misses closures and functions passed
+as arguments) whose globals ``_step``/``_grad_point`` are that rule's single definition (its
+arithmetic routed through ``mixed.py``).  As written here the binding is ``gd``'s, so this file
+is also a valid module.
 
 Conventions shared by the kernels
     * one problem = one row of the batch arrays, computed by one thread, so its result does
@@ -13,9 +14,11 @@ Conventions shared by the kernels
       whose parfor lowering cost ~40% more CPU in every cold compilation); a large diagonal
       problem may instead share its coordinate blocks among threads (``run_diag_blocks``):
       blocks are independent and their losses are added in block order either way;
-    * state ``S[p]`` is ``(NSTATE, d)``; hyperparameters ``hp[p]`` in the rule's order, lr first,
-      flags as 0.0/1.0; ``t`` is the 1-based step count, passed as a float (``beta**t`` is then
-      libm ``pow`` as in Python, and LLVM hoists it out of the coordinate loop);
+    * state ``S[p]`` is ``(NSTATE, d)`` in the working dtype; hyperparameters ``hp[p]`` are
+      float64 (torch's Python floats; ``mixed.py`` rounds them where they meet float32 values)
+      in the rule's order, lr first, flags as 0.0/1.0; ``t`` is the 1-based step count, passed
+      as a float (``beta**t`` is then libm ``pow`` as in Python, hoisted out of the coordinate
+      loop by LLVM);
     * losses are float64 sums in a fixed order (``lane_sum`` per block, blocks in order),
       *recorded* every ``rec_every`` steps;
     * divergence at step K (first non-finite loss or loss > 1e30 max(1, loss_0)): the state is
@@ -28,13 +31,27 @@ import numpy as np
 from numba import njit
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
-from optanalysis.kernels import jitable  # noqa: F401  (makes the rules callable from Numba)
 from optanalysis.kernels.noise import normal, step_key
 from optanalysis.kernels.reduce import lane_sum
 from optanalysis.schedules import plateau_update as _plateau_update
 
 # BINDING START
-from optanalysis.rules.gd import grad_point as _grad_point, step as _step
+from numba.extending import register_jitable
+
+from optanalysis import ops
+from optanalysis.kernels.mixed import (add as _add, mul as _mul, pow as _pow, sub as _sub,
+                                       truediv as _truediv)
+
+# optanalysis.rules.gd's grad_point and step, arithmetic through kernels/mixed.py
+@register_jitable
+def _grad_point(x, lr):
+    return x
+
+
+@register_jitable
+def _step(x, g, lr, t):
+    return (_sub(x, _mul(lr, g)),)
+
 
 NSTATE = 1
 NHYPER = 1

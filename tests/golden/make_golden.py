@@ -45,18 +45,20 @@ def loss(problem, x) -> float:
 
 
 # ----------------------------------------------------------------------------------- torch
-def run_torch(problem, opt_name, opt_kwargs, sched=None, plateau=None, interval=1):
+def run_torch(problem, opt_name, opt_kwargs, sched=None, plateau=None, interval=1, dtype="float64"):
     """Trajectory of ``torch.optim.<opt_name>(**opt_kwargs)`` on ``problem``.
 
     ``sched(optimizer, torch.optim.lr_scheduler)`` makes an optional lr scheduler; ``plateau``
-    holds the keyword arguments of ``ReduceLROnPlateau``.  Returns (lrs, iterates).
+    holds the keyword arguments of ``ReduceLROnPlateau``; ``dtype`` is that of the parameter and
+    of the gradient's arithmetic.  Returns (lrs, iterates).
     """
     import torch
 
     steps = problem["steps"]
-    h = torch.tensor(problem["hessian_diag"], dtype=torch.float64)
-    xs = torch.tensor(problem["xstar"], dtype=torch.float64)
-    p = torch.nn.Parameter(torch.tensor(problem["x0"], dtype=torch.float64))
+    dt = getattr(torch, dtype)
+    h = torch.tensor(problem["hessian_diag"], dtype=dt)
+    xs = torch.tensor(problem["xstar"], dtype=dt)
+    p = torch.nn.Parameter(torch.tensor(problem["x0"], dtype=dt))
     opt = getattr(torch.optim, opt_name)([p], **opt_kwargs)
     lrsched = torch.optim.lr_scheduler
     scheduler = sched(opt, lrsched) if sched else None
