@@ -84,9 +84,10 @@ def _run_diag(rule, params, h, x0, xstar):
     init = np.stack([np.broadcast_to(np.asarray(v, dt), (d,)) for v in r.init(x0, *vals)])[None]
     state = init.copy()
     hp = np.array([[float(v) for v in vals]])  # float64 whatever the dtype, as simulate passes them
-    fixed = dict(a=np.zeros(d), seeds=np.zeros(1, np.uint64), closed=np.zeros(1, np.bool_),
-                 cp=np.zeros((1, 1)), cs=np.zeros((1, 1)), interval=np.ones(1, np.int64),
-                 diverged=np.empty(1, np.int64), xrec=np.empty((1, 0, 0), dt))
+    fixed = dict(a=np.zeros(d), seeds=np.zeros(1, np.uint64), row=np.zeros(1, np.int64),
+                 closed=np.zeros(1, np.bool_), cp=np.zeros((1, 1)), cs=np.zeros((1, 1)),
+                 interval=np.ones(1, np.int64), diverged=np.empty(1, np.int64),
+                 xrec=np.empty((1, 0, 0), dt))
     buffers = {}
     cap_max = float(np.finfo(dt).max)
 
@@ -95,10 +96,10 @@ def _run_diag(rule, params, h, x0, xstar):
             buffers.clear()
             buffers[steps] = (np.full((1, steps), vals[0]), np.empty((1, 2)), np.empty((1, steps)))
         lrs, loss, lr_out = buffers[steps]
-        np.copyto(state, init)
-        km.run_diag(state, h, xstar, fixed["a"], False, fixed["seeds"], hp, lrs, fixed["closed"],
-                    fixed["cp"], fixed["cs"], fixed["interval"], steps, cap_max, loss,
-                    lr_out, fixed["diverged"], fixed["xrec"], False, 0, 1)  # one problem, one thread
+        km.run_diag(state, init, fixed["row"], h, xstar, fixed["a"], False, fixed["seeds"], hp,
+                    lrs, fixed["row"], fixed["closed"], fixed["cp"], fixed["cs"],
+                    fixed["interval"], steps, cap_max, loss, lr_out, fixed["diverged"],
+                    fixed["xrec"], False, 0, 1)  # one problem, one thread, from init
         if fixed["diverged"][0] != -1:
             raise RuntimeError(f"{rule} diverged in the benchmark: the timing is meaningless")
 

@@ -16,6 +16,11 @@ CHECK_STEPS = 20
 # step adds a few ulps of relative error, so after CHECK_STEPS well-conditioned steps the
 # difference is below ~100 CHECK_STEPS eps of the distance travelled (2e-13 / 2.4e-4).
 CHECK_RTOL = {"float64": 100 * CHECK_STEPS * 2.0**-52, "float32": 100 * CHECK_STEPS * 2.0**-23}
+# At d >= 1e6 one call runs >= 1e9 element-steps (100 steps at d = 1e7): otherwise the
+# calibration, which stops growing once a call lasts target/2, keeps a handful of steps and
+# times the fixed cost of a call (allocation, validation, initial state and loss: ~0.2 s for
+# simulate at d = 1e7) instead of the steps, which a real run amortises.
+LARGE_D, MIN_ELEMENT_STEPS = 10**6, 10**9
 
 
 def cross_check(rule: str, dtype: str, d: int, names) -> dict:
@@ -62,7 +67,9 @@ def bench_case(rule: str, dtype: str, d: int, *, target: float, repeats: int,
         try:
             run, state = make(name, rule, RULE_PARAMS[rule], h, x0, xstar)
             # Per-step outputs (lr, losses) of simulate cost 16 bytes/step: cap at 2e7 steps.
-            row.update(time_steps(run, d, target=target, repeats=repeats, max_steps=2 * 10**7))
+            min_steps = -(-MIN_ELEMENT_STEPS // d) if d >= LARGE_D else 1
+            row.update(time_steps(run, d, target=target, repeats=repeats, min_steps=min_steps,
+                                  max_steps=2 * 10**7))
             check_normal(*state())
             progress(f"  {rule:10s} {dtype:7s} d={d:<9d} {name:22s} steps={row['steps']:<9d} "
                      f"{row['ns_per_element_step']:9.3f} ns/elem-step"

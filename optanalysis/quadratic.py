@@ -131,7 +131,7 @@ class Quadratic:
 
     def loss(self, x) -> float:
         e = np.asarray(x, dtype=np.float64) - self.xstar
-        return float(0.5 * e @ self.grad(x))
+        return float(0.5 * e @ (self.hessian_diag * e if self.diagonal else self.hessian @ e))
 
 
 def make_quadratic(*, hessian_diag=None, hessian=None, xstar=None) -> Quadratic:

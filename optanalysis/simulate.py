@@ -134,16 +134,16 @@ def _in_threads(kernel, args, n: int) -> None:
         list(pool.map(lambda first: kernel(*args, first, threads), range(threads)))
 
 
-def _run_blocks(km, S, h, xs, scale, noisy, seed, hp, lrs, cap_max, record_every, loss, lr_out,
-                xrec, record_x, blocks):
-    """One open-loop diagonal problem with its coordinate blocks shared among the threads: the
-    same bits as ``run_diag`` (blocks are independent; losses are added in block order)."""
-    loss0, limit, cap = km.limits(S[0], h, xs, cap_max)
-    S0 = S.copy()
+def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, cap_max, record_every, loss,
+                lr_out, xrec, record_x, blocks):
+    """One open-loop diagonal problem from ``S0`` with its coordinate blocks shared among the
+    threads: the same bits as ``run_diag`` (blocks are independent; losses are added in block
+    order)."""
+    loss0, limit, cap = km.limits(S0[0], h, xs, cap_max)
     rloss = np.zeros((blocks, loss.size))
     trips = np.zeros(blocks, np.int64)
-    _in_threads(km.run_diag_blocks, (S, h, xs, scale, noisy, seed, hp, lrs, cap, record_every,
-                                     rloss, trips, xrec, record_x), blocks)
+    _in_threads(km.run_diag_blocks, (S, S0, h, xs, scale, noisy, seed, hp, lrs, cap,
+                                     record_every, rloss, trips, xrec, record_x), blocks)
     return km.finish_diag_blocks(S, S0, h, xs, scale, noisy, seed, hp, lrs, record_every, loss0,
                                  limit, rloss, trips, loss, lr_out, xrec, record_x)
 
@@ -191,7 +191,9 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
     cp, cs = (_padded([plan[k] for plan in table])[row] for k in (2, 3))  # copies: cs is mutated
     vals = [rule.values(prm) for prm in params_list]
     hp = np.array([[float(v) for v in vs] for vs in vals])  # float64, as torch's Python floats
-    state = np.repeat(_initial_states(rule, vals, hp.astype(dt), x0.astype(dt)), S, axis=0)
+    init = _initial_states(rule, vals, hp.astype(dt), x0.astype(dt, copy=False))  # the kernels start from it
+    init_row = np.repeat(np.arange(P), S)
+    state = np.empty((n, len(rule.state), d), dt)
     hp = np.repeat(hp, S, axis=0)
     n_rec = steps // record_every
     loss = np.empty((n, n_rec + 1))
@@ -200,23 +202,25 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
     xrec = np.empty((n, n_rec + 1, d) if record_x else (n, 0, 0), dt)
     seed_arr = np.tile(np.array(seeds, np.uint64), P)
     km = kernel_module(rule)
-    xs = q.xstar.astype(dt)
+    xs = q.xstar.astype(dt, copy=False)
     noisy = nz is not None
     if not q.diagonal:
         scale = nz.scale if noisy else np.zeros((d, d))
-        _in_threads(km.run_dense, (state, q.hessian.astype(dt), xs, scale, noisy, seed_arr, hp,
+        _in_threads(km.run_dense, (state, init, init_row, q.hessian.astype(dt, copy=False), xs, scale, noisy,
+                                   seed_arr, hp,
                                    lr_table, row, closed, cp, cs, interval, record_every, loss,
                                    lr_out, diverged, xrec, record_x), n)
         return state, loss, lr_out, diverged, xrec
-    h = q.hessian_diag.astype(dt)
+    h = q.hessian_diag.astype(dt, copy=False)
     scale = nz.scale if noisy else np.zeros(d)
     cap_max = float(np.finfo(dt).max)  # see limits() in kernels/_template.py
-    batch_arrays = (state, seed_arr, hp, row, closed, cp, cs, interval, loss, lr_out, diverged, xrec)
+    batch_arrays = (state, init_row, seed_arr, hp, row, closed, cp, cs, interval, loss, lr_out,
+                    diverged, xrec)
 
     def rows(sel):  # run_diag's arguments for problems ``sel`` (views)
-        s, sd, hpp, rw, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel] for a in batch_arrays)
-        return (s, h, xs, scale, noisy, sd, hpp, lr_table, rw, cl, cpp, csp, itv, record_every,
-                cap_max, lo, lro, dv, xr, record_x)
+        s, ir, sd, hpp, rw, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel] for a in batch_arrays)
+        return (s, init, ir, h, xs, scale, noisy, sd, hpp, lr_table, rw, cl, cpp, csp, itv,
+                record_every, cap_max, lo, lro, dv, xr, record_x)
 
     blocks = -(-d // km.BLOCK)
     if (n < _threads() and blocks >= 2 and d * steps >= _SPLIT_MIN_WORK
@@ -225,9 +229,10 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
             if closed[p]:
                 km.run_diag(*rows(slice(p, p + 1)), 0, 1)
             else:
-                diverged[p] = _run_blocks(km, state[p], h, xs, scale, noisy, seed_arr[p], hp[p],
-                                          lr_table[row[p]], cap_max, record_every, loss[p], lr_out[p],
-                                          xrec[p], record_x, blocks)
+                diverged[p] = _run_blocks(km, state[p], init[init_row[p]], h, xs, scale, noisy,
+                                          seed_arr[p], hp[p], lr_table[row[p]], cap_max,
+                                          record_every, loss[p], lr_out[p], xrec[p], record_x,
+                                          blocks)
     else:
         _in_threads(km.run_diag, rows(slice(None)), n)
     return state, loss, lr_out, diverged, xrec

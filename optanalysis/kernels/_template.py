@@ -14,7 +14,9 @@ Conventions shared by the kernels
       whose parfor lowering cost ~40% more CPU in every cold compilation); a large diagonal
       problem may instead share its coordinate blocks among threads (``run_diag_blocks``):
       blocks are independent and their losses are added in block order either way;
-    * state ``S[p]`` is ``(NSTATE, d)`` in the working dtype; hyperparameters ``hp[p]`` are
+    * state ``S[p]`` is ``(NSTATE, d)`` in the working dtype, written from the initial state
+      ``S0[s0_row[p]]`` (shared by the seeds of a parameter set; read only, so that a rerun can
+      start again from it); hyperparameters ``hp[p]`` are
       float64 (torch's Python floats; ``mixed.py`` rounds them where they meet float32 values)
       in the rule's order, lr first, flags as 0.0/1.0; ``t`` is the 1-based step count, passed
       as a float (``beta**t`` is then libm ``pow`` as in Python, hoisted out of the coordinate
@@ -146,14 +148,16 @@ def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt
 
 
 @njit(**_OPTS)
-def _advance_fast(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, cap, rec_every, rloss, lt, nz,
+def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, b0, b1, cap, rec_every, rloss, lt, nz,
                   xrec, record_x):
     """Coordinates b0..b1-1 over all steps of an open-loop run, the loss summed only at the
     recorded steps (added to ``rloss[r]``), every step checked against the certificate
     h_i (x_i - x*_i)^2 <= cap of :func:`limits`: an elementwise flag, no float64 sum, so the
-    loop costs little more than the update.  Returns the first step that fails it, or 0."""
+    loop costs little more than the update.  Starts from the initial state ``S0`` (the block is
+    copied while it is brought into cache).  Returns the first step that fails it, or 0."""
     n = b1 - b0
     ub = np.uint64(b0)
+    S[:, b0:b1] = S0[:, b0:b1]
     r = 0
     next_rec = rec_every  # a countdown instead of t % rec_every: no integer division per step
     for k in range(lrs.size):
@@ -198,7 +202,7 @@ def _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x):
 
 
 @njit(**_OPTS)
-def _exact_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
+def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
                 loss0, limit, loss, lr_out, xrec, record_x):
     """A diagonal problem with the loss summed at every step; returns the divergence step or -1.
 
@@ -212,6 +216,7 @@ def _exact_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, r
     nz = np.zeros(BLOCK, S.dtype)
     part = np.zeros(steps)
     K = steps
+    S[:] = S0
     if closed:
         lr = lrs[0]
         for k in range(steps):
@@ -226,7 +231,6 @@ def _exact_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, r
                 lr = _plateau_update(cp, cs, part[k], lr)
     else:
         lr_out[:] = lrs
-        S0 = S.copy()
         for b0 in range(0, d, BLOCK):
             _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, steps,
                            part, lt, nz, xrec, rec_every, record_x)
@@ -244,31 +248,30 @@ def _exact_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, r
 
 
 @njit(**_OPTS)
-def _problem_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
+def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
                   cap_max, loss, lr_out, xrec, record_x):
     """One diagonal problem on one thread; returns the divergence step or -1.
 
     Open loop: the blocks run on the certified fast path; if one fails the certificate, the
     run is redone from the start with every step's loss summed (same recorded bits).
     """
-    loss0, limit, cap = limits(S[0], h, xs, cap_max)
+    loss0, limit, cap = limits(S0[0], h, xs, cap_max)
     if record_x:
-        xrec[0] = S[0]
+        xrec[0] = S0[0]
     if not closed:
-        S0 = S.copy()
         rloss = np.zeros(loss.size)
         lt = np.empty(BLOCK)
         nz = np.zeros(BLOCK, S.dtype)
         tripped = False
         for b0 in range(0, h.size, BLOCK):
-            if _advance_fast(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, h.size),
-                             cap, rec_every, rloss, lt, nz, xrec, record_x):
+            if _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, b0,
+                             min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, nz, xrec,
+                             record_x):
                 tripped = True
                 break
         if not tripped:
             return _accept(loss0, rloss, lrs, loss, lr_out)
-        S[:] = S0
-    return _exact_diag(S, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
+    return _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
                        loss0, limit, loss, lr_out, xrec, record_x)
 
 
@@ -303,7 +306,7 @@ def _loss_dense(x, H, xs, e, r):
 
 
 @njit(**_OPTS)
-def _problem_dense(S, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
+def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
                    loss, lr_out, xrec, record_x):
     """One problem with a dense Hessian (noise A z, A A^T = covariance); divergence step or -1."""
     d, steps = xs.size, lrs.size
@@ -314,6 +317,7 @@ def _problem_dense(S, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval
     e = np.empty(d)
     r = np.empty(d)
     part = np.zeros(steps)
+    S[:] = S0
     loss0 = _loss_dense(S[0], H, xs, e, r)
     limit = 1e30 * max(1.0, loss0)
     if record_x:
@@ -351,8 +355,8 @@ def _problem_dense(S, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval
 
 
 @njit(nogil=True, **_OPTS)
-def run_diag(S, h, xs, a, noisy, seeds, hp, lr_table, lr_row, closed, cp, cs, interval,
-             rec_every, cap_max, loss, lr_out, diverged, xrec, record_x, first, stride):
+def run_diag(S, S0, s0_row, h, xs, a, noisy, seeds, hp, lr_table, lr_row, closed, cp, cs,
+             interval, rec_every, cap_max, loss, lr_out, diverged, xrec, record_x, first, stride):
     """Problems ``first, first + stride, ...`` of the batch (``S[p]`` updated in place), diagonal
     Hessian ``h``.  ``nogil``: callers run one call per thread with ``stride`` = thread count.
 
@@ -363,13 +367,13 @@ def run_diag(S, h, xs, a, noisy, seeds, hp, lr_table, lr_row, closed, cp, cs, in
     the largest float of the working dtype (see :func:`limits`).
     """
     for p in range(first, S.shape[0], stride):
-        diverged[p] = _problem_diag(S[p], h, xs, a, noisy, seeds[p], hp[p].copy(),
+        diverged[p] = _problem_diag(S[p], S0[s0_row[p]], h, xs, a, noisy, seeds[p], hp[p].copy(),
                                     lr_table[lr_row[p]], closed[p], cp[p], cs[p], interval[p],
                                     rec_every, cap_max, loss[p], lr_out[p], xrec[p], record_x)
 
 
 @njit(nogil=True, **_OPTS)
-def run_diag_blocks(S, h, xs, a, noisy, seed, hp, lrs, cap, rec_every, rloss, trips, xrec,
+def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, cap, rec_every, rloss, trips, xrec,
                     record_x, first, stride):
     """Blocks ``first, first + stride, ...`` of ONE open-loop diagonal problem (state ``S``) on
     the certified fast path, so that one large problem uses every thread: block b adds its
@@ -380,8 +384,9 @@ def run_diag_blocks(S, h, xs, a, noisy, seed, hp, lrs, cap, rec_every, rloss, tr
     hrow = hp.copy()
     for b in range(first, trips.size, stride):
         b0 = b * BLOCK
-        trips[b] = _advance_fast(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, h.size),
-                                 cap, rec_every, rloss[b], lt, nz, xrec, record_x)
+        trips[b] = _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, b0,
+                                 min(b0 + BLOCK, h.size), cap, rec_every, rloss[b], lt, nz, xrec,
+                                 record_x)
 
 
 @njit(**_OPTS)
@@ -397,17 +402,16 @@ def finish_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, rec_every, loss0, 
         for b in range(trips.size):
             total += rloss[b]
         return _accept(loss0, total, lrs, loss, lr_out)
-    S[:] = S0
     none = np.zeros(0)
-    return _exact_diag(S, h, xs, a, noisy, seed, hp.copy(), lrs, False, none, none, 1, rec_every,
+    return _exact_diag(S, S0, h, xs, a, noisy, seed, hp.copy(), lrs, False, none, none, 1, rec_every,
                        loss0, limit, loss, lr_out, xrec, record_x)
 
 
 @njit(nogil=True, **_OPTS)
-def run_dense(S, H, xs, A, noisy, seeds, hp, lr_table, lr_row, closed, cp, cs, interval,
-              rec_every, loss, lr_out, diverged, xrec, record_x, first, stride):
+def run_dense(S, S0, s0_row, H, xs, A, noisy, seeds, hp, lr_table, lr_row, closed, cp, cs,
+              interval, rec_every, loss, lr_out, diverged, xrec, record_x, first, stride):
     """As :func:`run_diag` with a dense Hessian ``H`` and noise ``A z`` (A A^T = covariance)."""
     for p in range(first, S.shape[0], stride):
-        diverged[p] = _problem_dense(S[p], H, xs, A, noisy, seeds[p], hp[p].copy(),
+        diverged[p] = _problem_dense(S[p], S0[s0_row[p]], H, xs, A, noisy, seeds[p], hp[p].copy(),
                                      lr_table[lr_row[p]], closed[p], cp[p], cs[p], interval[p],
                                      rec_every, loss[p], lr_out[p], xrec[p], record_x)
