@@ -76,6 +76,7 @@ def _run_diag(rule, params, h, x0, xstar):
     no validation, no schedule evaluation, no result packing (what simulate adds on top)."""
     from optanalysis.kernels import kernel_module
     from optanalysis.rules import get_rule
+    from optanalysis.simulate import _power_tables
 
     r = get_rule(rule)
     km = kernel_module(r)
@@ -94,10 +95,11 @@ def _run_diag(rule, params, h, x0, xstar):
     def run(steps):
         if steps not in buffers:
             buffers.clear()
-            buffers[steps] = (np.full((1, steps), vals[0]), np.empty((1, 2)), np.empty((1, steps)))
-        lrs, loss, lr_out = buffers[steps]
+            buffers[steps] = (np.full((1, steps), vals[0]), np.empty((1, 2)), np.empty((1, steps)),
+                              _power_tables(km, hp, steps))  # as simulate tabulates them
+        lrs, loss, lr_out, powers = buffers[steps]
         km.run_diag(state, init, fixed["row"], h, xstar, fixed["a"], False, fixed["seeds"], hp,
-                    lrs, fixed["row"], fixed["closed"], fixed["cp"], fixed["cs"],
+                    lrs, fixed["row"], *powers, fixed["closed"], fixed["cp"], fixed["cs"],
                     fixed["interval"], steps, cap_max, loss, lr_out, fixed["diverged"],
                     fixed["xrec"], False, 0, 1)  # one problem, one thread, from init
         if fixed["diverged"][0] != -1:

@@ -134,18 +134,19 @@ def _in_threads(kernel, args, n: int) -> None:
         list(pool.map(lambda first: kernel(*args, first, threads), range(threads)))
 
 
-def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, cap_max, record_every, loss,
-                lr_out, xrec, record_x, blocks):
+def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, pwt, prow, cap_max, record_every,
+                loss, lr_out, xrec, record_x, blocks):
     """One open-loop diagonal problem from ``S0`` with its coordinate blocks shared among the
     threads: the same bits as ``run_diag`` (blocks are independent; losses are added in block
     order)."""
     loss0, limit, cap = km.limits(S0[0], h, xs, cap_max)
     rloss = np.zeros((blocks, loss.size))
     trips = np.zeros(blocks, np.int64)
-    _in_threads(km.run_diag_blocks, (S, S0, h, xs, scale, noisy, seed, hp, lrs, cap,
+    _in_threads(km.run_diag_blocks, (S, S0, h, xs, scale, noisy, seed, hp, lrs, pwt, prow, cap,
                                      record_every, rloss, trips, xrec, record_x), blocks)
-    return km.finish_diag_blocks(S, S0, h, xs, scale, noisy, seed, hp, lrs, record_every, loss0,
-                                 limit, rloss, trips, loss, lr_out, xrec, record_x)
+    return km.finish_diag_blocks(S, S0, h, xs, scale, noisy, seed, hp, lrs, pwt, prow,
+                                 record_every, loss0, limit, rloss, trips, loss, lr_out, xrec,
+                                 record_x)
 
 
 def _padded(arrays) -> np.ndarray:
@@ -172,6 +173,19 @@ def _initial_states(rule, vals, hp, x0) -> np.ndarray:
     return out
 
 
+def _power_tables(km, hp, steps: int):
+    """(table, rows) of the rule's tabulated powers (``kernels/rewrite.py``): one table row per
+    distinct value of each power's base hyperparameter (``hp`` columns, compared bit for bit),
+    and ``rows[p, j]``, the row of power j for parameter set p."""
+    tables, rows, offset = [], np.zeros((hp.shape[0], km.NPOW), np.int64), 0
+    for j, base in enumerate(km.POW_BASES):
+        bits, rows[:, j] = np.unique(hp[:, base].view(np.int64), return_inverse=True)
+        rows[:, j] += offset
+        tables.append(km.power_table(bits.view(np.float64), j, steps))
+        offset += bits.size
+    return (np.concatenate(tables) if tables else np.zeros((0, 0))), rows
+
+
 def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt, record_x):
     """One kernel call over every (params, seed) problem, p-major."""
     P, S, d = len(params_list), len(seeds), q.d
@@ -191,6 +205,9 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
     cp, cs = (_padded([plan[k] for plan in table])[row] for k in (2, 3))  # copies: cs is mutated
     vals = [rule.values(prm) for prm in params_list]
     hp = np.array([[float(v) for v in vs] for vs in vals])  # float64, as torch's Python floats
+    km = kernel_module(rule)
+    pw_table, pw_rows = _power_tables(km, hp, steps)
+    pw_rows = np.repeat(pw_rows, S, axis=0)
     init = _initial_states(rule, vals, hp.astype(dt), x0.astype(dt, copy=False))  # the kernels start from it
     init_row = np.repeat(np.arange(P), S)
     state = np.empty((n, len(rule.state), d), dt)
@@ -201,26 +218,25 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
     diverged = np.empty(n, np.int64)
     xrec = np.empty((n, n_rec + 1, d) if record_x else (n, 0, 0), dt)
     seed_arr = np.tile(np.array(seeds, np.uint64), P)
-    km = kernel_module(rule)
     xs = q.xstar.astype(dt, copy=False)
     noisy = nz is not None
     if not q.diagonal:
         scale = nz.scale if noisy else np.zeros((d, d))
         _in_threads(km.run_dense, (state, init, init_row, q.hessian.astype(dt, copy=False), xs, scale, noisy,
-                                   seed_arr, hp,
-                                   lr_table, row, closed, cp, cs, interval, record_every, loss,
-                                   lr_out, diverged, xrec, record_x), n)
+                                   seed_arr, hp, lr_table, row, pw_table, pw_rows, closed, cp, cs,
+                                   interval, record_every, loss, lr_out, diverged, xrec,
+                                   record_x), n)
         return state, loss, lr_out, diverged, xrec
     h = q.hessian_diag.astype(dt, copy=False)
     scale = nz.scale if noisy else np.zeros(d)
     cap_max = float(np.finfo(dt).max)  # see limits() in kernels/_template.py
-    batch_arrays = (state, init_row, seed_arr, hp, row, closed, cp, cs, interval, loss, lr_out,
-                    diverged, xrec)
+    batch_arrays = (state, init_row, seed_arr, hp, row, pw_rows, closed, cp, cs, interval, loss,
+                    lr_out, diverged, xrec)
 
     def rows(sel):  # run_diag's arguments for problems ``sel`` (views)
-        s, ir, sd, hpp, rw, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel] for a in batch_arrays)
-        return (s, init, ir, h, xs, scale, noisy, sd, hpp, lr_table, rw, cl, cpp, csp, itv,
-                record_every, cap_max, lo, lro, dv, xr, record_x)
+        s, ir, sd, hpp, rw, pwr, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel] for a in batch_arrays)
+        return (s, init, ir, h, xs, scale, noisy, sd, hpp, lr_table, rw, pw_table, pwr, cl, cpp,
+                csp, itv, record_every, cap_max, lo, lro, dv, xr, record_x)
 
     blocks = -(-d // km.BLOCK)
     if (n < _threads() and blocks >= 2 and d * steps >= _SPLIT_MIN_WORK
@@ -230,9 +246,9 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
                 km.run_diag(*rows(slice(p, p + 1)), 0, 1)
             else:
                 diverged[p] = _run_blocks(km, state[p], init[init_row[p]], h, xs, scale, noisy,
-                                          seed_arr[p], hp[p], lr_table[row[p]], cap_max,
-                                          record_every, loss[p], lr_out[p], xrec[p], record_x,
-                                          blocks)
+                                          seed_arr[p], hp[p], lr_table[row[p]], pw_table,
+                                          pw_rows[p], cap_max, record_every, loss[p], lr_out[p],
+                                          xrec[p], record_x, blocks)
     else:
         _in_threads(km.run_diag, rows(slice(None)), n)
     return state, loss, lr_out, diverged, xrec

@@ -37,10 +37,13 @@ def test_second_process_loads_the_compiled_kernel_from_disk(tmp_path):
 def test_generated_source_binds_the_rule():
     src = _source(get_rule("adam"))
     # the rule's own functions, their arithmetic through kernels/mixed.py
-    assert "def _step(x, m, v, vmax, g, lr, beta1, beta2, eps, weight_decay, amsgrad, t):" in src
-    assert "denom = _add(_truediv(ops.sqrt(v), ops.sqrt(_sub(1, _pow(beta2, t)))), eps)" in src
+    # and its powers of t tabulated (kernels/rewrite.py): beta2 ** t is _pw[0], beta1 ** t _pw[1]
+    assert "def _step(x, m, v, vmax, g, lr, beta1, beta2, eps, weight_decay, amsgrad, t, _pw):" in src
+    assert "denom = _add(_truediv(ops.sqrt(v), ops.sqrt(_sub(1, _pw[0]))), eps)" in src
+    assert "NPOW = 2\nPOW_BASES = (2, 1)\n" in src
     adamw = _source(get_rule("adamw"))  # another rule's step, called by this one, is rewritten too
     assert "def _adam_step(" in adamw and "return _adam_step(_mul(x, _sub(1, _mul(lr, weight_decay)))" in adamw
+    assert "amsgrad, t, _pw)" in adamw and "_pw[1]" in adamw
     assert "NSTATE = 4\nNHYPER = 6\n" in src
     assert "return (S[0, i], S[1, i], S[2, i], S[3, i],)" in src
     assert src.count("# BINDING START") == 1 and "optanalysis.rules.gd" not in src

@@ -7,6 +7,7 @@
 * split: one large open-loop problem's coordinate blocks shared among threads.
 """
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,3 +163,34 @@ def test_batch_setup_shared_rows_and_grouped_inits_equal_single_runs(rule, param
         assert np.array_equal(one.loss, batch.loss[p, 0]) and np.array_equal(one.x, batch.x[p, 0])
         assert np.array_equal(one.lr, batch.lr[p, 0])
     assert len({tuple(row) for row in batch.x[:, 0]}) == 3  # the three runs differ
+
+
+@pytest.mark.parametrize("rule, powers", [("adam", 2), ("adamw", 2), ("adam_optax", 3),
+                                          ("rmsprop_optax", 1), ("heavy_ball", 0)])
+def test_powers_of_the_step_count_are_tabulated_with_the_bits_of_python_pow(rule, powers):
+    # kernels/rewrite.py replaces beta ** t (and b1 ** (t + 1), optax's NAdam) by a table computed
+    # once per distinct base; Python's float ** is libm pow, like the kernels' (and torch's).
+    km = kernel_module(rule)
+    assert km.NPOW == powers and len(km.POW_BASES) == powers
+    source = Path(km.__file__).read_text()
+    bases = np.array([0.0, 0.5, 0.9, 0.999, np.nextafter(1.0, 0.0)])
+    for j in range(km.NPOW):
+        exponent = source.split(f"if j == {j}:\n        return _pow(base, ", 1)[1].split(")\n", 1)[0]
+        shift = {"t": 0, "_add(t, 1)": 1}[exponent]
+        table = km.power_table(bases, j, 3000)
+        for r, b in enumerate(bases):
+            assert table[r].tolist() == [float(b) ** float(t + shift) for t in range(1, 3001)]
+
+
+@pytest.mark.parametrize("rule, varied", [("adam", ["beta1", "beta2"]), ("adamw", ["beta1"]),
+                                          ("adam_optax", ["b1", "b2"])])
+def test_a_batch_shares_power_rows_and_equals_single_runs(rule, varied):
+    params = [{"lr": 0.01, **{name: value for name in varied}} for value in (0.5, 0.9, 0.5, 0.99)]
+    params[1]["lr"] = 0.02
+    if rule == "adam_optax":
+        params[2]["nesterov"] = True
+    kw = dict(x0=X0[:40], hessian_diag=H[:40], steps=50, noise="isotropic:sigma=0.1")
+    batch = simulate_batch(rule, params, seeds=[3], **kw)
+    for p, prm in enumerate(params):
+        one = simulate(rule, prm, seed=3, **kw)
+        assert np.array_equal(one.loss, batch.loss[p, 0]) and np.array_equal(one.x, batch.x[p, 0])

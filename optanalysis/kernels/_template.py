@@ -44,15 +44,25 @@ from optanalysis import ops
 from optanalysis.kernels.mixed import (add as _add, mul as _mul, pow as _pow, sub as _sub,
                                        truediv as _truediv)
 
-# optanalysis.rules.gd's grad_point and step, arithmetic through kernels/mixed.py
+# optanalysis.rules.gd's grad_point and step, as kernels/rewrite.py writes them
 @register_jitable
 def _grad_point(x, lr):
     return x
 
 
 @register_jitable
-def _step(x, g, lr, t):
+def _step(x, g, lr, t, _pw):
     return (_sub(x, _mul(lr, g)),)
+
+
+NPOW = 0
+POW_BASES = ()
+
+
+@register_jitable
+def _power(j, base, t):
+    """Tabulated power j: the rule's hyperparameter ``base`` to its exponent in t."""
+    return np.nan
 
 
 NSTATE = 1
@@ -67,6 +77,11 @@ def _load(S, i):
 @njit
 def _store(S, i, s):
     S[0, i] = s[0]
+
+
+@njit
+def _powers_at(pwt, prow, k):
+    return ()
 # BINDING END
 
 BLOCK = 1024  # coordinates advanced together (state block stays in cache while steps run)
@@ -115,6 +130,18 @@ def limits(x, h, xs, cap_max):
 
 
 @njit(**_OPTS)
+def power_table(bases, j, steps):
+    """Row r: ``_power(j, bases[r], t)`` for t = 1..steps: the rule's tabulated power j (see
+    ``rewrite.py``) by the rule's own expression, so each value has the bits of the in-step
+    ``pow`` it replaces; computed once per distinct base, shared by the problems."""
+    out = np.empty((bases.size, steps))
+    for r in range(bases.size):
+        for k in range(steps):
+            out[r, k] = _power(j, bases[r], np.float64(k + 1))
+    return out
+
+
+@njit(**_OPTS)
 def _noise(a, seed, k, b0, n, nz):
     key = step_key(seed, k)
     for j in range(n):
@@ -122,14 +149,15 @@ def _noise(a, seed, k, b0, n, nz):
 
 
 @njit(**_OPTS)
-def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt, nz,
-                   xrec, rec_every, record_x):
+def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k1, part, lt,
+                   nz, xrec, rec_every, record_x):
     """Coordinates b0..b1-1 from step k0 to k1; adds each step's block loss to ``part[k]``."""
     n = b1 - b0
     ub = np.uint64(b0)
     for k in range(k0, k1):
         hrow[0] = lrs[k]
         hp = to_fixed_tuple(hrow, NHYPER)
+        pw = _powers_at(pwt, prow, k)
         t = k + 1
         tf = np.float64(t)
         if noisy:
@@ -140,7 +168,7 @@ def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt
             g = h[i] * (_grad_point(*s, *hp) - xs[i])
             if noisy:
                 g = g + nz[j]
-            _store(S, i, _step(*s, g, *hp, tf))
+            _store(S, i, _step(*s, g, *hp, tf, pw))
             lt[j] = _elem_loss(S[0, i], h[i], xs[i])
         part[k] += lane_sum(lt, n)
         if record_x and t % rec_every == 0:
@@ -148,8 +176,8 @@ def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, b0, b1, k0, k1, part, lt
 
 
 @njit(**_OPTS)
-def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, b0, b1, cap, rec_every, rloss, lt, nz,
-                  xrec, record_x):
+def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, cap, rec_every,
+                  rloss, lt, nz, xrec, record_x):
     """Coordinates b0..b1-1 over all steps of an open-loop run, the loss summed only at the
     recorded steps (added to ``rloss[r]``), every step checked against the certificate
     h_i (x_i - x*_i)^2 <= cap of :func:`limits`: an elementwise flag, no float64 sum, so the
@@ -163,6 +191,7 @@ def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, b0, b1, cap, rec_ever
     for k in range(lrs.size):
         hrow[0] = lrs[k]
         hp = to_fixed_tuple(hrow, NHYPER)
+        pw = _powers_at(pwt, prow, k)
         tf = np.float64(k + 1)
         if noisy:
             _noise(a, seed, k, b0, n, nz)
@@ -173,7 +202,7 @@ def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, b0, b1, cap, rec_ever
             g = h[i] * (_grad_point(*s, *hp) - xs[i])
             if noisy:
                 g = g + nz[j]
-            _store(S, i, _step(*s, g, *hp, tf))
+            _store(S, i, _step(*s, g, *hp, tf, pw))
             e = S[0, i] - xs[i]
             bad |= not (h[i] * e * e <= cap)  # NaN fails too
         if bad:
@@ -202,8 +231,8 @@ def _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x):
 
 
 @njit(**_OPTS)
-def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
-                loss0, limit, loss, lr_out, xrec, record_x):
+def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, closed, cp, cs, interval,
+                rec_every, loss0, limit, loss, lr_out, xrec, record_x):
     """A diagonal problem with the loss summed at every step; returns the divergence step or -1.
 
     The path of the plateau controller (the lr of the next steps depends on this step's loss,
@@ -222,8 +251,9 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interva
         for k in range(steps):
             lr_out[k] = lr
             for b0 in range(0, d, BLOCK):
-                _advance_exact(S, h, xs, a, noisy, seed, hrow, lr_out, b0, min(b0 + BLOCK, d), k,
-                               k + 1, part, lt, nz, xrec, rec_every, record_x)
+                _advance_exact(S, h, xs, a, noisy, seed, hrow, lr_out, pwt, prow, b0,
+                               min(b0 + BLOCK, d), k, k + 1, part, lt, nz, xrec, rec_every,
+                               record_x)
             if not part[k] <= limit:  # also catches NaN
                 K = k + 1
                 break
@@ -232,8 +262,8 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interva
     else:
         lr_out[:] = lrs
         for b0 in range(0, d, BLOCK):
-            _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, steps,
-                           part, lt, nz, xrec, rec_every, record_x)
+            _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, min(b0 + BLOCK, d),
+                           0, steps, part, lt, nz, xrec, rec_every, record_x)
         for k in range(steps):
             if not part[k] <= limit:
                 K = k + 1
@@ -242,14 +272,14 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interva
             S[:] = S0
             part[:] = 0.0
             for b0 in range(0, d, BLOCK):
-                _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, b0, min(b0 + BLOCK, d), 0, K,
-                               part, lt, nz, xrec, rec_every, record_x)
+                _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
+                               min(b0 + BLOCK, d), 0, K, part, lt, nz, xrec, rec_every, record_x)
     return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
 
 
 @njit(**_OPTS)
-def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
-                  cap_max, loss, lr_out, xrec, record_x):
+def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, closed, cp, cs, interval,
+                  rec_every, cap_max, loss, lr_out, xrec, record_x):
     """One diagonal problem on one thread; returns the divergence step or -1.
 
     Open loop: the blocks run on the certified fast path; if one fails the certificate, the
@@ -264,15 +294,15 @@ def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, inter
         nz = np.zeros(BLOCK, S.dtype)
         tripped = False
         for b0 in range(0, h.size, BLOCK):
-            if _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, b0,
+            if _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
                              min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, nz, xrec,
                              record_x):
                 tripped = True
                 break
         if not tripped:
             return _accept(loss0, rloss, lrs, loss, lr_out)
-    return _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
-                       loss0, limit, loss, lr_out, xrec, record_x)
+    return _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, closed, cp, cs, interval,
+                       rec_every, loss0, limit, loss, lr_out, xrec, record_x)
 
 
 @njit(**_OPTS)
@@ -306,8 +336,8 @@ def _loss_dense(x, H, xs, e, r):
 
 
 @njit(**_OPTS)
-def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, interval, rec_every,
-                   loss, lr_out, xrec, record_x):
+def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, pwt, prow, closed, cp, cs, interval,
+                   rec_every, loss, lr_out, xrec, record_x):
     """One problem with a dense Hessian (noise A z, A A^T = covariance); divergence step or -1."""
     d, steps = xs.size, lrs.size
     y = np.empty(d, S.dtype)
@@ -342,7 +372,7 @@ def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, inte
             _matvec(A, z, nz)
         for i in range(d):
             gi = g[i] + nz[i] if noisy else g[i]
-            _store(S, i, _step(*_load(S, i), gi, *hp, tf))
+            _store(S, i, _step(*_load(S, i), gi, *hp, tf, _powers_at(pwt, prow, k)))
         part[k] = _loss_dense(S[0], H, xs, e, r)
         if record_x and t % rec_every == 0:
             xrec[t // rec_every] = S[0]
@@ -355,26 +385,29 @@ def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, closed, cp, cs, inte
 
 
 @njit(nogil=True, **_OPTS)
-def run_diag(S, S0, s0_row, h, xs, a, noisy, seeds, hp, lr_table, lr_row, closed, cp, cs,
-             interval, rec_every, cap_max, loss, lr_out, diverged, xrec, record_x, first, stride):
+def run_diag(S, S0, s0_row, h, xs, a, noisy, seeds, hp, lr_table, lr_row, pw_table, pw_rows,
+             closed, cp, cs, interval, rec_every, cap_max, loss, lr_out, diverged, xrec, record_x,
+             first, stride):
     """Problems ``first, first + stride, ...`` of the batch (``S[p]`` updated in place), diagonal
     Hessian ``h``.  ``nogil``: callers run one call per thread with ``stride`` = thread count.
 
     Per problem: ``seeds[p]`` (uint64), ``hp[p]``, the lrs ``lr_table[lr_row[p]]`` (open
-    loop; the first is the base lr of a closed loop) or the plateau
-    controller ``cp[p]``, ``cs[p]`` every ``interval[p]`` steps when ``closed[p]``; outputs
+    loop; the first is the base lr of a closed loop) or the plateau controller ``cp[p]``,
+    ``cs[p]`` every ``interval[p]`` steps when ``closed[p]``, the tabulated powers of the rule
+    (``rewrite.py``) in rows ``pw_rows[p]`` of ``pw_table`` (see :func:`power_table`); outputs
     ``loss[p]``, ``lr_out[p]``, ``diverged[p]`` and, if ``record_x``, ``xrec[p]``.  ``cap_max``:
     the largest float of the working dtype (see :func:`limits`).
     """
     for p in range(first, S.shape[0], stride):
         diverged[p] = _problem_diag(S[p], S0[s0_row[p]], h, xs, a, noisy, seeds[p], hp[p].copy(),
-                                    lr_table[lr_row[p]], closed[p], cp[p], cs[p], interval[p],
-                                    rec_every, cap_max, loss[p], lr_out[p], xrec[p], record_x)
+                                    lr_table[lr_row[p]], pw_table, pw_rows[p], closed[p], cp[p],
+                                    cs[p], interval[p], rec_every, cap_max, loss[p], lr_out[p],
+                                    xrec[p], record_x)
 
 
 @njit(nogil=True, **_OPTS)
-def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, cap, rec_every, rloss, trips, xrec,
-                    record_x, first, stride):
+def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, pwt, prow, cap, rec_every, rloss,
+                    trips, xrec, record_x, first, stride):
     """Blocks ``first, first + stride, ...`` of ONE open-loop diagonal problem (state ``S``) on
     the certified fast path, so that one large problem uses every thread: block b adds its
     recorded losses to ``rloss[b]`` (zeros on entry) and sets ``trips[b]``; then
@@ -384,14 +417,14 @@ def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, cap, rec_every, rloss
     hrow = hp.copy()
     for b in range(first, trips.size, stride):
         b0 = b * BLOCK
-        trips[b] = _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, b0,
+        trips[b] = _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
                                  min(b0 + BLOCK, h.size), cap, rec_every, rloss[b], lt, nz, xrec,
                                  record_x)
 
 
 @njit(**_OPTS)
-def finish_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, rec_every, loss0, limit, rloss,
-                       trips, loss, lr_out, xrec, record_x):
+def finish_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, pwt, prow, rec_every, loss0, limit,
+                       rloss, trips, loss, lr_out, xrec, record_x):
     """After :func:`run_diag_blocks`: the block losses summed in block order (the order of
     :func:`run_diag`, hence its bits) or, if a block failed the certificate, the exact rerun
     from ``S0``.  Returns the divergence step or -1."""
@@ -403,15 +436,17 @@ def finish_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, rec_every, loss0, 
             total += rloss[b]
         return _accept(loss0, total, lrs, loss, lr_out)
     none = np.zeros(0)
-    return _exact_diag(S, S0, h, xs, a, noisy, seed, hp.copy(), lrs, False, none, none, 1, rec_every,
-                       loss0, limit, loss, lr_out, xrec, record_x)
+    return _exact_diag(S, S0, h, xs, a, noisy, seed, hp.copy(), lrs, pwt, prow, False, none, none,
+                       1, rec_every, loss0, limit, loss, lr_out, xrec, record_x)
 
 
 @njit(nogil=True, **_OPTS)
-def run_dense(S, S0, s0_row, H, xs, A, noisy, seeds, hp, lr_table, lr_row, closed, cp, cs,
-              interval, rec_every, loss, lr_out, diverged, xrec, record_x, first, stride):
+def run_dense(S, S0, s0_row, H, xs, A, noisy, seeds, hp, lr_table, lr_row, pw_table, pw_rows,
+              closed, cp, cs, interval, rec_every, loss, lr_out, diverged, xrec, record_x, first,
+              stride):
     """As :func:`run_diag` with a dense Hessian ``H`` and noise ``A z`` (A A^T = covariance)."""
     for p in range(first, S.shape[0], stride):
         diverged[p] = _problem_dense(S[p], S0[s0_row[p]], H, xs, A, noisy, seeds[p], hp[p].copy(),
-                                     lr_table[lr_row[p]], closed[p], cp[p], cs[p], interval[p],
-                                     rec_every, loss[p], lr_out[p], xrec[p], record_x)
+                                     lr_table[lr_row[p]], pw_table, pw_rows[p], closed[p], cp[p],
+                                     cs[p], interval[p], rec_every, loss[p], lr_out[p], xrec[p],
+                                     record_x)

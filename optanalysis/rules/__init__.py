@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import ModuleType
 from typing import Callable
 
@@ -51,7 +52,7 @@ class Rule:
     def step(self) -> Callable:
         return self.module.step
 
-    @property
+    @cached_property  # read in every validation: a sweep validates thousands of dicts
     def hyper_names(self) -> tuple:
         return tuple(p.name for p in self.hyper)
 
