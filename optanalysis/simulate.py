@@ -157,16 +157,15 @@ def _padded(arrays) -> np.ndarray:
     return out
 
 
-def _initial_states(rule, vals, hp, x0) -> np.ndarray:
+def _initial_states(rule, hp, x0) -> np.ndarray:
     """(P, nstate, d) initial states: ``rule.init`` called once per combination of flags, on
     the columns of real hyperparameters (broadcasting: rules are plain NumPy arithmetic)."""
     flags = [k for k, p in enumerate(rule.hyper) if p.flag]
-    groups: dict = {}
-    for i, vs in enumerate(vals):
-        groups.setdefault(tuple(vs[k] for k in flags), []).append(i)
-    out = np.empty((len(vals), len(rule.state), x0.size), x0.dtype)
-    for key, idx in groups.items():
-        fixed = dict(zip(flags, key))
+    combos, which = np.unique(hp[:, flags] != 0, axis=0, return_inverse=True)
+    out = np.empty((hp.shape[0], len(rule.state), x0.size), x0.dtype)
+    for c, combo in enumerate(combos):
+        idx = np.flatnonzero(which.reshape(-1) == c)
+        fixed = dict(zip(flags, combo.tolist()))
         args = [fixed[k] if k in fixed else hp[idx, k, None] for k in range(len(rule.hyper))]
         for s, value in enumerate(rule.init(x0[None, :], *args)):
             out[idx, s] = np.broadcast_to(value, (len(idx), x0.size))
@@ -181,7 +180,9 @@ def _power_tables(km, hp, steps: int):
     for j, base in enumerate(km.POW_BASES):
         bits, rows[:, j] = np.unique(hp[:, base].view(np.int64), return_inverse=True)
         rows[:, j] += offset
-        tables.append(km.power_table(bits.view(np.float64), j, steps))
+        table = np.empty((bits.size, steps))
+        _in_threads(km.power_table, (table, bits.view(np.float64), j), -(-steps // km.POWER_CHUNK))
+        tables.append(table)
         offset += bits.size
     return (np.concatenate(tables) if tables else np.zeros((0, 0))), rows
 
@@ -203,12 +204,12 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
     closed = np.array([plan[0] for plan in table], np.bool_)[row]
     interval = np.array([plan[4] for plan in table], np.int64)[row]
     cp, cs = (_padded([plan[k] for plan in table])[row] for k in (2, 3))  # copies: cs is mutated
-    vals = [rule.values(prm) for prm in params_list]
-    hp = np.array([[float(v) for v in vs] for vs in vals])  # float64, as torch's Python floats
+    # float64, as torch's Python floats; flags 0.0/1.0 (params dicts are in declared order)
+    hp = np.array([list(prm.values()) for prm in params_list], np.float64)
     km = kernel_module(rule)
     pw_table, pw_rows = _power_tables(km, hp, steps)
     pw_rows = np.repeat(pw_rows, S, axis=0)
-    init = _initial_states(rule, vals, hp.astype(dt), x0.astype(dt, copy=False))  # the kernels start from it
+    init = _initial_states(rule, hp.astype(dt), x0.astype(dt, copy=False))  # the kernels start from it
     init_row = np.repeat(np.arange(P), S)
     state = np.empty((n, len(rule.state), d), dt)
     hp = np.repeat(hp, S, axis=0)

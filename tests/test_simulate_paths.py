@@ -177,9 +177,14 @@ def test_powers_of_the_step_count_are_tabulated_with_the_bits_of_python_pow(rule
     for j in range(km.NPOW):
         exponent = source.split(f"if j == {j}:\n        return _pow(base, ", 1)[1].split(")\n", 1)[0]
         shift = {"t": 0, "_add(t, 1)": 1}[exponent]
-        table = km.power_table(bases, j, 3000)
+        steps = 2 * km.POWER_CHUNK + 100  # three chunks, as two threads would share them
+        table, shared = np.empty((bases.size, steps)), np.empty((bases.size, steps))
+        km.power_table(table, bases, j, 0, 1)
+        km.power_table(shared, bases, j, 1, 2)
+        km.power_table(shared, bases, j, 0, 2)
+        assert np.array_equal(table, shared)
         for r, b in enumerate(bases):
-            assert table[r].tolist() == [float(b) ** float(t + shift) for t in range(1, 3001)]
+            assert table[r].tolist() == [float(b) ** float(t + shift) for t in range(1, steps + 1)]
 
 
 @pytest.mark.parametrize("rule, varied", [("adam", ["beta1", "beta2"]), ("adamw", ["beta1"]),

@@ -85,6 +85,7 @@ def _powers_at(pwt, prow, k):
 # BINDING END
 
 BLOCK = 1024  # coordinates advanced together (state block stays in cache while steps run)
+POWER_CHUNK = 4096  # steps of a tabulated power computed by one thread at a time
 _OPTS = dict(cache=True, error_model="numpy")  # numpy model: division never branches or raises
 
 
@@ -129,16 +130,18 @@ def limits(x, h, xs, cap_max):
     return loss0, limit, cap[0]
 
 
-@njit(**_OPTS)
-def power_table(bases, j, steps):
-    """Row r: ``_power(j, bases[r], t)`` for t = 1..steps: the rule's tabulated power j (see
-    ``rewrite.py``) by the rule's own expression, so each value has the bits of the in-step
-    ``pow`` it replaces; computed once per distinct base, shared by the problems."""
-    out = np.empty((bases.size, steps))
-    for r in range(bases.size):
-        for k in range(steps):
-            out[r, k] = _power(j, bases[r], np.float64(k + 1))
-    return out
+@njit(nogil=True, **_OPTS)
+def power_table(out, bases, j, first, stride):
+    """``out[r, k] = _power(j, bases[r], k + 1)`` for the columns k of chunks ``first, first +
+    stride, ...`` of POWER_CHUNK steps: the rule's tabulated power j (see ``rewrite.py``) by the
+    rule's own expression, so each value has the bits of the in-step ``pow`` it replaces;
+    computed once per distinct base, shared by the problems.  libm ``pow`` is the cost (~28 ns
+    here), so callers spread the chunks over threads like problems."""
+    steps = out.shape[1]
+    for c in range(first, -(-steps // POWER_CHUNK), stride):
+        for r in range(bases.size):
+            for k in range(c * POWER_CHUNK, min((c + 1) * POWER_CHUNK, steps)):
+                out[r, k] = _power(j, bases[r], np.float64(k + 1))
 
 
 @njit(**_OPTS)
