@@ -41,8 +41,8 @@ from optanalysis.schedules import plateau_update as _plateau_update
 from numba.extending import register_jitable
 
 from optanalysis import ops
-from optanalysis.kernels.mixed import (add as _add, mul as _mul, pow as _pow, sub as _sub,
-                                       truediv as _truediv)
+from optanalysis.kernels.mixed import (add as _add, cast_like as _cast_like, mul as _mul, pow as _pow,
+                                       sub as _sub, truediv as _truediv)
 
 # optanalysis.rules.gd's grad_point and step, as kernels/rewrite.py writes them
 @register_jitable
@@ -80,11 +80,17 @@ def _store(S, i, s):
 
 
 @njit
+def _round(S, s):
+    return (_cast_like(s[0], S),)
+
+
+@njit
 def _powers_at(pwt, prow, k):
     return ()
 # BINDING END
 
 BLOCK = 1024  # coordinates advanced together (state block stays in cache while steps run)
+FUSE = NSTATE <= 2  # two steps per pass over a block (see _advance_fast)
 POWER_CHUNK = 4096  # steps of a tabulated power computed by one thread at a time
 _OPTS = dict(cache=True, error_model="numpy")  # numpy model: division never branches or raises
 
@@ -180,18 +186,28 @@ def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k
 
 @njit(**_OPTS)
 def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, cap, rec_every,
-                  rloss, lt, nz, xrec, record_x):
+                  rloss, lt, nz, nz2, xrec, record_x):
     """Coordinates b0..b1-1 over all steps of an open-loop run, the loss summed only at the
     recorded steps (added to ``rloss[r]``), every step checked against the certificate
     h_i (x_i - x*_i)^2 <= cap of :func:`limits`: an elementwise flag, no float64 sum, so the
     loop costs little more than the update.  Starts from the initial state ``S0`` (the block is
-    copied while it is brought into cache).  Returns the first step that fails it, or 0."""
+    copied while it is brought into cache).  Returns the first step that fails it, or 0.
+
+    With ``FUSE`` (rules of at most two state arrays), two steps are fused unless a record
+    falls between them: each coordinate is loaded once, advanced twice (rounded to the state's
+    dtype in between, as a store would) and stored once.  Measured: heavy ball float32 at
+    d = 1e3 0.101 -> 0.078 ns per element-step; Adam, whose doubled loop body no longer fits the
+    registers, 0.56 -> 0.74 ns, hence no fusion for larger states.
+    """
     n = b1 - b0
     ub = np.uint64(b0)
     S[:, b0:b1] = S0[:, b0:b1]
+    hrow2 = hrow.copy()
+    steps = lrs.size
     r = 0
     next_rec = rec_every  # a countdown instead of t % rec_every: no integer division per step
-    for k in range(lrs.size):
+    k = 0  # steps done
+    while k < steps:
         hrow[0] = lrs[k]
         hp = to_fixed_tuple(hrow, NHYPER)
         pw = _powers_at(pwt, prow, k)
@@ -199,18 +215,48 @@ def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, ca
         if noisy:
             _noise(a, seed, k, b0, n, nz)
         bad = False
-        for j in range(n):
-            i = ub + np.uint64(j)
-            s = _load(S, i)
-            g = h[i] * (_grad_point(*s, *hp) - xs[i])
+        if FUSE and k + 1 < steps and k + 1 != next_rec:  # steps k and k + 1 together
+            hrow2[0] = lrs[k + 1]
+            hp2 = to_fixed_tuple(hrow2, NHYPER)
+            pw2 = _powers_at(pwt, prow, k + 1)
+            tf2 = np.float64(k + 2)
             if noisy:
-                g = g + nz[j]
-            _store(S, i, _step(*s, g, *hp, tf, pw))
-            e = S[0, i] - xs[i]
-            bad |= not (h[i] * e * e <= cap)  # NaN fails too
-        if bad:
-            return k + 1
-        if k + 1 == next_rec:
+                _noise(a, seed, k + 1, b0, n, nz2)
+            bad2 = False
+            for j in range(n):
+                i = ub + np.uint64(j)
+                s = _load(S, i)
+                g = h[i] * (_grad_point(*s, *hp) - xs[i])
+                if noisy:
+                    g = g + nz[j]
+                s = _round(S, _step(*s, g, *hp, tf, pw))
+                e = s[0] - xs[i]
+                bad |= not (h[i] * e * e <= cap)  # NaN fails too
+                g = h[i] * (_grad_point(*s, *hp2) - xs[i])
+                if noisy:
+                    g = g + nz2[j]
+                _store(S, i, _step(*s, g, *hp2, tf2, pw2))
+                e = S[0, i] - xs[i]
+                bad2 |= not (h[i] * e * e <= cap)
+            if bad:
+                return k + 1
+            if bad2:
+                return k + 2
+            k += 2
+        else:
+            for j in range(n):
+                i = ub + np.uint64(j)
+                s = _load(S, i)
+                g = h[i] * (_grad_point(*s, *hp) - xs[i])
+                if noisy:
+                    g = g + nz[j]
+                _store(S, i, _step(*s, g, *hp, tf, pw))
+                e = S[0, i] - xs[i]
+                bad |= not (h[i] * e * e <= cap)
+            if bad:
+                return k + 1
+            k += 1
+        if k == next_rec:
             next_rec += rec_every
             r += 1
             rloss[r] += _block_loss(S[0], h, xs, b0, n, lt)
@@ -294,12 +340,12 @@ def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, closed, cp
     if not closed:
         rloss = np.zeros(loss.size)
         lt = np.empty(BLOCK)
-        nz = np.zeros(BLOCK, S.dtype)
+        nz, nz2 = np.zeros(BLOCK, S.dtype), np.zeros(BLOCK, S.dtype)
         tripped = False
         for b0 in range(0, h.size, BLOCK):
             if _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
-                             min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, nz, xrec,
-                             record_x):
+                             min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, nz, nz2,
+                             xrec, record_x):
                 tripped = True
                 break
         if not tripped:
@@ -416,13 +462,13 @@ def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, pwt, prow, cap, rec_e
     recorded losses to ``rloss[b]`` (zeros on entry) and sets ``trips[b]``; then
     :func:`finish_diag_blocks`.  Blocks are independent, so this equals :func:`run_diag`."""
     lt = np.empty(BLOCK)
-    nz = np.zeros(BLOCK, S.dtype)
+    nz, nz2 = np.zeros(BLOCK, S.dtype), np.zeros(BLOCK, S.dtype)
     hrow = hp.copy()
     for b in range(first, trips.size, stride):
         b0 = b * BLOCK
         trips[b] = _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
-                                 min(b0 + BLOCK, h.size), cap, rec_every, rloss[b], lt, nz, xrec,
-                                 record_x)
+                                 min(b0 + BLOCK, h.size), cap, rec_every, rloss[b], lt, nz, nz2,
+                                 xrec, record_x)
 
 
 @njit(**_OPTS)

@@ -49,15 +49,18 @@ def _binding(rule: Rule) -> str:
     store = "".join(f"    S[{k}, i] = s[{k}]\n" for k in range(n))
     functions, npow = binding_functions(rule)
     powers = "".join(f"pwt[prow[{j}], k], " for j in range(npow))
+    rounded = ", ".join(f"_cast_like(s[{k}], S)" for k in range(n))
     return ("from numba.extending import register_jitable\n\n"
             "from optanalysis import ops\n"
-            "from optanalysis.kernels.mixed import (add as _add, mul as _mul, pow as _pow, "
-            "sub as _sub,\n                                       truediv as _truediv)\n\n"
+            "from optanalysis.kernels.mixed import (add as _add, cast_like as _cast_like, "
+            "mul as _mul, pow as _pow,\n                                       sub as _sub, "
+            "truediv as _truediv)\n\n"
             f"# {rule.module.__name__}'s grad_point and step, as kernels/rewrite.py writes them\n"
             f"{functions}"
             f"NSTATE = {n}\nNHYPER = {len(rule.hyper)}\n\n\n"
             f"@njit\ndef _load(S, i):\n    return ({load},)\n\n\n"
             f"@njit\ndef _store(S, i, s):\n{store}\n\n"
+            f"@njit\ndef _round(S, s):\n    return ({rounded},)\n\n\n"
             f"@njit\ndef _powers_at(pwt, prow, k):\n    return ({powers})\n")
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-__all__ = ["add", "sub", "mul", "truediv", "pow"]
+__all__ = ["add", "sub", "mul", "truediv", "pow", "cast_like"]
 
 
 def _mixed(op):
@@ -41,3 +41,15 @@ def _mixed(op):
 
 add, sub, mul, truediv, pow = (_mixed(op) for op in (operator.add, operator.sub, operator.mul,
                                                      operator.truediv, operator.pow))
+
+
+def cast_like(x, arr):
+    """``x`` rounded to the dtype of ``arr``, as storing it into ``arr`` would round it."""
+    return arr.dtype.type(x)
+
+
+@overload(cast_like)
+def _cast_like_numba(x, arr):
+    if arr.dtype == types.float32:
+        return lambda x, arr: np.float32(x)
+    return lambda x, arr: np.float64(x)
