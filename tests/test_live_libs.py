@@ -260,28 +260,11 @@ def _draw_torch_rule(rng):
     return name, kw, "adagrad", dict(kw)
 
 
-def _assert_trajectory(res, lrs, xs, what):
+def _assert_trajectory(res, lrs, xs, what, rtol=RTOL):
     np.testing.assert_allclose(res.lr, lrs, rtol=RTOL, atol=0, err_msg=f"seed {SEED}: {what}: lr")
     scale = np.maximum(np.abs(xs), 0.01)  # as in test_golden: errors are made at the O(1) problem scale
-    err = np.max(np.abs(res.xs - xs) / scale)
-    assert err <= RTOL, f"seed {SEED}: {what}: relative error {err:.2e}"
-
-
-def test_kernels_against_live_torch():
-    from optanalysis.simulate import simulate
-
-    rng = np.random.default_rng([SEED, 4])
-    for _ in range(8):
-        problem = _problem(rng)
-        opt_name, kw, rule, params = _draw_torch_rule(rng)
-        spec, sched_kw, factory = _draw_torch(rng)
-        spec = spec if sched_kw is None else _spec(spec, sched_kw)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            lrs, xs = make_golden.run_torch(problem, opt_name, kw, sched=factory)
-        res = simulate(rule, params, x0=np.array(problem["x0"]), hessian_diag=np.array(problem["hessian_diag"]),
-                       xstar=np.array(problem["xstar"]), steps=problem["steps"], schedule=spec, record_x=True)
-        _assert_trajectory(res, lrs, xs, f"{opt_name}({kw}) + {spec} on {problem}")
+    err = np.max(np.abs(res.xs.astype(np.float64) - xs) / scale)
+    assert err <= rtol, f"seed {SEED}: {what}: relative error {err:.2e}"
 
 
 # float32: torch and the kernels both keep hyperparameter expressions in float64 and round them
@@ -292,10 +275,11 @@ def test_kernels_against_live_torch():
 RTOL32_TORCH = 1e-4
 
 
-def test_float32_kernels_against_live_torch():
+@pytest.mark.parametrize("dtype, stream, rtol", [("float64", 4, RTOL), ("float32", 6, RTOL32_TORCH)])
+def test_kernels_against_live_torch(dtype, stream, rtol):
     from optanalysis.simulate import simulate
 
-    rng = np.random.default_rng([SEED, 6])
+    rng = np.random.default_rng([SEED, stream])
     for _ in range(8):
         problem = _problem(rng)
         opt_name, kw, rule, params = _draw_torch_rule(rng)
@@ -303,14 +287,11 @@ def test_float32_kernels_against_live_torch():
         spec = spec if sched_kw is None else _spec(spec, sched_kw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            lrs, xs = make_golden.run_torch(problem, opt_name, kw, sched=factory, dtype="float32")
+            lrs, xs = make_golden.run_torch(problem, opt_name, kw, sched=factory, dtype=dtype)
         res = simulate(rule, params, x0=np.array(problem["x0"]), hessian_diag=np.array(problem["hessian_diag"]),
                        xstar=np.array(problem["xstar"]), steps=problem["steps"], schedule=spec, record_x=True,
-                       dtype="float32")
-        what = f"seed {SEED}: float32 {opt_name}({kw}) + {spec} on {problem}"
-        np.testing.assert_allclose(res.lr, lrs, rtol=RTOL, atol=0, err_msg=what)
-        err = np.max(np.abs(res.xs.astype(np.float64) - xs) / np.maximum(np.abs(xs), 0.01))
-        assert err <= RTOL32_TORCH, f"{what}: relative error {err:.2e}"
+                       dtype=dtype)
+        _assert_trajectory(res, lrs, xs, f"{dtype} {opt_name}({kw}) + {spec} on {problem}", rtol)
 
 
 def test_kernels_against_live_optax():

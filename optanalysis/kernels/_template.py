@@ -158,6 +158,22 @@ def _noise(a, seed, k, b0, n, nz):
 
 
 @njit(**_OPTS)
+def _advanced(s, i, h, xs, noisy, nzj, hp, tf, pw):
+    """Coordinate i's state ``s`` after one step (gradient h (y - x*) at the rule's point y)."""
+    g = h[i] * (_grad_point(*s, *hp) - xs[i])
+    if noisy:
+        g = g + nzj
+    return _step(*s, g, *hp, tf, pw)
+
+
+@njit(**_OPTS)
+def _fails(x, i, h, xs, cap):
+    """The certificate of :func:`limits` fails at coordinate i (NaN fails too)."""
+    e = x - xs[i]
+    return not (h[i] * e * e <= cap)
+
+
+@njit(**_OPTS)
 def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k1, part, lt,
                    nz, xrec, rec_every, record_x):
     """Coordinates b0..b1-1 from step k0 to k1; adds each step's block loss to ``part[k]``."""
@@ -173,11 +189,7 @@ def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k
             _noise(a, seed, k, b0, n, nz)
         for j in range(n):
             i = ub + np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
-            s = _load(S, i)
-            g = h[i] * (_grad_point(*s, *hp) - xs[i])
-            if noisy:
-                g = g + nz[j]
-            _store(S, i, _step(*s, g, *hp, tf, pw))
+            _store(S, i, _advanced(_load(S, i), i, h, xs, noisy, nz[j], hp, tf, pw))
             lt[j] = _elem_loss(S[0, i], h[i], xs[i])
         part[k] += lane_sum(lt, n)
         if record_x and t % rec_every == 0:
@@ -225,19 +237,10 @@ def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, ca
             bad2 = False
             for j in range(n):
                 i = ub + np.uint64(j)
-                s = _load(S, i)
-                g = h[i] * (_grad_point(*s, *hp) - xs[i])
-                if noisy:
-                    g = g + nz[j]
-                s = _round(S, _step(*s, g, *hp, tf, pw))
-                e = s[0] - xs[i]
-                bad |= not (h[i] * e * e <= cap)  # NaN fails too
-                g = h[i] * (_grad_point(*s, *hp2) - xs[i])
-                if noisy:
-                    g = g + nz2[j]
-                _store(S, i, _step(*s, g, *hp2, tf2, pw2))
-                e = S[0, i] - xs[i]
-                bad2 |= not (h[i] * e * e <= cap)
+                s = _round(S, _advanced(_load(S, i), i, h, xs, noisy, nz[j], hp, tf, pw))
+                bad |= _fails(s[0], i, h, xs, cap)
+                _store(S, i, _advanced(s, i, h, xs, noisy, nz2[j], hp2, tf2, pw2))
+                bad2 |= _fails(S[0, i], i, h, xs, cap)
             if bad:
                 return k + 1
             if bad2:
@@ -246,13 +249,8 @@ def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, ca
         else:
             for j in range(n):
                 i = ub + np.uint64(j)
-                s = _load(S, i)
-                g = h[i] * (_grad_point(*s, *hp) - xs[i])
-                if noisy:
-                    g = g + nz[j]
-                _store(S, i, _step(*s, g, *hp, tf, pw))
-                e = S[0, i] - xs[i]
-                bad |= not (h[i] * e * e <= cap)
+                _store(S, i, _advanced(_load(S, i), i, h, xs, noisy, nz[j], hp, tf, pw))
+                bad |= _fails(S[0, i], i, h, xs, cap)
             if bad:
                 return k + 1
             k += 1
