@@ -149,6 +149,24 @@ def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, pwt, prow, cap_ma
                                  record_x)
 
 
+def _lr_plans(params_list, schedules, steps: int, S: int):
+    """Per problem (p-major, S seeds per parameter set): rows ``row`` of ``lr_table``, one per
+    distinct (schedule, base lr) so that a sweep shares them, and the plateau controllers
+    (``closed``, ``interval``, ``cp``, ``cs``; copies, as the kernels update ``cs``)."""
+    plans, plan_of = {}, []
+    for prm, sch in zip(params_list, schedules):
+        key = (None if sch is None else id(sch), prm["lr"])  # the schedules outlive this loop
+        if key not in plans:
+            plans[key] = (len(plans), _lr_plan(sch, prm["lr"], steps))
+        plan_of.append(plans[key][0])
+    table = [plan for _, plan in plans.values()]
+    row = np.repeat(np.array(plan_of, np.int64), S)
+    closed = np.array([plan[0] for plan in table], np.bool_)[row]
+    interval = np.array([plan[4] for plan in table], np.int64)[row]
+    cp, cs = (_padded([plan[k] for plan in table])[row] for k in (2, 3))
+    return np.stack([plan[1] for plan in table]), row, closed, interval, cp, cs
+
+
 def _padded(arrays) -> np.ndarray:
     """Stack 1-D float arrays of different lengths, zero-padded (at least one column)."""
     out = np.zeros((len(arrays), max(1, max(a.size for a in arrays))))
@@ -191,25 +209,13 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
     """One kernel call over every (params, seed) problem, p-major."""
     P, S, d = len(params_list), len(seeds), q.d
     n = P * S
-    # One lr plan per distinct (schedule, base lr): a sweep shares rows instead of P copies.
-    plans, plan_of = {}, []
-    for prm, sch in zip(params_list, schedules):
-        key = (None if sch is None else id(sch), prm["lr"])  # the schedules outlive this loop
-        if key not in plans:
-            plans[key] = (len(plans), _lr_plan(sch, prm["lr"], steps))
-        plan_of.append(plans[key][0])
-    table = [plan for _, plan in plans.values()]
-    row = np.repeat(np.array(plan_of, np.int64), S)  # problem i*S + s has params i, seed s
-    lr_table = np.stack([plan[1] for plan in table])
-    closed = np.array([plan[0] for plan in table], np.bool_)[row]
-    interval = np.array([plan[4] for plan in table], np.int64)[row]
-    cp, cs = (_padded([plan[k] for plan in table])[row] for k in (2, 3))  # copies: cs is mutated
+    lr_table, row, closed, interval, cp, cs = _lr_plans(params_list, schedules, steps, S)
     # float64, as torch's Python floats; flags 0.0/1.0 (params dicts are in declared order)
     hp = np.array([list(prm.values()) for prm in params_list], np.float64)
     km = kernel_module(rule)
     pw_table, pw_rows = _power_tables(km, hp, steps)
     pw_rows = np.repeat(pw_rows, S, axis=0)
-    init = _initial_states(rule, hp.astype(dt), x0.astype(dt, copy=False))  # the kernels start from it
+    init = _initial_states(rule, hp.astype(dt), x0.astype(dt, copy=False))  # kernels start here
     init_row = np.repeat(np.arange(P), S)
     state = np.empty((n, len(rule.state), d), dt)
     hp = np.repeat(hp, S, axis=0)
@@ -223,10 +229,10 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
     noisy = nz is not None
     if not q.diagonal:
         scale = nz.scale if noisy else np.zeros((d, d))
-        _in_threads(km.run_dense, (state, init, init_row, q.hessian.astype(dt, copy=False), xs, scale, noisy,
-                                   seed_arr, hp, lr_table, row, pw_table, pw_rows, closed, cp, cs,
-                                   interval, record_every, loss, lr_out, diverged, xrec,
-                                   record_x), n)
+        hess = q.hessian.astype(dt, copy=False)
+        _in_threads(km.run_dense, (state, init, init_row, hess, xs, scale, noisy, seed_arr, hp,
+                                   lr_table, row, pw_table, pw_rows, closed, cp, cs, interval,
+                                   record_every, loss, lr_out, diverged, xrec, record_x), n)
         return state, loss, lr_out, diverged, xrec
     h = q.hessian_diag.astype(dt, copy=False)
     scale = nz.scale if noisy else np.zeros(d)
@@ -235,7 +241,8 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
                     lr_out, diverged, xrec)
 
     def rows(sel):  # run_diag's arguments for problems ``sel`` (views)
-        s, ir, sd, hpp, rw, pwr, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel] for a in batch_arrays)
+        s, ir, sd, hpp, rw, pwr, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel]
+                                                                       for a in batch_arrays)
         return (s, init, ir, h, xs, scale, noisy, sd, hpp, lr_table, rw, pw_table, pwr, cl, cpp,
                 csp, itv, record_every, cap_max, lo, lro, dv, xr, record_x)
 
