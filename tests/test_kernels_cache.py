@@ -47,3 +47,27 @@ def test_generated_source_binds_the_rule():
     assert "NSTATE = 4\nNHYPER = 6\n" in src
     assert "return (S[0, i], S[1, i], S[2, i], S[3, i],)" in src
     assert src.count("# BINDING START") == 1 and "optanalysis.rules.gd" not in src
+
+
+def test_rewrite_tabulates_only_hyperparameters_to_powers_of_t(tmp_path, monkeypatch):
+    import importlib
+    import types
+
+    from optanalysis.kernels.rewrite import binding_functions
+
+    (tmp_path / "fake_rule.py").write_text(
+        "def grad_point(x, lr, beta, gamma):\n    return x\n\n\n"
+        "def step(x, g, lr, beta, gamma, t):\n"
+        "    a = beta ** t + beta ** (t + 1)  # tabulated twice, as two powers\n"
+        "    gamma = gamma * 2\n"
+        "    b = gamma ** t  # gamma is no longer the hyperparameter: not tabulated\n"
+        "    c = beta ** x  # an exponent that is not a function of t alone\n"
+        "    return (x - lr * g * a * b * c,)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fake = types.SimpleNamespace(hyper_names=("lr", "beta", "gamma"),
+                                 module=importlib.import_module("fake_rule"))
+    source, npow = binding_functions(fake)
+    assert npow == 2 and "POW_BASES = (1, 1)" in source
+    assert "a = _add(_pw[0], _pw[1])" in source
+    assert "b = _pow(gamma, t)" in source and "c = _pow(beta, x)" in source
+    assert "return _pow(base, _add(t, 1))" in source

@@ -53,7 +53,8 @@ class _Rewrite(ast.NodeTransformer):
             if key not in self.powers:
                 self.powers.append(key)
             index = ast.Constant(self.powers.index(key))
-            return ast.copy_location(ast.Subscript(ast.Name(_PW, ast.Load()), index, ast.Load()), node)
+            lookup = ast.Subscript(ast.Name(_PW, ast.Load()), index, ast.Load())
+            return ast.copy_location(lookup, node)
         self.generic_visit(node)
         if type(node.op) not in _MIXED:
             raise ValueError(f"kernels: unsupported operator in a rule: {ast.unparse(node)}")
@@ -87,6 +88,8 @@ def _rewritten(fn, name: str, hyper: dict, powers: list | None, done: set) -> st
     node.name, node.decorator_list = name, [ast.Name("register_jitable", ast.Load())]
     if powers is not None:
         node.args.args.append(ast.arg(_PW))
+    assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    hyper = {name: k for name, k in hyper.items() if name not in assigned}  # still the hyperparameter
     rewrite = _Rewrite(fn, hyper, powers)
     rewrite.visit(node)
     text = ast.unparse(ast.fix_missing_locations(node)) + "\n\n\n"
