@@ -40,6 +40,7 @@ import numpy as np
 from numba import njit
 
 import optanalysis.kernels.jitable  # noqa: F401  (registers the rules' steps for Numba)
+from optanalysis.kernels._template import _block_loss, _elem_loss  # the kernels' own loss
 from optanalysis.kernels.reduce import lane_sum
 from optanalysis.rules import adam, heavy_ball
 
@@ -65,10 +66,7 @@ def _hb_block(x, xp, h, xs, lrs, momentum, loss_every_step, tcast):
             g = h[j] * (heavy_ball.grad_point(x[j], xp[j], lr, momentum) - xs[j])
             x[j], xp[j] = heavy_ball.step(x[j], xp[j], g, lr, momentum, t)
         if loss_every_step:
-            for j in range(n):
-                e = np.float64(x[j]) - np.float64(xs[j])
-                lt[j] = 0.5 * np.float64(h[j]) * e * e
-            total += lane_sum(lt, n)
+            total += _block_loss(x, h, xs, 0, n, lt)
     return total
 
 
@@ -87,10 +85,7 @@ def _adam_block(x, m, v, vmax, h, xs, lrs, beta1, beta2, eps, wd, amsgrad, loss_
             x[j], m[j], v[j], vmax[j] = adam.step(x[j], m[j], v[j], vmax[j], g, lr, beta1,
                                                   beta2, eps, wd, amsgrad, t)
         if loss_every_step:
-            for j in range(n):
-                e = np.float64(x[j]) - np.float64(xs[j])
-                lt[j] = 0.5 * np.float64(h[j]) * e * e
-            total += lane_sum(lt, n)
+            total += _block_loss(x, h, xs, 0, n, lt)
     return total
 
 
@@ -134,8 +129,7 @@ def _offset_block(S, h, xs, lrs, hyper, b0, b1, loss_every_step, tcast):
                                             c4, False) - xs[i])
                 S[0, i], S[1, i], S[2, i], S[3, i] = adam.step(
                     S[0, i], S[1, i], S[2, i], S[3, i], g, lr, c1, c2, c3, c4, False, t)
-            e = np.float64(S[0, i]) - np.float64(xs[i])
-            lt[j] = 0.5 * np.float64(h[i]) * e * e
+            lt[j] = _elem_loss(S[0, i], h[i], xs[i])
         lane_sum(lt, n)
 
 

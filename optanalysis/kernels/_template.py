@@ -122,6 +122,12 @@ def _loss_diag(x, h, xs, lt):
 
 
 @njit(**_OPTS)
+def _divergence_limit(loss0):
+    """A run diverges at the first step whose loss is non-finite or above this."""
+    return 1e30 * max(1.0, loss0)
+
+
+@njit(**_OPTS)
 def limits(x, h, xs, cap_max):
     """(initial loss, divergence limit, certificate bound ``cap``) of a diagonal problem.
 
@@ -130,7 +136,7 @@ def limits(x, h, xs, cap_max):
     < limit.  ``cap_max`` (the dtype's largest float) keeps cap finite, so an overflow fails.
     """
     loss0 = _loss_diag(x, h, xs, np.empty(BLOCK))
-    limit = 1e30 * max(1.0, loss0)
+    limit = _divergence_limit(loss0)
     cap = np.empty(1, x.dtype)
     cap[0] = min(limit / h.size, cap_max)  # rounded to the dtype: within the factor-2 margin
     return loss0, limit, cap[0]
@@ -396,7 +402,7 @@ def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, pwt, prow, closed, c
     part = np.zeros(steps)
     S[:] = S0
     loss0 = _loss_dense(S[0], H, xs, e, r)
-    limit = 1e30 * max(1.0, loss0)
+    limit = _divergence_limit(loss0)
     if record_x:
         xrec[0] = S[0]
     K = steps
