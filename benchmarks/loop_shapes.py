@@ -26,6 +26,12 @@ as in the element-steps benchmark.  The shapes, each one change from the previou
 ``blocked, threads``
     the blocks shared round-robin among ``numba.get_num_threads()`` threads (coordinates are
     independent on a diagonal H), GIL released as in ``simulate_batch``;
+``one coordinate at a time`` (heavy ball, d <= 1e3)
+    coordinates outermost: all steps of one coordinate, its state in registers, then the next.
+    Each step waits for the previous one, so the time per element-step is the latency of the
+    rule's step (its chain of dependent operations), and no loop that keeps the arithmetic
+    can advance one problem by a step in less, however many coordinates it has: the floor of
+    a problem of small d;
 ``blocked, integer t`` (Adam only)
     ``blocked`` with the step count an integer: ``beta**t`` is then Numba's integer-power loop,
     evaluated per element, which keeps the loop scalar; a float t makes it ``llvm.pow`` (pure,
@@ -87,6 +93,19 @@ def _adam_block(x, m, v, vmax, h, xs, lrs, beta1, beta2, eps, wd, amsgrad, loss_
         if loss_every_step:
             total += _block_loss(x, h, xs, 0, n, lt)
     return total
+
+
+@njit(**_OPTS)
+def _hb_latency(S, h, xs, lrs, hyper, loss_every_step, tcast):
+    """All steps of each coordinate in turn, the state in registers."""
+    momentum = hyper[1]
+    for j in range(h.size):
+        x, xp = S[0, j], S[1, j]
+        for k in range(lrs.size):
+            lr = lrs[k]
+            g = h[j] * (heavy_ball.grad_point(x, xp, lr, momentum) - xs[j])
+            x, xp = heavy_ball.step(x, xp, g, lr, momentum, tcast(k + 1))
+        S[0, j], S[1, j] = x, xp
 
 
 @njit(**_OPTS)
@@ -178,6 +197,7 @@ SHAPES = {
     "blocked, per-step loss": (_serial, True, _float),
     "blocked": (_serial, False, _float),
     "blocked, threads": (_threaded, False, _float),
+    "one coordinate at a time": (_hb_latency, False, _float),
     "blocked, integer t": (_serial, False, _int),
 }
 
@@ -218,8 +238,12 @@ def bench_loop_shapes(*, quick: bool = False, target: float = 0.3, progress=prin
             for d in sizes:
                 h, x0, xstar = quadratic(d, dtype)
                 shapes = ["kernel run_diag", *SHAPES]
-                if rule == "heavy_ball":
-                    shapes.remove("blocked, integer t")  # no power of t in heavy ball
+                # no power of t in heavy ball; Adam's chain would time libm pow; the
+                # latency does not depend on d
+                shapes.remove("blocked, integer t" if rule == "heavy_ball"
+                              else "one coordinate at a time")
+                if d > 10**3 and "one coordinate at a time" in shapes:
+                    shapes.remove("one coordinate at a time")
                 ref = None
                 for shape in shapes:
                     if shape.startswith("kernel"):
@@ -262,9 +286,9 @@ def bench_sweep_shape(rule: str, side: int, *, repeats: int = 3, progress=print)
     the kernel) over the sweep grid of sweep.py, on 1 and on all threads, checked bitwise
     against ``simulate_batch``.
 
-    (Problems innermost, 64 configurations per SIMD loop, was tried and is no faster for heavy
-    ball and 15x slower for Adam: beta**t then differs per lane and is evaluated per
-    coordinate, lane and step instead of once per problem and step.)"""
+    (Problems innermost is the kernel's ``run_lanes``, which simulate_batch uses for rules
+    without tabulated powers, heavy ball here; with per-lane powers Adam is 1.2-1.4x slower
+    in lanes than problem by problem, see ``_LANES_MAX_D`` in optanalysis/simulate.py.)"""
     import time
 
     from optanalysis.simulate import simulate_batch

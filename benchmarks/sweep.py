@@ -39,7 +39,13 @@ def grid(rule: str, side: int) -> tuple:
     return params_list, np.array([[p[k] for k in keys] for p in params_list])
 
 
+# Right after a jax.vmap or torch call, their worker threads keep the other core busy for a
+# while: the 2-thread heavy-ball sweep measured 1.2x slower then, as fast again 2 s later.
+SETTLE_S = 2.0
+
+
 def _best(fn, repeats):
+    time.sleep(SETTLE_S)  # before every contender alike
     fn()  # warm-up: compile
     times = []
     for _ in range(repeats):

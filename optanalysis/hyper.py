@@ -31,11 +31,20 @@ class Real:
         hi = ")" if self.high_open or self.high == math.inf else "]"
         return f"{lo}{_fmt(self.low)}, {_fmt(self.high)}{hi}"
 
+    def contains(self, v: np.ndarray) -> np.ndarray:
+        """Elementwise: v (float64) is finite and in the valid range (``validate``'s test)."""
+        with np.errstate(invalid="ignore"):
+            return np.isfinite(v) & (v > self.low if self.low_open else v >= self.low) & (
+                v < self.high if self.high_open else v <= self.high)
+
     def validate(self, value) -> float:
         if type(value) is not float and (  # the common case first: cheap in a sweep's loop
                 isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise TypeError(f"{self.name} must be a real number in {self.range}, got {value!r}")
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:  # an int beyond float64
+            raise ValueError(f"{self.name} must be in {self.range}, got {value!r}") from None
         ok = math.isfinite(v) and (v > self.low if self.low_open else v >= self.low) and (
             v < self.high if self.high_open else v <= self.high)
         if not ok:

@@ -10,7 +10,9 @@ Observations only: the matching theory lives in :mod:`optanalysis.predict`.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numba
 import numpy as np
@@ -27,6 +29,18 @@ _DTYPES = {"float64": np.float64, "float32": np.float32}
 # thread pool costs more than it saves) and its per-block recorded losses fit in 64 MiB.
 _SPLIT_MIN_WORK = 2**22
 _SPLIT_MAX_LOSSES = 2**23
+# Open-loop noiseless batches of problems this small are advanced LANES // d problems at a time
+# (run_lanes): one problem alone is a latency chain that leaves the vector units idle.  Not for
+# rules with tabulated powers (Adam's bias corrections): their per-step sqrt and divisions of
+# hyperparameters, hoisted out of one problem's loop, would be redone in every lane (measured
+# 1.2-1.4x slower for Adam, AdamW, adam_optax and rmsprop_optax at d = 16; 1.1-1.5x faster for
+# the others).
+_LANES_MAX_D = 128
+
+
+def _lanes_pay(km) -> bool:
+    """run_lanes is faster than run_diag for km's rule (no tabulated powers; see above)."""
+    return km.NPOW == 0
 
 
 @dataclass(frozen=True)
@@ -61,12 +75,21 @@ class SimResult:
 @dataclass(frozen=True)
 class BatchResult:
     """A batch of P parameter sets x S seeds: ``loss`` (P, S, n_rec + 1), ``lr`` (P, S, steps),
-    ``x`` (P, S, d), ``diverged_at`` (P, S) int64, -1 where the run did not diverge."""
+    ``x`` (P, S, d), ``diverged_at`` (P, S) int64, -1 where the run did not diverge.
+
+    ``lr`` is made on first access when the runs are open loop (each problem's schedule row,
+    NaN from its divergence step on): a 4096 x 2000-step sweep would otherwise write 65 MB
+    that a sweep rarely reads.
+    """
 
     loss: np.ndarray
-    lr: np.ndarray
     x: np.ndarray
     diverged_at: np.ndarray
+    _lr: Callable[[], np.ndarray] = field(repr=False, compare=False)
+
+    @cached_property
+    def lr(self) -> np.ndarray:
+        return self._lr()
 
 
 def _lr_plan(schedule, base_lr: float, steps: int):
@@ -149,18 +172,17 @@ def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, pwt, prow, cap_ma
                                  record_x)
 
 
-def _lr_plans(params_list, schedules, steps: int, S: int):
-    """Per problem (p-major, S seeds per parameter set): rows ``row`` of ``lr_table``, one per
-    distinct (schedule, base lr) so that a sweep shares them, and the plateau controllers
-    (``closed``, ``interval``, ``cp``, ``cs``; copies, as the kernels update ``cs``)."""
-    plans, plan_of = {}, []
-    for prm, sch in zip(params_list, schedules):
-        key = (None if sch is None else id(sch), prm["lr"])  # the schedules outlive this loop
-        if key not in plans:
-            plans[key] = (len(plans), _lr_plan(sch, prm["lr"], steps))
-        plan_of.append(plans[key][0])
-    table = [plan for _, plan in plans.values()]
-    row = np.repeat(np.array(plan_of, np.int64), S)
+def _lr_plans(base_lrs, schedules, steps: int, S: int):
+    """Per problem (p-major, S seeds per parameter set; ``base_lrs[p]`` and ``schedules[p]`` of
+    parameter set p): rows ``row`` of ``lr_table``, one per distinct (schedule, base lr) so that
+    a sweep shares them, and the plateau controllers (``closed``, ``interval``, ``cp``, ``cs``;
+    copies, as the kernels update ``cs``)."""
+    keys = base_lrs.view(np.int64)  # compared bit for bit
+    if any(sch is not schedules[0] for sch in schedules):  # (the schedules outlive this call)
+        keys = np.stack([[id(sch) for sch in schedules], keys], axis=1)
+    _, first, plan_of = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    table = [_lr_plan(schedules[p], float(base_lrs[p]), steps) for p in first]
+    row = np.repeat(plan_of.reshape(-1).astype(np.int64), S)
     closed = np.array([plan[0] for plan in table], np.bool_)[row]
     interval = np.array([plan[4] for plan in table], np.int64)[row]
     cp, cs = (_padded([plan[k] for plan in table])[row] for k in (2, 3))
@@ -205,35 +227,44 @@ def _power_tables(km, hp, steps: int):
     return (np.concatenate(tables) if tables else np.zeros((0, 0))), rows
 
 
-def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt, record_x):
-    """One kernel call over every (params, seed) problem, p-major."""
-    P, S, d = len(params_list), len(seeds), q.d
+def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_x):
+    """One kernel call over every (parameter set, seed) problem, p-major; ``hp`` (P, k): the
+    validated hyperparameters in float64 (torch's Python floats), flags 0.0/1.0."""
+    P, S, d = hp.shape[0], len(seeds), q.d
     n = P * S
-    lr_table, row, closed, interval, cp, cs = _lr_plans(params_list, schedules, steps, S)
-    # float64, as torch's Python floats; flags 0.0/1.0 (params dicts are in declared order)
-    hp = np.array([list(prm.values()) for prm in params_list], np.float64)
+    lr_table, row, closed, interval, cp, cs = _lr_plans(hp[:, 0], schedules, steps, S)
     km = kernel_module(rule)
     pw_table, pw_rows = _power_tables(km, hp, steps)
     pw_rows = np.repeat(pw_rows, S, axis=0)
-    init = _initial_states(rule, hp.astype(dt), x0.astype(dt, copy=False))  # kernels start here
+    with np.errstate(over="ignore"):  # a value beyond float32 rounds to inf, as in torch
+        init = _initial_states(rule, hp.astype(dt), x0.astype(dt, copy=False))  # kernels start here
     init_row = np.repeat(np.arange(P), S)
     state = np.empty((n, len(rule.state), d), dt)
     hp = np.repeat(hp, S, axis=0)
     n_rec = steps // record_every
     loss = np.empty((n, n_rec + 1))
-    lr_out = np.empty((n, steps))
     diverged = np.empty(n, np.int64)
     xrec = np.empty((n, n_rec + 1, d) if record_x else (n, 0, 0), dt)
     seed_arr = np.tile(np.array(seeds, np.uint64), P)
     xs = q.xstar.astype(dt, copy=False)
     noisy = nz is not None
+    if (d <= _LANES_MAX_D and n >= 2 and q.diagonal and _lanes_pay(km)
+            and not (noisy or record_x or closed.any())):
+        h = q.hessian_diag.astype(dt, copy=False)
+        lr_const = np.all(lr_table == lr_table[:, :1], axis=1)
+        _in_threads(km.run_lanes, (state, init, init_row, h, xs, np.zeros(d), seed_arr, hp,
+                                   lr_table, row, lr_const, pw_table, pw_rows, record_every,
+                                   float(np.finfo(dt).max), loss, diverged, xrec),
+                    -(-n // max(1, km.LANES // d)))
+        return state, loss, lambda: _open_loop_lrs(lr_table, row, diverged), diverged, xrec
+    lr_out = np.empty((n, steps))
     if not q.diagonal:
         scale = nz.scale if noisy else np.zeros((d, d))
         hess = q.hessian.astype(dt, copy=False)
         _in_threads(km.run_dense, (state, init, init_row, hess, xs, scale, noisy, seed_arr, hp,
                                    lr_table, row, pw_table, pw_rows, closed, cp, cs, interval,
                                    record_every, loss, lr_out, diverged, xrec, record_x), n)
-        return state, loss, lr_out, diverged, xrec
+        return state, loss, lambda: lr_out, diverged, xrec
     h = q.hessian_diag.astype(dt, copy=False)
     scale = nz.scale if noisy else np.zeros(d)
     cap_max = float(np.finfo(dt).max)  # see limits() in kernels/_template.py
@@ -259,7 +290,16 @@ def _run(rule, params_list, schedules, seeds, q, x0, nz, steps, record_every, dt
                                           xrec[p], record_x, blocks)
     else:
         _in_threads(km.run_diag, rows(slice(None)), n)
-    return state, loss, lr_out, diverged, xrec
+    return state, loss, lambda: lr_out, diverged, xrec
+
+
+def _open_loop_lrs(lr_table, row, diverged) -> np.ndarray:
+    """(n, steps) lrs of open-loop problems: their rows of ``lr_table``, NaN from the step at
+    which each diverged (as the kernels write them)."""
+    out = lr_table[row]
+    for p in np.flatnonzero(diverged >= 0):
+        out[p, diverged[p]:] = np.nan
+    return out
 
 
 def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps,
@@ -307,10 +347,11 @@ def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=No
     if nz is not None and seed is None:
         raise ValueError("seed is required when noise is given (an integer in [0, 2^64))")
     seed = 0 if seed is None else _seed(seed, "seed")
-    state, loss, lr, div, xrec = _run(rule, [prm], [schedule], [seed], q, x0, nz, steps,
+    hp = np.array([list(prm.values())], np.float64)  # params() keeps the declared order
+    state, loss, lr, div, xrec = _run(rule, hp, [schedule], [seed], q, x0, nz, steps,
                                       record_every, dt, record_x)
     st = tuple(state[0, k] for k in range(len(rule.state)))
-    return SimResult(loss=loss[0], lr=lr[0], x=st[0], state=st,
+    return SimResult(loss=loss[0], lr=lr()[0], x=st[0], state=st,
                      diverged_at=None if div[0] < 0 else int(div[0]),
                      xs=xrec[0] if record_x else None)
 
@@ -330,21 +371,21 @@ def simulate_batch(rule, params_list, *, seeds=(0,), x0, hessian_diag=None, hess
     for prm in params_list:
         if not isinstance(prm, dict):
             raise TypeError(f"params_list entries must be dicts, got {type(prm).__name__}")
-    plist = [rule.params(**prm) for prm in params_list]
+    hp = rule.params_table(params_list)
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (list, tuple, np.ndarray)) or not len(seeds):
         raise TypeError("seeds must be a non-empty sequence of integers in [0, 2^64)")
     seeds = [_seed(int(s) if isinstance(s, np.integer) else s, "seeds entry") for s in seeds]
     if isinstance(schedule, list):
-        if len(schedule) != len(plist):
+        if len(schedule) != len(hp):
             raise ValueError(f"schedule list must have one entry per params_list entry "
-                             f"({len(plist)}), got {len(schedule)}")
+                             f"({len(hp)}), got {len(schedule)}")
         schedules = schedule
     else:
-        schedules = [schedule] * len(plist)
+        schedules = [schedule] * len(hp)
     q, x0, nz, steps, record_every, dt = _problem(x0, hessian_diag, hessian, xstar, steps, noise,
                                                   batch, dtype, record_every)
-    state, loss, lr, div, _ = _run(rule, plist, schedules, seeds, q, x0, nz, steps, record_every,
+    state, loss, lr, div, _ = _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every,
                                    dt, False)
-    P, S = len(plist), len(seeds)
-    return BatchResult(loss=loss.reshape(P, S, -1), lr=lr.reshape(P, S, steps),
-                       x=state[:, 0].reshape(P, S, q.d), diverged_at=div.reshape(P, S))
+    P, S = len(hp), len(seeds)
+    return BatchResult(loss=loss.reshape(P, S, -1), x=state[:, 0].reshape(P, S, q.d),
+                       diverged_at=div.reshape(P, S), _lr=lambda: lr().reshape(P, S, steps))

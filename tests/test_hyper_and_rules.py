@@ -1,6 +1,7 @@
 """Hyperparameter declarations and the rule registry: validation is complete and names the parameter."""
 import math
 
+import numpy as np
 import pytest
 
 from optanalysis.hyper import Flag, Real
@@ -85,8 +86,6 @@ def test_flags_and_unknown_names():
     with pytest.raises(ValueError, match="nesterov"):
         sgd.params(nesterov=True, momentum=0.9, dampening=0.1)
     assert sgd.params(nesterov=1)["nesterov"] is True
-    import numpy as np
-
     assert sgd.params(nesterov=np.bool_(True))["nesterov"] is True
     assert get_rule("adam").params(lr=np.float32(0.5))["lr"] == 0.5
 
@@ -105,3 +104,37 @@ def test_torch_defaults():
     assert get_rule("adam").defaults["eps"] == 1e-8 and get_rule("adamw").defaults["weight_decay"] == 1e-2
     assert get_rule("adagrad").defaults["eps"] == 1e-10
     assert get_rule("rmsprop_optax").defaults["decay"] == 0.9
+
+
+BAD_ENTRIES = [{"lr": 0.0}, {"lr": math.nan}, {"lr": -1}, {"lr": True}, {"lr": "0.1"},
+               {"lr": 10**400}, {"lr": None}, {"momentum": 1.5}, {"momentum": 0.5, "foo": 1.0},
+               {"nesterov": 2}, {"nesterov": "true"}]
+
+
+@pytest.mark.parametrize("name", ["heavy_ball", "sgd_momentum", "adam"])
+@pytest.mark.parametrize("bad", BAD_ENTRIES, ids=repr)
+def test_params_table_raises_the_error_of_params_for_the_first_bad_entry(name, bad):
+    rule = get_rule(name)
+    bad = {k: v for k, v in bad.items() if k in rule.hyper_names or k == "foo"} or {"lr": -2.0}
+    with pytest.raises((TypeError, ValueError)) as single:
+        rule.params(**bad)
+    given = [{"lr": 0.1}, {"lr": 0.2}, bad, {"lr": -5.0}]  # the later bad one is not reported
+    with pytest.raises(single.type) as table:
+        rule.params_table(given)
+    assert str(table.value) == str(single.value)
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_params_table_rows_are_the_validated_params(name):
+    import numpy as np
+
+    rule = get_rule(name)
+    flags = [p.name for p in rule.hyper if p.flag]
+    given = [{}, {"lr": 0.5}, {"lr": np.float32(0.25)}, {"lr": 3}, {"lr": np.int64(2)},
+             {"lr": 0.1, **{f: True for f in flags}}, {"lr": 0.1, **{f: 1 for f in flags}},
+             {"lr": 0.1, **{f: np.True_ for f in flags}}]
+    table = rule.params_table(given)
+    assert table.dtype == np.float64 and table.shape == (len(given), len(rule.hyper))
+    for row, g in zip(table, given):
+        expected = [float(v) for v in rule.params(**g).values()]
+        assert row.tolist() == expected

@@ -50,6 +50,12 @@ def _binding(rule: Rule) -> str:
     functions, npow = binding_functions(rule)
     powers = "".join(f"pwt[prow[{j}], k], " for j in range(npow))
     rounded = ", ".join(f"_cast_like(s[{k}], S)" for k in range(n))
+    # a group's flags are the same in every lane (``F``, a tuple): the branches they take are
+    # loop invariant, so the lane loop still vectorises
+    lane_hyper = "".join(f", F[{m}]" if p.flag else f", HP[{m}, i]"
+                         for m, p in enumerate(rule.hyper) if m)
+    flags = tuple(m for m, p in enumerate(rule.hyper) if p.flag)
+    lane_powers = "".join(f"PW[t, {j}, i], " for j in range(npow))
     return ("from numba.extending import register_jitable\n\n"
             "from optanalysis import ops\n"
             "from optanalysis.kernels.mixed import (add as _add, cast_like as _cast_like, "
@@ -57,11 +63,13 @@ def _binding(rule: Rule) -> str:
             "truediv as _truediv)\n\n"
             f"# {rule.module.__name__}'s grad_point and step, as kernels/rewrite.py writes them\n"
             f"{functions}"
-            f"NSTATE = {n}\nNHYPER = {len(rule.hyper)}\n\n\n"
+            f"NSTATE = {n}\nNHYPER = {len(rule.hyper)}\nFLAGS = np.array({list(flags)!r}, np.int64)\n\n\n"
             f"@njit\ndef _load(S, i):\n    return ({load},)\n\n\n"
             f"@njit\ndef _store(S, i, s):\n{store}\n\n"
             f"@njit\ndef _round(S, s):\n    return ({rounded},)\n\n\n"
-            f"@njit\ndef _powers_at(pwt, prow, k):\n    return ({powers})\n")
+            f"@njit\ndef _powers_at(pwt, prow, k):\n    return ({powers})\n\n\n"
+            f"@njit\ndef _hyper_lane(HP, LR, t, i, F):\n    return (LR[t, i]{lane_hyper},)\n\n\n"
+            f"@njit\ndef _powers_lane(PW, t, i):\n    return ({lane_powers})\n")
 
 
 def _source(rule: Rule) -> str:
@@ -97,7 +105,8 @@ def _write_once(path: Path, text: str) -> None:
 
 
 def kernel_module(rule) -> ModuleType:
-    """The compiled-kernel module of ``rule`` (a name or :class:`Rule`): ``run_diag``, ``run_dense``.
+    """The compiled-kernel module of ``rule`` (a name or :class:`Rule`): ``run_diag``, ``run_lanes``,
+    ``run_dense``.
 
     Generated and imported on first use in a process; compiled on first call per dtype and
     loaded from Numba's disk cache afterwards.
