@@ -31,8 +31,8 @@ class Real:
         hi = ")" if self.high_open or self.high == math.inf else "]"
         return f"{lo}{_fmt(self.low)}, {_fmt(self.high)}{hi}"
 
-    def contains(self, v: np.ndarray) -> np.ndarray:
-        """Elementwise: v (float64) is finite and in the valid range (``validate``'s test)."""
+    def contains(self, v):
+        """v (a float, or elementwise a float64 array) is finite and in the valid range."""
         with np.errstate(invalid="ignore"):
             return np.isfinite(v) & (v > self.low if self.low_open else v >= self.low) & (
                 v < self.high if self.high_open else v <= self.high)
@@ -45,9 +45,7 @@ class Real:
             v = float(value)
         except OverflowError:  # an int beyond float64
             raise ValueError(f"{self.name} must be in {self.range}, got {value!r}") from None
-        ok = math.isfinite(v) and (v > self.low if self.low_open else v >= self.low) and (
-            v < self.high if self.high_open else v <= self.high)
-        if not ok:
+        if not self.contains(v):
             raise ValueError(f"{self.name} must be in {self.range}, got {value!r}")
         return v
 

@@ -248,17 +248,8 @@ def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_
     seed_arr = np.tile(np.array(seeds, np.uint64), P)
     xs = q.xstar.astype(dt, copy=False)
     noisy = nz is not None
-    if (d <= _LANES_MAX_D and n >= 2 and q.diagonal and _lanes_pay(km)
-            and not (noisy or record_x or closed.any())):
-        h = q.hessian_diag.astype(dt, copy=False)
-        lr_const = np.all(lr_table == lr_table[:, :1], axis=1)
-        _in_threads(km.run_lanes, (state, init, init_row, h, xs, np.zeros(d), seed_arr, hp,
-                                   lr_table, row, lr_const, pw_table, pw_rows, record_every,
-                                   float(np.finfo(dt).max), loss, diverged, xrec),
-                    -(-n // max(1, km.LANES // d)))
-        return state, loss, lambda: _open_loop_lrs(lr_table, row, diverged), diverged, xrec
-    lr_out = np.empty((n, steps))
     if not q.diagonal:
+        lr_out = np.empty((n, steps))
         scale = nz.scale if noisy else np.zeros((d, d))
         hess = q.hessian.astype(dt, copy=False)
         _in_threads(km.run_dense, (state, init, init_row, hess, xs, scale, noisy, seed_arr, hp,
@@ -266,8 +257,17 @@ def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_
                                    record_every, loss, lr_out, diverged, xrec, record_x), n)
         return state, loss, lambda: lr_out, diverged, xrec
     h = q.hessian_diag.astype(dt, copy=False)
-    scale = nz.scale if noisy else np.zeros(d)
     cap_max = float(np.finfo(dt).max)  # see limits() in kernels/_template.py
+    if (d <= _LANES_MAX_D and n >= 2 and _lanes_pay(km)
+            and not (noisy or record_x or closed.any())):
+        lr_const = np.all(lr_table == lr_table[:, :1], axis=1)
+        _in_threads(km.run_lanes, (state, init, init_row, h, xs, np.zeros(d), seed_arr, hp,
+                                   lr_table, row, lr_const, pw_table, pw_rows, record_every,
+                                   cap_max, loss, diverged, xrec),
+                    -(-n // max(1, km.LANES // d)))
+        return state, loss, lambda: _open_loop_lrs(lr_table, row, diverged), diverged, xrec
+    lr_out = np.empty((n, steps))
+    scale = nz.scale if noisy else np.zeros(d)
     batch_arrays = (state, init_row, seed_arr, hp, row, pw_rows, closed, cp, cs, interval, loss,
                     lr_out, diverged, xrec)
 

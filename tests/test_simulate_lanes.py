@@ -75,7 +75,8 @@ def test_groups_and_threads_do_not_change_the_bits(lanes, monkeypatch):
     h, x0 = rng.uniform(0.01, 1.0, d), rng.standard_normal(d)
     params_list = [{"lr": float(lr), "momentum": float(m)}
                    for lr, m in zip(rng.uniform(0.1, 8.0, 25), rng.uniform(0.0, 0.95, 25))]
-    kw = dict(x0=x0, hessian_diag=h, steps=60, record_every=7, schedule="step:step_size=30,gamma=0.7")
+    kw = dict(x0=x0, hessian_diag=h, steps=60, record_every=7,
+              schedule="step:step_size=30,gamma=0.7")
     results = []
     calls = lanes("heavy_ball")
     for n_threads in (1, 2, 3):
@@ -131,7 +132,8 @@ def test_a_failed_certificate_without_divergence_in_a_lane_gives_the_exact_run(l
 
 
 @pytest.mark.parametrize("rule, params_list", [
-    ("adam", [{"lr": 0.05}, {"lr": 0.02, "beta1": 0.5, "amsgrad": True}, {"lr": 0.05, "beta2": 0.9}]),
+    ("adam", [{"lr": 0.05}, {"lr": 0.02, "beta1": 0.5, "amsgrad": True},
+              {"lr": 0.05, "beta2": 0.9}]),
     ("adam_optax", [{"lr": 0.05, "nesterov": True}, {"lr": 0.05, "b1": 0.5, "nesterov": True}]),
 ])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -507,6 +507,12 @@ def finish_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, pwt, prow, rec_eve
 
 
 @njit(**_OPTS)
+def _padded(lanes):
+    """``lanes`` rounded up to a multiple of LANE_PAD."""
+    return -(-lanes // LANE_PAD) * LANE_PAD
+
+
+@njit(**_OPTS)
 def _lanes_init(SL, HP, hl, xsl, live, loss0, S0, s0_row, h, xs, hp, cap_max, p0, m):
     """Lanes q d .. q d + d - 1 of a group hold problem p0 + q: its initial state, its
     hyperparameters and the diagonal problem; ``loss0[q]`` its initial loss.  Returns the
@@ -551,6 +557,14 @@ def _lanes_fill(LR, PW, t, k, lr, lr_table, lr_row, pw_table, pw_rows, p0, m, d)
 
 
 @njit(**_OPTS)
+def _lane_step(s, i, hl, xsl, zero, HP, LR, PW, F, t, tf):
+    """Lane i's state ``s`` after one step, with slot t of the lrs and powers (no noise: ``zero``
+    is in the working dtype, as a float64 one would widen the gradient to float64)."""
+    return _advanced(s, i, hl, xsl, False, zero, _hyper_lane(HP, LR, t, i, F), tf,
+                     _powers_lane(PW, t, i))
+
+
+@njit(**_OPTS)
 def _lanes_trip(SL, hl, xsl, fl, live, tripped, m, d):
     """Problems with a live lane that failed the certificate (``fl``) are tripped: they will be
     redone alone on the exact path.  Their lanes are parked at a zero state of a zero
@@ -590,7 +604,7 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, pw
     """
     n, d, steps = S.shape[0], h.size, lr_table.shape[1]
     m = max(1, LANES // d)
-    w = -(-m * d // LANE_PAD) * LANE_PAD
+    w = _padded(m * d)
     SL = np.empty((NSTATE, w), S.dtype)
     hl, xsl = np.empty(w, h.dtype), np.empty(w, xs.dtype)
     HP = np.empty((NHYPER, w))
@@ -604,12 +618,11 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, pw
     lt = np.empty(BLOCK)
     lr_out = np.empty(steps)  # scratch for the exact path
     none = np.zeros(0)
-    # the noise term of _advanced, unused but typed: a float64 one would widen g to float64
-    zero = np.zeros(1, S.dtype)[0]
+    zero = np.zeros(1, S.dtype)[0]  # see _lane_step
     for g in range(first, -(-n // m), stride):
         p0 = g * m
         mg = min(m, n - p0)
-        wg = -(-mg * d // LANE_PAD) * LANE_PAD
+        wg = _padded(mg * d)
         cap = _lanes_init(SL[:, :wg], HP[:, :wg], hl[:wg], xsl[:wg], live[:wg], loss0, S0, s0_row,
                           h, xs, hp, cap_max, p0, mg)
         if np.isnan(cap):  # mixed flags: one problem at a time
@@ -643,11 +656,9 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, pw
                 tf2 = np.float64(k + 2)
                 for j in range(wg):
                     i = np.uint64(j)
-                    s = _round(SL, _advanced(_load(SL, i), i, hl, xsl, False, zero,
-                                             _hyper_lane(HP, LR, 0, i, F), tf, _powers_lane(PW, 0, i)))
+                    s = _round(SL, _lane_step(_load(SL, i), i, hl, xsl, zero, HP, LR, PW, F, 0, tf))
                     f = _fails(s[0], i, hl, xsl, cap)
-                    _store(SL, i, _advanced(s, i, hl, xsl, False, zero, _hyper_lane(HP, LR, 1, i, F),
-                                            tf2, _powers_lane(PW, 1, i)))
+                    _store(SL, i, _lane_step(s, i, hl, xsl, zero, HP, LR, PW, F, 1, tf2))
                     f |= _fails(SL[0, i], i, hl, xsl, cap)
                     fl[j] = f
                     bad |= f
@@ -655,8 +666,7 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, pw
             else:
                 for j in range(wg):
                     i = np.uint64(j)
-                    _store(SL, i, _advanced(_load(SL, i), i, hl, xsl, False, zero,
-                                            _hyper_lane(HP, LR, 0, i, F), tf, _powers_lane(PW, 0, i)))
+                    _store(SL, i, _lane_step(_load(SL, i), i, hl, xsl, zero, HP, LR, PW, F, 0, tf))
                     f = _fails(SL[0, i], i, hl, xsl, cap)
                     fl[j] = f
                     bad |= f
