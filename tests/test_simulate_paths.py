@@ -170,12 +170,15 @@ def test_batch_setup_shared_rows_and_grouped_inits_equal_single_runs(rule, param
 def test_powers_of_the_step_count_are_tabulated_with_the_bits_of_python_pow(rule, powers):
     # kernels/rewrite.py replaces beta ** t (and b1 ** (t + 1), optax's NAdam) by a table computed
     # once per distinct base; Python's float ** is libm pow, like the kernels' (and torch's).
+    # The table writes +0 without calling pow where the power is below 2^-1100 (0.5 ** t from
+    # t = 1101, 0.8 ** t from 3417, 0.9 ** t from 7237, 1e-300 and 5e-324 from t = 2): those
+    # entries are compared with pow too; -0.0 keeps its sign at odd t.
     km = kernel_module(rule)
     assert km.NPOW == powers and len(km.POW_BASES) == powers
     source = Path(km.__file__).read_text()
-    bases = np.array([0.0, 0.5, 0.9, 0.999, np.nextafter(1.0, 0.0)])
+    bases = np.array([0.0, -0.0, 5e-324, 1e-300, 0.5, 0.8, 0.9, 0.999, np.nextafter(1.0, 0.0)])
     for j in range(km.NPOW):
-        exponent = source.split(f"if j == {j}:\n        return _pow(base, ", 1)[1].split(")\n", 1)[0]
+        exponent = source.split(f"if j == {j}:\n        return ", 1)[1].split("\n", 1)[0]
         shift = {"t": 0, "_add(t, 1)": 1}[exponent]
         steps = 2 * km.POWER_CHUNK + 100  # three chunks, as two threads would share them
         table, shared = np.empty((bases.size, steps)), np.empty((bases.size, steps))
@@ -185,6 +188,21 @@ def test_powers_of_the_step_count_are_tabulated_with_the_bits_of_python_pow(rule
         assert np.array_equal(table, shared)
         for r, b in enumerate(bases):
             assert table[r].tolist() == [float(b) ** float(t + shift) for t in range(1, steps + 1)]
+            assert all(math.copysign(1, v) == math.copysign(1, float(b) ** float(t + shift))
+                       for t, v in enumerate(table[r].tolist(), 1))
+
+
+def test_powers_skipped_after_underflow_are_the_zeros_of_pow():
+    # 0.999 ** t underflows to 0 from t ~ 7.45e5 and the table stops calling pow at t = 762081
+    # (t log2(0.999) < -1100): every column around both and after is pow's own value.
+    km = kernel_module("adam")
+    steps = 800_000
+    table = np.empty((1, steps))
+    km.power_table(table, np.array([0.999]), 0, 0, 1)
+    first_zero = int(np.argmax(table[0] == 0.0)) + 1
+    assert 7e5 < first_zero < 7.6e5 and not table[0, first_zero - 2] == 0.0
+    for t in list(range(first_zero - 2000, first_zero + 2000)) + list(range(755_000, steps + 1)):
+        assert table[0, t - 1] == 0.999 ** float(t), t
 
 
 @pytest.mark.parametrize("rule, varied", [("adam", ["beta1", "beta2"]), ("adamw", ["beta1"]),
