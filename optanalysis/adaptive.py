@@ -2,7 +2,7 @@
 
 Claims and method
     1. Stability threshold (:func:`threshold_sweep`).  The frozen-preconditioner linearisation
-       (:mod:`optanalysis.symbolic.linearize`) predicts instability once
+       (:mod:`optanalysis.symbolic.linearization`) predicts instability once
        lambda_max(P^-1 H) exceeds the derived threshold (Adam (2 + 2 beta1)/((1 - beta1) lr),
        RMSProp (2 + 2 momentum)/lr).  Two regimes are run with the rule's own compiled step:
        ``"warm"``: a first phase at a small lr builds v on a dense quadratic; the preconditioner
@@ -42,7 +42,7 @@ from .rules import RULES, get_rule
 from .simulate import simulate
 from .symbolic.core import H, T, update
 from .symbolic.cycles import period2_orbit
-from .symbolic.linearize import LAM, linearize
+from .symbolic.linearization import LAM, linearize
 
 __all__ = ["threshold_sweep", "small_gradient_threshold", "eps0_band", "rmsprop_orbit_run",
            "adagrad_trajectory"]
@@ -482,7 +482,7 @@ def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, lr_decay=0.0, 
     step falls like 1/t and x_t decays like a power tau_t^-a, a = lr h/(lr_decay (sqrt(s_oo) + eps)),
     tau_t = t - 1 + 1/lr_decay; consistent when a > 1/2 (then sum x_t^2, hence s, converges; for
     a <= 1/2 s grows without bound and x decays more slowly than the frozen-s power).  Both come
-    from the frozen-s linearisation (:func:`optanalysis.symbolic.linearize.linearize`).
+    from the frozen-s linearisation (:func:`optanalysis.symbolic.linearization.linearize`).
 
     Parameters
     ----------

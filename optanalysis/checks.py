@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["integer"]
+__all__ = ["integer", "INT64_MAX"]
+
+INT64_MAX = 2**63 - 1
 
 
 def integer(value, name: str, low: int, high: int | None = None) -> int:
@@ -18,7 +20,7 @@ def integer(value, name: str, low: int, high: int | None = None) -> int:
     low : int
         Smallest valid value.
     high : int, optional
-        Largest valid value (no upper bound if None).
+        Largest valid value (if None: 2**63 - 1, as counts and sizes go into int64 arrays).
 
     Raises
     ------
@@ -32,4 +34,6 @@ def integer(value, name: str, low: int, high: int | None = None) -> int:
         raise TypeError(f"{name} must be an integer {bound}, got {value!r}")
     if value < low or (high is not None and value > high):
         raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
+    if high is None and value > INT64_MAX:  # counts and sizes end up in int64 arrays
+        raise ValueError(f"{name} must be an integer {bound} and <= 2**63 - 1, got {value!r}")
     return int(value)

@@ -98,11 +98,17 @@ def monte_carlo(rule, params=None, *, seeds, level=0.99, x0, hessian_diag=None, 
 
     if not (isinstance(level, float) and 0.5 <= level < 1):
         raise ValueError(f"level must be a float in [0.5, 1), got {level!r}")
+    if noise is None:
+        raise ValueError("noise: a Monte Carlo mean needs gradient noise (a noise spec)")
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
-        seeds = list(range(int(seeds)))
+        seeds = list(range(integer(seeds, "seeds", 1, 2**24)))
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__"):
+        raise TypeError(f"seeds must be a count or a sequence of seeds, got {seeds!r}")
     need = min_seeds(level)
     if len(seeds) < need:
         raise ValueError(f"seeds: a {level:g} interval needs >= {need} seeds (10/(1 - level)), got {len(seeds)}")
+    if len(set(np.asarray(seeds).tolist())) != len(seeds):  # repeated runs would shrink the interval
+        raise ValueError("seeds must be distinct")
     res = simulate_batch(rule, [dict(params or {})], seeds=seeds, x0=x0, hessian_diag=hessian_diag, hessian=hessian,
                          xstar=xstar, steps=steps, schedule=schedule, noise=noise, batch=batch,
                          record_every=record_every)

@@ -1,12 +1,13 @@
 """Atomic output: an interrupted run never leaves a half-written file or destroys an earlier one."""
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write"]
+__all__ = ["atomic_path", "atomic_write", "finite_or_null"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -17,7 +18,8 @@ def atomic_path(path):
     """Yield a temporary path beside ``path`` (same suffix); on success it replaces ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    # not named after the target: its name may already be at the file-name length limit
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
     try:
@@ -36,3 +38,14 @@ def atomic_write(path, data) -> Path:
         else:
             tmp.write_bytes(data)
     return Path(path)
+
+
+def finite_or_null(v):
+    """``v`` (dicts, lists, floats) with non-finite floats as None: standard JSON (null)."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: finite_or_null(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [finite_or_null(x) for x in v]
+    return v

@@ -315,6 +315,8 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     """
     rule, params, prob, steps, record_every = _validated(rule, params, x0, hessian_diag, hessian, xstar, steps,
                                                          record_every)
+    if not isinstance(record_x, bool):
+        raise TypeError(f"record_x must be a bool, got {record_x!r}")
     sched = made_schedule(schedule) if schedule is not None and lrs is None else None
     closed = sched is not None and not hasattr(sched, "lrs")
     if closed:  # reduce-on-plateau fed with the predicted loss, as the kernels feed it the observed one
@@ -468,7 +470,7 @@ def _interval(mu, L) -> tuple:
     for name, v in (("mu", mu), ("L", L)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
             raise TypeError(f"{name} must be a real number in (0, inf), got {v!r}")
-    mu, L = float(mu), float(L)
+    mu, L = (float(v) if abs(v) <= 2**1023 else math.inf for v in (mu, L))  # no OverflowError
     if not (math.isfinite(mu) and mu > 0):
         raise ValueError(f"mu must be in (0, inf), got {mu!r}")
     if not (math.isfinite(L) and L >= mu):

@@ -29,7 +29,7 @@ import numpy as np
 from .checks import integer
 from .spec import parse_spec
 
-__all__ = ["Quadratic", "GradientNoise", "make_quadratic", "spectrum", "random_orthogonal",
+__all__ = ["Quadratic", "GradientNoise", "make_quadratic", "real_array", "spectrum", "random_orthogonal",
            "rotated_hessian", "make_noise", "SYMMETRY_RTOL", "PSD_RTOL"]
 
 SYMMETRY_RTOL = 1e-10  # |H - H^T| <= SYMMETRY_RTOL * max|H|: rounding noise from a rotation, no more
@@ -91,11 +91,38 @@ def rotated_hessian(eigenvalues, seed: int) -> np.ndarray:
     return (h + h.T) / 2
 
 
-def _vector(value, name: str, d: int | None = None) -> np.ndarray:
+def real_array(value, name: str, what: str) -> np.ndarray:
+    """``value`` as a new float64 array, if it holds real numbers: bools, complex numbers,
+    strings, dates and masked arrays are a TypeError (NumPy would convert or drop them
+    silently); an integer beyond float64 becomes inf, for the caller's finiteness check."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be {what}, got a masked array")
     try:
-        v = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 1-D array of finite numbers") from None
+        try:
+            a = np.asarray(value)
+        except OverflowError:  # an int beyond float64 among numbers
+            a = np.array(value, dtype=object)
+    except (TypeError, ValueError):  # ragged
+        raise TypeError(f"{name} must be {what}") from None
+    if a.dtype.kind == "O":
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in a.flat):
+            raise TypeError(f"{name} must be {what}")
+        return np.array([_to_float(v) for v in a.flat], np.float64).reshape(a.shape)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be {what}, got {a.dtype} values")
+    with np.errstate(over="ignore"):
+        return a.astype(np.float64)
+
+
+def _to_float(v) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
+def _vector(value, name: str, d: int | None = None) -> np.ndarray:
+    v = real_array(value, name, "a 1-D array of finite numbers")
     if v.ndim != 1 or v.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {v.shape}")
     if d is not None and v.size != d:
@@ -150,10 +177,7 @@ def make_quadratic(*, hessian_diag=None, hessian=None, xstar=None) -> Quadratic:
                              f"{h.min():g}")
         d, dense = h.size, None
     else:
-        try:
-            m = np.array(hessian, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError("hessian must be a square matrix of finite numbers") from None
+        m = real_array(hessian, "hessian", "a square matrix of finite numbers")
         if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] == 0:
             raise ValueError(f"hessian must be a non-empty square matrix, got shape {m.shape}")
         if not np.all(np.isfinite(m)):

@@ -26,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import integer
 from .io import atomic_write
 
 __all__ = ["Job", "JOBS", "job_names", "reproduce", "derivation_variants", "provenance"]
@@ -175,6 +176,9 @@ def reproduce(out="figures", only=None, *, quick=False, jobs=1, stream=None, out
     from .studies import study_names
 
     stream = sys.stderr if stream is None else stream
+    jobs = integer(jobs, "jobs", 1, 1024)  # checked before any job starts
+    if not str(out).strip():
+        raise ValueError("out must be a directory path, got an empty string")
     names = list(only) if only else job_names()
     unknown = [n for n in names if n not in job_names() and n not in study_names()]
     if unknown:
@@ -184,6 +188,7 @@ def reproduce(out="figures", only=None, *, quick=False, jobs=1, stream=None, out
     if picked and "studies" not in names:
         names.append("studies")
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)  # an unusable path fails here, before any job
     files, start = [], time.perf_counter()
     for i, job in enumerate(j for j in JOBS if j.name in names):
         print(f"[{i + 1}/{len(set(names) & set(job_names()))}] {job.name}: {job.description}", file=stream, flush=True)

@@ -211,10 +211,21 @@ class OpenLoop:
         -------
         numpy.ndarray
             float64 array of shape ``(steps,)``.
+
+        Raises
+        ------
+        ValueError
+            If an lr is not finite (e.g. ``exponential:gamma=1e300`` overflows).
         """
         base_lr = _pos_real("base_lr", doc="").validate(base_lr)
         steps = _Int("steps", None, 0).validate(steps)
-        return np.asarray(self._fn(base_lr, steps), dtype=np.float64).reshape(steps)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.asarray(self._fn(base_lr, steps), dtype=np.float64).reshape(steps)
+        bad = np.flatnonzero(~np.isfinite(out))
+        if bad.size:
+            raise ValueError(f"schedule {self.spec} with base lr {base_lr:g}: the lr of step "
+                             f"{bad[0]} is {out[bad[0]]}, not a finite number")
+        return out
 
     @property
     def spec(self) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from .checks import integer
 from .kernels import kernel_module
-from .quadratic import make_noise, make_quadratic
+from .quadratic import make_noise, make_quadratic, real_array
 from .rules import get_rule
 
 __all__ = ["SimResult", "BatchResult", "simulate", "simulate_batch"]
@@ -104,10 +104,7 @@ def _lr_plan(schedule, base_lr: float, steps: int):
         cp, cs = sched.controller(base_lr)
         return (True, np.full(steps, base_lr), np.asarray(cp, np.float64),
                 np.asarray(cs, np.float64), integer(sched.interval, "schedule interval", 1))
-    lrs = np.asarray(sched.lrs(base_lr, steps), dtype=np.float64)
-    if lrs.shape != (steps,) or not np.all(np.isfinite(lrs)):
-        raise ValueError(f"schedule {schedule!r} gave learning rates that are not {steps} finite numbers")
-    return False, lrs, empty, empty, 1
+    return False, sched.lrs(base_lr, steps), empty, empty, 1
 
 
 def _problem(x0, hessian_diag, hessian, xstar, steps, noise, batch, dtype, record_every):
@@ -117,10 +114,7 @@ def _problem(x0, hessian_diag, hessian, xstar, steps, noise, batch, dtype, recor
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     q = make_quadratic(hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
-    try:
-        x0 = np.array(x0, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError("x0 must be a 1-D array of finite numbers") from None
+    x0 = real_array(x0, "x0", "a 1-D array of finite numbers")
     if x0.shape != (q.d,):
         raise ValueError(f"x0 must have shape ({q.d},) like the Hessian, got {x0.shape}")
     if not np.all(np.isfinite(x0)):
@@ -129,6 +123,13 @@ def _problem(x0, hessian_diag, hessian, xstar, steps, noise, batch, dtype, recor
         loss0 = q.loss(x0)
     if not np.isfinite(loss0):  # divergence is measured relative to a finite initial loss
         raise ValueError("x0: the initial loss 1/2 (x0 - x*)^T H (x0 - x*) overflows; rescale the problem")
+    if dtype == "float32":
+        arrays = {"x0": x0, "xstar": q.xstar,
+                  **({"hessian_diag": q.hessian_diag} if q.diagonal else {"hessian": q.hessian})}
+        for name, a in arrays.items():
+            if np.any(np.abs(a) > np.finfo(np.float32).max):
+                raise ValueError(f"{name} must be within the float32 range (|v| <= 3.4e38) "
+                                 "with dtype='float32'")
     nz = make_noise(noise, q, integer(batch, "batch", 1))
     return q, x0, nz, steps, record_every, _DTYPES[dtype]
 

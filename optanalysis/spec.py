@@ -45,16 +45,23 @@ def parse_value(text: str, *, what: str = "value"):
         raise
 
 
+# ASCII numbers only (int/float alone would also take "1_000" and non-ASCII digits)
+_INT = re.compile(r"[+-]?[0-9]+\Z")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z|[+-]?(inf|infinity|nan)\Z",
+                    re.IGNORECASE)
+_INT_MAX = 2**63 - 1
+
+
 def _number(s: str, what: str):
     s = s.strip()
-    try:
-        return int(s)
-    except ValueError:
-        pass
-    try:
+    if _INT.match(s):
+        v = int(s)
+        # beyond int64 an integer literal is read as the float it is (inf past float64), so the
+        # parameter's own check names it instead of an OverflowError on the way
+        return v if abs(v) <= _INT_MAX else float(s)
+    if _FLOAT.match(s):
         return float(s)
-    except ValueError:
-        raise ValueError(f"{what}: {s!r} is not a number") from None
+    raise ValueError(f"{what}: {s!r} is not a number")
 
 
 def _nested(text: str, what: str) -> str:
@@ -134,10 +141,7 @@ def parse_floats(text: str, *, what: str) -> list:
 
     out = []
     for part in text.split(","):
-        try:
-            v = float(part)
-        except ValueError:
-            raise ValueError(f"{what}: {part.strip()!r} is not a number") from None
+        v = float(_number(part, what))
         if not math.isfinite(v):
             raise ValueError(f"{what}: entries must be finite, got {part.strip()!r}")
         out.append(v)

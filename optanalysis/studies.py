@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compare import Record, provenance, records_to_csv
-from .io import atomic_write
+from .io import atomic_write, finite_or_null
 
 __all__ = ["StudyResult", "Outcome", "STUDIES_DIR", "study_names", "load_study", "run_study", "reproduce",
            "write_summary", "verdict_line"]
@@ -127,22 +126,11 @@ def run_study(name, *, quick=False, out="figures", directory=None) -> Outcome:
         "records": [r.__dict__ for r in result.records],
         "data": result.data,
     }
-    files.append(atomic_write(out / f"{name}.json", json.dumps(_strict(_jsonable(payload)), indent=1)))
+    files.append(atomic_write(out / f"{name}.json", json.dumps(finite_or_null(_jsonable(payload)), indent=1)))
     files.append(atomic_write(out / f"{name}.csv", records_to_csv(result.records, prov)))
     mismatches = [(r.quantity, r.verdict, _expected(module, r)) for r in result.records
                   if r.verdict != _expected(module, r)]
     return Outcome(name, module.TITLE, result.records, mismatches, seconds, [str(f) for f in files])
-
-
-def _strict(v):
-    """Non-finite floats as null, so that the JSON is standard."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {k: _strict(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_strict(x) for x in v]
-    return v
 
 
 def _run_one(args):

@@ -47,6 +47,7 @@ from numba import njit
 
 from .checks import integer
 from .predict import _interval, linear_maps, lr_sequence
+from .quadratic import real_array
 from .rules import get_rule
 from .symbolic.core import H
 
@@ -201,7 +202,9 @@ def transfer(rule, params=None, h=None, *, steps, schedule=None, lrs=None) -> np
     params = rule.params(**(params or {}))
     steps = integer(steps, "steps", 1, MAX_STEPS)
     maps = _phases(rule, params, lr_sequence(params["lr"], steps, schedule, lrs))
-    hs = np.atleast_1d(np.asarray(h, dtype=float))
+    hs = np.atleast_1d(real_array(h, "h", "an array of curvatures >= 0"))
+    if hs.ndim != 1 or not np.all(np.isfinite(hs) & (hs >= 0)):
+        raise ValueError("h must be a number or a 1-D array of finite curvatures >= 0")
     out = np.empty(hs.size)
     for i, x in enumerate(hs):
         r, _, lg = _rn(float(x), *maps)

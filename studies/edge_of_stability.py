@@ -11,7 +11,7 @@ Theory
     The thresholds are derived, not typed: for the linear rules, the largest stable curvature
     ``h_bound`` of :func:`optanalysis.symbolic.derive` (Jury conditions of the characteristic
     polynomial of the rule's own iteration matrix); for Adam, the frozen-preconditioner
-    linearisation :func:`optanalysis.symbolic.linearize.linearize` (heavy ball on P^-1 H with lr
+    linearisation :func:`optanalysis.symbolic.linearization.linearize` (heavy ball on P^-1 H with lr
     (1 - beta1) lr and momentum beta1) and its threshold.  The literature formulas above serve only
     as independent oracles of the derived expressions (records ``oracle ...``, exact to 1e-12).
 
@@ -45,7 +45,7 @@ from optanalysis.predict import spectral_radius
 from optanalysis.simulate import simulate_batch
 from optanalysis.studies import StudyResult
 from optanalysis.symbolic import derive
-from optanalysis.symbolic.linearize import linearize
+from optanalysis.symbolic.linearization import linearize
 
 TITLE = "Edge of stability: derived thresholds 2/lr, (2+2b)/lr, (2+2b)/((1+2b)lr), 38/lr match the kernels' onset"
 

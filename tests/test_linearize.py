@@ -9,7 +9,7 @@ import sympy
 
 from optanalysis.rules import get_rule
 from optanalysis.symbolic import H, T, Z, iteration_matrix
-from optanalysis.symbolic.linearize import LAM, fixed_point, linearization_dict, linearize
+from optanalysis.symbolic.linearization import LAM, fixed_point, linearization_dict, linearize
 
 S = {n: sympy.Symbol(n, positive=True) for n in
      ("lr", "beta1", "beta2", "b1", "eps", "momentum", "v", "nu", "eps_root")}

@@ -40,3 +40,18 @@ def test_assignment_lists_reject_a_name_given_twice():
     assert parse_assignments([]) == {}
     with pytest.raises(ValueError, match="--param: lr given twice"):
         parse_assignments(["lr=0.1", "lr=0.2"], what="--param")
+
+
+def test_numbers_are_ascii_and_an_integer_beyond_int64_is_its_float():
+    assert parse_value("-12") == -12 and parse_value(".5") == 0.5 and parse_value("5.") == 5.0
+    assert parse_value("-1E+3") == -1000.0 and parse_value("-inf") == float("-inf")
+    assert parse_value("9223372036854775807") == 2**63 - 1
+    big = parse_value("9" * 400)  # a parameter's own check then says "must be finite"
+    assert big == float("inf") and isinstance(big, float)
+    assert parse_value("-" + "9" * 30) == -1e30
+    # int() and float() alone would read these as 1000, 12 and 1
+    for text in ("1_000", "\u0661\u0662", "\uff11", "0x10", "1e", "--1"):
+        with pytest.raises(ValueError, match="is not a number"):
+            parse_floats(text, what="--x0")
+        with pytest.raises(ValueError):
+            parse_spec(f"step:step_size={text}")

@@ -67,7 +67,7 @@ def run(args) -> int:
     prov = provenance(rule=args.rule, params=params, schedule=args.schedule, hessian_diag=hd, hessian=hm, x0=x0,
                       xstar=xstar, steps=args.steps, noise=args.noise, batch=args.batch, seeds=args.seeds,
                       level=args.level)
-    if args.output:
+    if args.output is not None:
         write_records(records, args.output, prov)
     if args.json:
         sys.stdout.write(records_to_json(records, prov) + "\n")

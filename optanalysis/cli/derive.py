@@ -51,7 +51,7 @@ def run(args) -> int:
 def _linearized(rule, fixed: dict, args) -> int:
     import sympy
 
-    from ..symbolic.linearize import linearization_dict, linearize
+    from ..symbolic.linearization import linearization_dict, linearize
 
     if rule.linear:
         raise ValueError(f"rule {rule.name!r} is linear already; drop --linearize")

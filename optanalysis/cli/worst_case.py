@@ -1,6 +1,7 @@
 """``optanalysis worst-case``: exact worst-case ratio after n steps over spectra in [mu, L]."""
 import json
 
+from ..io import finite_or_null
 from ..spec import parse_assignments
 from ..worst_case import METRICS, worst_case
 
@@ -25,7 +26,7 @@ def run(args) -> int:
                      schedule=args.schedule)
     out = {"rule": args.rule, "params": params, "schedule": args.schedule} | res.as_dict()
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(json.dumps(finite_or_null(out), indent=2, allow_nan=False))
     else:
         print(f"{args.rule} {params} schedule={args.schedule or 'constant'} n={res.steps} "
               f"over [{res.mu:g}, {res.L:g}] ({res.metric}): ratio {res.ratio:.6g} (log10 {res.log10_ratio:.6g}) at h = {res.h:.10g}")

@@ -14,7 +14,7 @@ _LAZY = {
     "characteristic_polynomial": "analysis", "MU": "analysis", "L": "analysis",
     "KAPPA": "analysis",
     "spectral_radius": "numeric", "worst_case_rate": "numeric", "roots": "numeric",
-    "linearize": "linearize", "linearization_dict": "linearize",
+    "linearize": "linearization", "linearization_dict": "linearization",
 }
 
 __all__ = ["H", "T", "Z", "hyper_symbols", "iteration_matrix", "source_key", "state_symbols",

@@ -139,6 +139,19 @@ def pinned(rule, **fixed) -> dict:
     return out
 
 
+def _fixed_value(p, value):
+    """A fixed hyperparameter value, validated (a number in range, a flag, or a SymPy expression;
+    never a string: ``nsimplify`` would parse and evaluate it)."""
+    if p.flag:
+        return p.validate(value)
+    if isinstance(value, sympy.Basic):
+        if value.is_number:
+            p.validate(float(value))
+        return value
+    p.validate(value)
+    return sympy.nsimplify(value)
+
+
 def hyper_symbols(rule: Rule, **fixed) -> dict:
     """Hyperparameter values for a symbolic call: real ones as positive symbols named like the
     kernel arguments (``lr``, ``momentum``, ``beta1``, ...), unless fixed; flags at their default
@@ -147,7 +160,7 @@ def hyper_symbols(rule: Rule, **fixed) -> dict:
     out = {}
     for p in rule.hyper:
         if p.name in fixed:
-            out[p.name] = sympy.nsimplify(fixed[p.name]) if not p.flag else p.validate(fixed[p.name])
+            out[p.name] = _fixed_value(p, fixed[p.name])
         else:
             out[p.name] = p.default if p.flag else sympy.Symbol(p.name, positive=True)
     unknown = set(fixed) - set(out)

@@ -38,7 +38,7 @@ import sympy
 from ..rules import get_rule
 from . import disk
 from .core import T, Z, rule_cached, source_key, update
-from .linearize import _closure, _steady
+from .linearization import _closure, _steady
 
 __all__ = ["Period2Orbit", "period2_orbit"]
 

@@ -13,6 +13,8 @@ package and the SymPy version: editing a rule, or this package, invalidates the 
 """
 from __future__ import annotations
 
+import io
+import tokenize
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -317,9 +319,42 @@ def symbol_table(rule=None, **fixed) -> dict:
     return table
 
 
+# What an expression string may contain besides its symbols: SymPy's printed functions and
+# constants, numbers, operators and lists (matrices); no strings, attributes or underscored
+# names.
+_PRINTED = frozenset({"sqrt", "cbrt", "root", "True", "False"})
+_OPERATORS = frozenset("+ - * / ** ^ ( ) [ ] , < > <= >= == != & | ~".split())
+
+
+def _allowed_name(name: str, table: dict) -> bool:
+    if name in table or name in _PRINTED:
+        return True
+    obj = getattr(sympy, name, None) if not name.startswith("_") else None
+    return (isinstance(obj, type) and issubclass(obj, sympy.Basic)) or isinstance(obj, sympy.Basic)
+
+
 def parse(text: str, rule=None, **fixed):
-    """Read back an expression string of :meth:`Derivation.to_dict` with the derivation's symbols."""
-    return sympy.sympify(text, locals=symbol_table(rule, **fixed))
+    """Read back an expression string of :meth:`Derivation.to_dict` with the derivation's symbols.
+
+    The text is data: its tokens are checked first (numbers, operators, the symbols, SymPy's
+    classes and constants), so that ``sympify`` never evaluates anything else."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    table = symbol_table(rule, **fixed)
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError) as exc:
+        raise ValueError(f"text is not an expression: {exc}") from None
+    for tok in tokens:
+        if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.NUMBER):
+            continue
+        if not ((tok.type == tokenize.OP and tok.string in _OPERATORS)
+                or (tok.type == tokenize.NAME and _allowed_name(tok.string, table))):
+            raise ValueError(f"text: {tok.string!r} is not allowed in an expression")
+    try:
+        return sympy.sympify(text, locals=table)
+    except (sympy.SympifyError, SyntaxError, TypeError) as exc:
+        raise ValueError(f"text is not an expression: {exc}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -426,6 +461,8 @@ def derive(rule, *, cache: bool = True, **fixed) -> Derivation:
         ``momentum=0``); the others stay symbols.
     """
     rule = get_rule(rule)
+    if not isinstance(cache, bool):
+        raise TypeError(f"cache must be a bool, got {cache!r}")
     for k, v in fixed.items():  # validate names and values now (one-line errors in the CLI)
         p = next((q for q in rule.hyper if q.name == k), None)
         if p is None:
@@ -434,4 +471,4 @@ def derive(rule, *, cache: bool = True, **fixed) -> Derivation:
         fixed[k] = p.validate(v)
     fixed = with_pinned(rule, fixed)
     key = cache_key(rule, **fixed)
-    return _derive(rule.name, key, tuple(sorted(fixed.items())), bool(cache))
+    return _derive(rule.name, key, tuple(sorted(fixed.items())), cache)
