@@ -8,9 +8,9 @@ Two rewrites of the source text, neither visible in the results:
   count only) becomes ``_pw[j]``.  The kernels pass, at each step, values tabulated once per
   distinct hyperparameter value by ``_power`` (the same ``_pow`` of the same float64 operands,
   so the same bits).  libm ``pow`` costs 10-30 ns here (more once it underflows: see
-  ``power_table``), two per Adam step: a sweep over 4096
-  configurations that share beta2 and 64 values of beta1 computes 65 rows of powers instead of
-  8192, and a single run computes its powers in a tight loop, off the update's critical path.
+  ``power_table``), two per Adam step: a sweep over 4096 configurations that share beta2 and 64
+  values of beta1 computes 65 rows of powers instead of 8192, and a single run computes its
+  powers in a tight loop, off the update's critical path.
 
 A function of another rule called by the rule (AdamW calls Adam's step) is rewritten too, as
 ``_adam_step``; its powers are tabulated when the call passes the caller's hyperparameters by
