@@ -312,7 +312,10 @@ class Plateau:
             float64, shape ``((len(metrics) + 1) * interval,)``: steps before the first evaluation
             use ``base_lr``; each evaluation sets the lr of the next ``interval`` steps.
         """
-        metrics = np.asarray(metrics, dtype=np.float64)
+        try:
+            metrics = np.asarray(metrics, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("metrics must be a 1-D sequence of numbers") from None
         if metrics.ndim != 1:
             raise ValueError(f"metrics must be a 1-D sequence of numbers, got shape {metrics.shape}")
         params, state = self.controller(base_lr)

@@ -373,7 +373,8 @@ def simulate_batch(rule, params_list, *, seeds=(0,), x0, hessian_diag=None, hess
         if not isinstance(prm, dict):
             raise TypeError(f"params_list entries must be dicts, got {type(prm).__name__}")
     hp = rule.params_table(params_list)
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (list, tuple, np.ndarray)) or not len(seeds):
+    if (isinstance(seeds, (str, bytes)) or not isinstance(seeds, (list, tuple, np.ndarray))
+            or np.ndim(seeds) != 1 or not len(seeds)):
         raise TypeError("seeds must be a non-empty sequence of integers in [0, 2^64)")
     seeds = [_seed(int(s) if isinstance(s, np.integer) else s, "seeds entry") for s in seeds]
     if isinstance(schedule, list):

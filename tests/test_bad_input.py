@@ -191,3 +191,18 @@ def test_boolean_options_are_bools():
         predict("gd", {"lr": 0.1}, x0=[1, 1], hessian_diag=H2, steps=3, record_x="yes")
     with pytest.raises(TypeError, match="cache must be a bool"):
         derive("gd", cache="no")
+
+
+def test_batch_seeds_are_a_flat_sequence():
+    from optanalysis.simulate import simulate_batch
+
+    for seeds in (np.array(3), np.zeros((2, 2), np.int64), [], "01"):
+        with pytest.raises(TypeError, match="seeds must be a non-empty sequence"):
+            simulate_batch("gd", [{"lr": 0.1}], seeds=seeds, x0=[1, 1], hessian_diag=H2, steps=3)
+
+
+def test_plateau_metrics_are_numbers():
+    plateau = make_schedule("plateau:patience=1")
+    for metrics in (["a"], [[1.0, 2.0], [3.0]]):
+        with pytest.raises(TypeError, match="metrics must be a 1-D sequence of numbers"):
+            plateau.lrs_for(0.1, metrics)
