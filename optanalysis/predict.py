@@ -28,7 +28,7 @@ import numpy as np
 import sympy
 
 from .checks import integer
-from .quadratic import make_quadratic
+from .quadratic import float_or_inf, make_quadratic
 from .rules import Rule, get_rule
 from .symbolic.core import H, hyper_symbols, state_symbols, update
 
@@ -470,7 +470,7 @@ def _interval(mu, L) -> tuple:
     for name, v in (("mu", mu), ("L", L)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
             raise TypeError(f"{name} must be a real number in (0, inf), got {v!r}")
-    mu, L = (float(v) if abs(v) <= 2**1023 else math.inf for v in (mu, L))  # no OverflowError
+    mu, L = float_or_inf(mu), float_or_inf(L)
     if not (math.isfinite(mu) and mu > 0):
         raise ValueError(f"mu must be in (0, inf), got {mu!r}")
     if not (math.isfinite(L) and L >= mu):

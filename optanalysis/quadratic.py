@@ -29,8 +29,8 @@ import numpy as np
 from .checks import integer
 from .spec import parse_spec
 
-__all__ = ["Quadratic", "GradientNoise", "make_quadratic", "real_array", "spectrum", "random_orthogonal",
-           "rotated_hessian", "make_noise", "SYMMETRY_RTOL", "PSD_RTOL"]
+__all__ = ["Quadratic", "GradientNoise", "make_quadratic", "real_array", "float_or_inf", "spectrum",
+           "random_orthogonal", "rotated_hessian", "make_noise", "SYMMETRY_RTOL", "PSD_RTOL"]
 
 SYMMETRY_RTOL = 1e-10  # |H - H^T| <= SYMMETRY_RTOL * max|H|: rounding noise from a rotation, no more
 PSD_RTOL = 1e-10  # eigenvalues >= -PSD_RTOL * max|eig| count as 0 (rounding), below is an error
@@ -107,14 +107,15 @@ def real_array(value, name: str, what: str) -> np.ndarray:
     if a.dtype.kind == "O":
         if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in a.flat):
             raise TypeError(f"{name} must be {what}")
-        return np.array([_to_float(v) for v in a.flat], np.float64).reshape(a.shape)
+        return np.array([float_or_inf(v) for v in a.flat], np.float64).reshape(a.shape)
     if a.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be {what}, got {a.dtype} values")
     with np.errstate(over="ignore"):
         return a.astype(np.float64)
 
 
-def _to_float(v) -> float:
+def float_or_inf(v) -> float:
+    """``float(v)``, or +-inf for an integer beyond float64 (float() raises OverflowError)."""
     try:
         return float(v)
     except OverflowError:

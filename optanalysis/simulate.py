@@ -340,7 +340,7 @@ def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=No
     rule = get_rule(rule)
     if params is not None and not isinstance(params, dict):
         raise TypeError(f"params must be a dict of hyperparameters, got {type(params).__name__}")
-    prm = rule.params(**(params or {}))
+    hp = rule.params_table([params or {}])  # validated, float64, flags 0.0/1.0
     if not isinstance(record_x, bool):
         raise TypeError(f"record_x must be a bool, got {record_x!r}")
     q, x0, nz, steps, record_every, dt = _problem(x0, hessian_diag, hessian, xstar, steps, noise,
@@ -348,7 +348,6 @@ def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=No
     if nz is not None and seed is None:
         raise ValueError("seed is required when noise is given (an integer in [0, 2^64))")
     seed = 0 if seed is None else _seed(seed, "seed")
-    hp = np.array([list(prm.values())], np.float64)  # params() keeps the declared order
     state, loss, lr, div, xrec = _run(rule, hp, [schedule], [seed], q, x0, nz, steps,
                                       record_every, dt, record_x)
     st = tuple(state[0, k] for k in range(len(rule.state)))

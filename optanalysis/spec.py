@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from .checks import INT64_MAX
+
 __all__ = ["parse_value", "parse_spec", "parse_assignment", "parse_assignments", "parse_floats"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -49,7 +51,6 @@ def parse_value(text: str, *, what: str = "value"):
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 _FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z|[+-]?(inf|infinity|nan)\Z",
                     re.IGNORECASE)
-_INT_MAX = 2**63 - 1
 
 
 def _number(s: str, what: str):
@@ -58,7 +59,7 @@ def _number(s: str, what: str):
         v = int(s)
         # beyond int64 an integer literal is read as the float it is (inf past float64), so the
         # parameter's own check names it instead of an OverflowError on the way
-        return v if abs(v) <= _INT_MAX else float(s)
+        return v if abs(v) <= INT64_MAX else float(s)
     if _FLOAT.match(s):
         return float(s)
     raise ValueError(f"{what}: {s!r} is not a number")

@@ -1,10 +1,10 @@
 """``optanalysis simulate``: run one rule on a quadratic with the compiled kernels."""
 import argparse
 import json
-import math
 
 import numpy as np
 
+from ..io import finite_or_null
 from ..quadratic import rotated_hessian, spectrum
 from ..simulate import simulate
 from ..spec import parse_assignments, parse_floats
@@ -60,10 +60,6 @@ def _vector(text, what: str, d: int) -> np.ndarray:
     return np.array(v)
 
 
-def _finite_or_none(values) -> list:
-    return [float(v) if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64).ravel()]
-
-
 def run(args) -> int:
     h = (np.array(parse_floats(args.hessian_diag, what="--hessian-diag")) if args.hessian_diag
          else spectrum(args.spectrum))
@@ -75,9 +71,9 @@ def run(args) -> int:
                    seed=args.seed, dtype=args.dtype, record_every=args.record_every, **layout)
     if args.json:
         out = {"rule": args.rule, "steps": args.steps, "record_every": args.record_every,
-               "loss": _finite_or_none(res.loss), "lr": _finite_or_none(res.lr),
-               "x": _finite_or_none(res.x), "diverged_at": res.diverged_at}
-        print(json.dumps(out, allow_nan=False))
+               "loss": res.loss.tolist(), "lr": res.lr.tolist(), "x": res.x.tolist(),
+               "diverged_at": res.diverged_at}
+        print(json.dumps(finite_or_null(out), allow_nan=False))
         return 0
     status = "did not diverge" if res.diverged_at is None else f"diverged at step {res.diverged_at}"
     print(f"{args.rule}: loss {res.loss[0]:.6g} -> {res.loss[-1]:.6g} after {args.steps} steps ({status})")

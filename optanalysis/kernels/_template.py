@@ -65,12 +65,6 @@ def _exponent(j, t):
     return np.nan
 
 
-@register_jitable
-def _power(j, base, t):
-    """Tabulated power j: the rule's hyperparameter ``base`` to its exponent in t."""
-    return _pow(base, _exponent(j, t))
-
-
 NSTATE = 1
 NHYPER = 1
 FLAGS = np.array([], np.int64)  # indices of the flag hyperparameters
@@ -171,11 +165,11 @@ _UNDERFLOWED = -1100.0
 
 @njit(nogil=True, **_OPTS)
 def power_table(out, bases, j, first, stride):
-    """``out[r, k] = _power(j, bases[r], k + 1)`` for the columns k of chunks ``first, first +
+    """``out[r, k] = bases[r] ** _exponent(j, k + 1)`` for the columns k of chunks ``first, first +
     stride, ...`` of POWER_CHUNK steps: the rule's tabulated power j (see ``rewrite.py``) by the
-    rule's own expression, so each value has the bits of the in-step ``pow`` it replaces (+0
-    without the call where it has underflowed, see ``_UNDERFLOWED``); computed once per
-    distinct base, shared by the problems.  libm ``pow`` is the cost, so callers spread the
+    rule's own ``_pow`` and exponent, so each value has the bits of the in-step ``pow`` it
+    replaces (+0 without the call where it has underflowed, see ``_UNDERFLOWED``); computed once
+    per distinct base, shared by the problems.  libm ``pow`` is the cost, so callers spread the
     chunks over threads like problems."""
     steps = out.shape[1]
     for c in range(first, -(-steps // POWER_CHUNK), stride):
@@ -187,7 +181,8 @@ def power_table(out, bases, j, first, stride):
             tf = np.float64(c * POWER_CHUNK)
             for k in range(c * POWER_CHUNK, min((c + 1) * POWER_CHUNK, steps)):
                 tf += 1.0
-                out[r, k] = 0.0 if _exponent(j, tf) * lb < _UNDERFLOWED else _power(j, b, tf)
+                e = _exponent(j, tf)
+                out[r, k] = 0.0 if e * lb < _UNDERFLOWED else _pow(b, e)
 
 
 @njit(**_OPTS)

@@ -6,11 +6,11 @@ Two rewrites of the source text, neither visible in the results:
   float32 semantics (see ``mixed.py``); float64 kernels do the very same operations;
 * **tabulated powers**: ``beta1 ** t`` (a hyperparameter to a power that depends on the step
   count only) becomes ``_pw[j]``.  The kernels pass, at each step, values tabulated once per
-  distinct hyperparameter value by ``_power`` (the same ``_pow`` of the same float64 operands,
-  so the same bits).  libm ``pow`` costs 10-30 ns here (more once it underflows: see
-  ``power_table``), two per Adam step: a sweep over 4096 configurations that share beta2 and 64
-  values of beta1 computes 65 rows of powers instead of 8192, and a single run computes its
-  powers in a tight loop, off the update's critical path.
+  distinct hyperparameter value by ``power_table`` (the same ``_pow`` of the same float64
+  operands, so the same bits).  libm ``pow`` costs 10-30 ns here (more once it underflows), two
+  per Adam step: a sweep over 4096 configurations that share beta2 and 64 values of beta1
+  computes 65 rows of powers instead of 8192, and a single run computes its powers in a tight
+  loop, off the update's critical path.
 
 A function of another rule called by the rule (AdamW calls Adam's step) is rewritten too, as
 ``_adam_step``; its powers are tabulated when the call passes the caller's hyperparameters by
@@ -104,7 +104,7 @@ def _rewritten(fn, name: str, hyper: dict, powers: list | None, done: set) -> st
 def binding_functions(rule) -> tuple:
     """(source, number of tabulated powers): the source defines ``_grad_point``,
     ``_step(..., t, _pw)``, ``NPOW``, ``POW_BASES`` (the hyperparameter index of each tabulated
-    power), ``_exponent(j, t)`` and ``_power(j, base, t)``."""
+    power) and ``_exponent(j, t)`` (power j is ``base ** _exponent(j, t)``)."""
     hyper = {name: k for k, name in enumerate(rule.hyper_names)}
     powers: list = []
     done: set = set()
@@ -115,7 +115,4 @@ def binding_functions(rule) -> tuple:
     return (text + f"NPOW = {len(powers)}\nPOW_BASES = {tuple(k for k, _ in powers)!r}\n\n\n"
             "@register_jitable\ndef _exponent(j, t):\n"
             '    """The exponent of tabulated power j at step t, as the rule writes it."""\n'
-            f"{cases}    return np.nan\n\n\n"
-            "@register_jitable\ndef _power(j, base, t):\n"
-            '    """Tabulated power j: the rule\'s hyperparameter ``base`` to its exponent in t."""\n'
-            "    return _pow(base, _exponent(j, t))\n\n\n"), len(powers)
+            f"{cases}    return np.nan\n\n\n"), len(powers)
