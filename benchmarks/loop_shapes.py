@@ -10,7 +10,8 @@ as in the element-steps benchmark.  The shapes, each one change from the previou
 
 ``kernel run_diag``
     the package's kernel as built, called directly for one problem (``optanalysis run_diag``;
-    one problem runs on one thread; its blocks hold 1024 coordinates, the shapes below 256);
+    run_diag runs one problem on one thread; its blocks hold 512 coordinates, the shapes below
+    256);
 ``offset index, per-step loss``
     the kernel's inner loop as it was before commit fee5c57 (which adopted the fix shown next):
     state ``S[k, b0 + j]`` updated in place, blocks of ``BLOCK``, all steps of a block before

@@ -19,7 +19,7 @@ from optanalysis.simulate import simulate, simulate_batch
 
 import naive
 
-D = 2500  # three blocks of coordinates (BLOCK = 1024), the last one partial
+D = 2500  # several blocks of coordinates, the last one partial (asserted below)
 H = np.linspace(0.01, 1.0, D)
 X0 = np.cos(np.arange(D))
 NEVER_CUTS = "plateau:patience=100000"  # closed loop (exact path) with a constant lr
@@ -128,6 +128,29 @@ def test_one_problem_split_over_threads_equals_one_thread(threads, case, n_threa
         assert np.array_equal(getattr(one, name), getattr(many, name), equal_nan=True), name
     assert one.diverged_at == many.diverged_at
     assert (one.diverged_at is not None) == (case == "divergence")
+
+
+def test_the_problem_size_spans_blocks_with_a_partial_last_one():
+    assert D > 2 * kernel_module("gd").BLOCK and D % kernel_module("gd").BLOCK
+
+
+def test_in_threads_runs_every_share_once_and_reraises_after_all_finish(threads):
+    threads(3)
+    seen = []
+
+    def kernel(out, first, stride):
+        seen.append((first, stride))
+        out[first] = 1
+        if first == 2:
+            raise ZeroDivisionError("share 2")
+
+    out = np.zeros(3)
+    with pytest.raises(ZeroDivisionError, match="share 2"):
+        sim._in_threads(kernel, (out,), 10)
+    assert sorted(seen) == [(0, 3), (1, 3), (2, 3)] and np.all(out == 1)
+    seen.clear()
+    sim._in_threads(lambda first, stride: seen.append((first, stride)), (), 2)  # 2 items: 2 threads
+    assert sorted(seen) == [(0, 2), (1, 2)]
 
 
 def test_split_path_is_taken_and_a_batch_smaller_than_the_thread_count_matches(threads, monkeypatch):

@@ -100,7 +100,12 @@ def _powers_lane(PW, t, i):
     return ()
 # BINDING END
 
-BLOCK = 1024  # coordinates advanced together (state block stays in cache while steps run)
+# Coordinates advanced together: a block's state stays in cache while all its steps run, and a
+# single problem of d > BLOCK spreads its blocks over the threads (run_diag_blocks).  512, not
+# 1024: a d = 1e3 problem is then two blocks, on two threads (measured 1.6-1.9x faster; one
+# thread, 512 and 1024 time alike, 256 ~5% slower).  The blocks fix the order in which
+# the loss is summed, so this constant is part of every kernel's bits.
+BLOCK = 512
 FUSE = NSTATE <= 2  # two steps per pass over a block (see _advance_fast)
 LANES = 1024  # lanes of a group of small problems (run_lanes)
 LANE_PAD = 8  # a group's lane loop runs over a multiple of this many lanes (see run_lanes)
@@ -232,13 +237,18 @@ def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k
 
 
 @njit(**_OPTS)
-def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, cap, rec_every,
+def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, cap, rec_every,
                   rloss, lt, nz, nz2, xrec, record_x):
     """Coordinates b0..b1-1 over all steps of an open-loop run, the loss summed only at the
     recorded steps (added to ``rloss[r]``), every step checked against the certificate
     h_i (x_i - x*_i)^2 <= cap of :func:`limits`: an elementwise flag, no float64 sum, so the
-    loop costs little more than the update.  Starts from the initial state ``S0`` (the block is
-    copied while it is brought into cache).  Returns the first step that fails it, or 0.
+    loop costs little more than the update.  Returns the first step that fails it, or 0.
+
+    The block runs in the calling thread's own buffer ``W`` (from :func:`_block_buffer`),
+    copied from the initial state ``S0`` and, if no step fails, into ``S`` at the end: threads
+    that shared the state array's cache lines where their blocks meet would pass those lines
+    back and forth at every step (measured: heavy ball float32, d = 1e6, 2 threads no faster
+    than 1).
 
     With ``FUSE`` (rules of at most two state arrays), two steps are fused unless a record
     falls between them: each coordinate is loaded once, advanced twice (rounded to the state's
@@ -247,8 +257,8 @@ def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, ca
     registers, 0.56 -> 0.74 ns, hence no fusion for larger states.
     """
     n = b1 - b0
-    ub = np.uint64(b0)
-    S[:, b0:b1] = S0[:, b0:b1]
+    hb, xsb = h[b0:b1], xs[b0:b1]
+    W[:, :n] = S0[:, b0:b1]
     hrow2 = hrow.copy()
     steps = lrs.size
     r = 0
@@ -271,11 +281,11 @@ def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, ca
                 _noise(a, seed, k + 1, b0, n, nz2)
             bad2 = False
             for j in range(n):
-                i = ub + np.uint64(j)
-                s = _round(S, _advanced(_load(S, i), i, h, xs, noisy, nz[j], hp, tf, pw))
-                bad |= _fails(s[0], i, h, xs, cap)
-                _store(S, i, _advanced(s, i, h, xs, noisy, nz2[j], hp2, tf2, pw2))
-                bad2 |= _fails(S[0, i], i, h, xs, cap)
+                i = np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
+                s = _round(W, _advanced(_load(W, i), i, hb, xsb, noisy, nz[j], hp, tf, pw))
+                bad |= _fails(s[0], i, hb, xsb, cap)
+                _store(W, i, _advanced(s, i, hb, xsb, noisy, nz2[j], hp2, tf2, pw2))
+                bad2 |= _fails(W[0, i], i, hb, xsb, cap)
             if bad:
                 return k + 1
             if bad2:
@@ -283,19 +293,28 @@ def _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, ca
             k += 2
         else:
             for j in range(n):
-                i = ub + np.uint64(j)
-                _store(S, i, _advanced(_load(S, i), i, h, xs, noisy, nz[j], hp, tf, pw))
-                bad |= _fails(S[0, i], i, h, xs, cap)
+                i = np.uint64(j)
+                _store(W, i, _advanced(_load(W, i), i, hb, xsb, noisy, nz[j], hp, tf, pw))
+                bad |= _fails(W[0, i], i, hb, xsb, cap)
             if bad:
                 return k + 1
             k += 1
         if k == next_rec:
             next_rec += rec_every
             r += 1
-            rloss[r] += _block_loss(S[0], h, xs, b0, n, lt)
+            rloss[r] += _block_loss(W[0], hb, xsb, 0, n, lt)
             if record_x:
-                xrec[r, b0:b1] = S[0, b0:b1]
+                xrec[r, b0:b1] = W[0, :n]
+    S[:, b0:b1] = W[:, :n]
     return 0
+
+
+@njit(**_OPTS)
+def _block_buffer(S):
+    """A thread's buffer for one block's state (see :func:`_advance_fast`).  Its rows are
+    BLOCK + 16 long: rows 4 KiB apart would put x_i and m_i at the same address modulo 4 KiB,
+    where the CPU mistakes a load for one depending on an earlier store (4K aliasing)."""
+    return np.empty((NSTATE, BLOCK + 16), S.dtype)
 
 
 @njit(**_OPTS)
@@ -374,9 +393,10 @@ def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, closed, cp
         rloss = np.zeros(loss.size)
         lt = np.empty(BLOCK)
         nz, nz2 = np.zeros(BLOCK, S.dtype), np.zeros(BLOCK, S.dtype)
+        W = _block_buffer(S)
         tripped = False
         for b0 in range(0, h.size, BLOCK):
-            if _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
+            if _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
                              min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, nz, nz2,
                              xrec, record_x):
                 tripped = True
@@ -496,11 +516,15 @@ def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, pwt, prow, cap, rec_e
     :func:`finish_diag_blocks`.  Blocks are independent, so this equals :func:`run_diag`."""
     lt = np.empty(BLOCK)
     nz, nz2 = np.zeros(BLOCK, S.dtype), np.zeros(BLOCK, S.dtype)
+    W = _block_buffer(S)
     hrow = hp.copy()
+    # cap arrives as a Python float: in float64, the certificate of a float32 kernel would widen
+    # every h_i (x_i - x*_i)^2 to float64 (measured 1.8x slower); it is a float32 value (limits)
+    capw = _cast_like(cap, S)
     for b in range(first, trips.size, stride):
         b0 = b * BLOCK
-        trips[b] = _advance_fast(S, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
-                                 min(b0 + BLOCK, h.size), cap, rec_every, rloss[b], lt, nz, nz2,
+        trips[b] = _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
+                                 min(b0 + BLOCK, h.size), capw, rec_every, rloss[b], lt, nz, nz2,
                                  xrec, record_x)
 
 
@@ -648,6 +672,7 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, pw
                                             pw_rows[p], False, none, none, 1, rec_every, cap_max,
                                             loss[p], lr_out, xrec[p], False)
             continue
+        capw = _cast_like(cap, SL)  # in the working dtype, as in run_diag_blocks
         F = to_fixed_tuple(hp[p0].copy(), NHYPER)
         varying = False
         for q in range(mg):
@@ -673,9 +698,9 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, pw
                 for j in range(wg):
                     i = np.uint64(j)
                     s = _round(SL, _lane_step(_load(SL, i), i, hl, xsl, zero, HP, LR, PW, F, 0, tf))
-                    f = _fails(s[0], i, hl, xsl, cap)
+                    f = _fails(s[0], i, hl, xsl, capw)
                     _store(SL, i, _lane_step(s, i, hl, xsl, zero, HP, LR, PW, F, 1, tf2))
-                    f |= _fails(SL[0, i], i, hl, xsl, cap)
+                    f |= _fails(SL[0, i], i, hl, xsl, capw)
                     fl[j] = f
                     bad |= f
                 k += 2
@@ -683,7 +708,7 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, pw
                 for j in range(wg):
                     i = np.uint64(j)
                     _store(SL, i, _lane_step(_load(SL, i), i, hl, xsl, zero, HP, LR, PW, F, 0, tf))
-                    f = _fails(SL[0, i], i, hl, xsl, cap)
+                    f = _fails(SL[0, i], i, hl, xsl, capw)
                     fl[j] = f
                     bad |= f
                 k += 1
