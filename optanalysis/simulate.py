@@ -10,7 +10,6 @@ Observations only: the matching theory lives in :mod:`optanalysis.predict`.
 from __future__ import annotations
 
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,9 +156,7 @@ def _in_threads(kernel, args, n: int) -> None:
     if threads == 1:
         kernel(*args, 0, 1)
         return
-    with _HELPERS_LOCK:  # simulate may be called from several threads at once
-        pool = _helper_pool(threads - 1)
-        shares = [pool.submit(kernel, *args, first, threads) for first in range(1, threads)]
+    shares = [_helpers().submit(kernel, *args, first, threads) for first in range(1, threads)]
     try:
         kernel(*args, 0, threads)
     finally:
@@ -168,25 +165,21 @@ def _in_threads(kernel, args, n: int) -> None:
         share.result()  # re-raises a helper's exception
 
 
-_HELPERS: dict = {"pool": None, "size": 0}
-_HELPERS_LOCK = threading.Lock()
+_pool = None  # the helper threads of _in_threads (each started when a share first needs it)
 
 
-def _helper_pool(size: int) -> ThreadPoolExecutor:
-    """The helper threads of ``_in_threads`` (at least ``size``), made once and reused."""
-    if _HELPERS["size"] < size:
-        if _HELPERS["pool"] is not None:
-            _HELPERS["pool"].shutdown(wait=False)
-        _HELPERS.update(pool=ThreadPoolExecutor(size, thread_name_prefix="optanalysis"), size=size)
-    return _HELPERS["pool"]
+def _helpers() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(thread_name_prefix="optanalysis")
+    return _pool
 
 
 def _forget_helpers() -> None:
     """A forked child (``studies`` runs jobs in forked processes) has the pool but not its
     threads: it makes its own."""
-    global _HELPERS_LOCK
-    _HELPERS.update(pool=None, size=0)
-    _HELPERS_LOCK = threading.Lock()  # in case the fork came while another thread held it
+    global _pool
+    _pool = None
 
 
 os.register_at_fork(after_in_child=_forget_helpers)

@@ -208,9 +208,12 @@ def _advanced(s, i, h, xs, noisy, nzj, hp, tf, pw):
 
 @njit(**_OPTS)
 def _fails(x, i, h, xs, cap):
-    """The certificate of :func:`limits` fails at coordinate i (NaN fails too)."""
+    """The certificate of :func:`limits` fails at coordinate i (NaN fails too).  ``cap`` is
+    compared in h's dtype (exactly: :func:`limits` makes it a value of that dtype), whatever
+    its type here (a Python float from ``simulate``): a float64 ``cap`` would widen a float32
+    kernel's h_i (x_i - x*_i)^2 to float64 (measured 1.8x slower)."""
     e = x - xs[i]
-    return not (h[i] * e * e <= cap)
+    return not (h[i] * e * e <= _cast_like(cap, h))
 
 
 @njit(**_OPTS)
@@ -519,13 +522,10 @@ def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, pwt, prow, cap, rec_e
     nz, nz2 = np.zeros(BLOCK, S.dtype), np.zeros(BLOCK, S.dtype)
     W = _block_buffer(S)
     hrow = hp.copy()
-    # cap arrives as a Python float: in float64, the certificate of a float32 kernel would widen
-    # every h_i (x_i - x*_i)^2 to float64 (measured 1.8x slower); it is a float32 value (limits)
-    capw = _cast_like(cap, S)
     for b in range(first, trips.size, stride):
         b0 = b * BLOCK
         trips[b] = _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
-                                 min(b0 + BLOCK, h.size), capw, rec_every, rloss[b], lt, nz, nz2,
+                                 min(b0 + BLOCK, h.size), cap, rec_every, rloss[b], lt, nz, nz2,
                                  xrec, record_x)
 
 
@@ -673,7 +673,6 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, pw
                                             pw_rows[p], False, none, none, 1, rec_every, cap_max,
                                             loss[p], lr_out, xrec[p], False)
             continue
-        capw = _cast_like(cap, SL)  # in the working dtype, as in run_diag_blocks
         F = to_fixed_tuple(hp[p0].copy(), NHYPER)
         varying = False
         for q in range(mg):
@@ -699,9 +698,9 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, pw
                 for j in range(wg):
                     i = np.uint64(j)
                     s = _round(SL, _lane_step(_load(SL, i), i, hl, xsl, zero, HP, LR, PW, F, 0, tf))
-                    f = _fails(s[0], i, hl, xsl, capw)
+                    f = _fails(s[0], i, hl, xsl, cap)
                     _store(SL, i, _lane_step(s, i, hl, xsl, zero, HP, LR, PW, F, 1, tf2))
-                    f |= _fails(SL[0, i], i, hl, xsl, capw)
+                    f |= _fails(SL[0, i], i, hl, xsl, cap)
                     fl[j] = f
                     bad |= f
                 k += 2
@@ -709,7 +708,7 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, pw
                 for j in range(wg):
                     i = np.uint64(j)
                     _store(SL, i, _lane_step(_load(SL, i), i, hl, xsl, zero, HP, LR, PW, F, 0, tf))
-                    f = _fails(SL[0, i], i, hl, xsl, capw)
+                    f = _fails(SL[0, i], i, hl, xsl, cap)
                     fl[j] = f
                     bad |= f
                 k += 1
