@@ -95,11 +95,13 @@ def _run_diag(rule, params, h, x0, xstar):
     def run(steps):
         if steps not in buffers:
             buffers.clear()
-            buffers[steps] = (np.full((1, steps), vals[0]), np.empty((1, 2)), np.empty((1, steps)),
+            # a constant lr is one value, as simulate passes it; lr_out is only written by a
+            # closed loop
+            buffers[steps] = (np.full((1, 1), vals[0]), np.empty((1, 2)), np.empty((1, 0)),
                               _power_tables(km, hp, steps))  # as simulate tabulates them
         lrs, loss, lr_out, powers = buffers[steps]
         km.run_diag(state, init, fixed["row"], h, xstar, fixed["a"], False, fixed["seeds"], hp,
-                    lrs, fixed["row"], *powers, fixed["closed"], fixed["cp"], fixed["cs"],
+                    lrs, fixed["row"], steps, *powers, fixed["closed"], fixed["cp"], fixed["cs"],
                     fixed["interval"], steps, cap_max, loss, lr_out, fixed["diverged"],
                     fixed["xrec"], False, 0, 1)  # one problem, one thread, from init
         if fixed["diverged"][0] != -1:

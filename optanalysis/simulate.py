@@ -66,11 +66,15 @@ class SimResult:
     """
 
     loss: np.ndarray
-    lr: np.ndarray
     x: np.ndarray
     state: tuple
     diverged_at: int | None
     xs: np.ndarray | None
+    _lr: Callable[[], np.ndarray] = field(repr=False, compare=False)
+
+    @cached_property
+    def lr(self) -> np.ndarray:
+        return self._lr()
 
 
 @dataclass(frozen=True)
@@ -94,18 +98,20 @@ class BatchResult:
 
 
 def _lr_plan(schedule, base_lr: float, steps: int):
-    """(closed, lrs, controller params, controller state, interval) for one schedule."""
+    """(closed, lrs, controller params, controller state, interval) for one schedule; ``lrs``
+    holds one lr per step, or a single one when it is constant (or the base of a closed loop)."""
     empty = np.zeros(0)
     if schedule is None:
-        return False, np.full(steps, base_lr), empty, empty, 1
+        return False, np.full(1, base_lr), empty, empty, 1
     from .schedules import Plateau, make_schedule  # only needed when a schedule is given
 
     sched = make_schedule(schedule)
     if isinstance(sched, Plateau):
         cp, cs = sched.controller(base_lr)
-        return (True, np.full(steps, base_lr), np.asarray(cp, np.float64),
+        return (True, np.full(1, base_lr), np.asarray(cp, np.float64),
                 np.asarray(cs, np.float64), integer(sched.interval, "schedule interval", 1))
-    return False, sched.lrs(base_lr, steps), empty, empty, 1
+    lrs = sched.lrs(base_lr, steps)
+    return False, (lrs[:1] if np.all(lrs == lrs[0]) else lrs), empty, empty, 1
 
 
 def _problem(x0, hessian_diag, hessian, xstar, steps, noise, batch, dtype, record_every):
@@ -185,26 +191,26 @@ def _forget_helpers() -> None:
 os.register_at_fork(after_in_child=_forget_helpers)
 
 
-def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, pwt, prow, cap_max, record_every,
-                loss, lr_out, xrec, record_x, blocks):
+def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, pwt, prow, cap_max,
+                record_every, loss, xrec, record_x, blocks):
     """One open-loop diagonal problem from ``S0`` with its coordinate blocks shared among the
     threads: the same bits as ``run_diag`` (blocks are independent; losses are added in block
     order)."""
     loss0, limit, cap = km.limits(S0[0], h, xs, cap_max)
     rloss = np.zeros((blocks, loss.size))
     trips = np.zeros(blocks, np.int64)
-    _in_threads(km.run_diag_blocks, (S, S0, h, xs, scale, noisy, seed, hp, lrs, pwt, prow, cap,
-                                     record_every, rloss, trips, xrec, record_x), blocks)
-    return km.finish_diag_blocks(S, S0, h, xs, scale, noisy, seed, hp, lrs, pwt, prow,
-                                 record_every, loss0, limit, rloss, trips, loss, lr_out, xrec,
-                                 record_x)
+    _in_threads(km.run_diag_blocks, (S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, pwt, prow,
+                                     cap, record_every, rloss, trips, xrec, record_x), blocks)
+    return km.finish_diag_blocks(S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, pwt, prow,
+                                 record_every, loss0, limit, rloss, trips, loss, xrec, record_x)
 
 
 def _lr_plans(base_lrs, schedules, steps: int, S: int):
     """Per problem (p-major, S seeds per parameter set; ``base_lrs[p]`` and ``schedules[p]`` of
     parameter set p): rows ``row`` of ``lr_table``, one per distinct (schedule, base lr) so that
     a sweep shares them, and the plateau controllers (``closed``, ``interval``, ``cp``, ``cs``;
-    copies, as the kernels update ``cs``)."""
+    copies, as the kernels update ``cs``).  ``lr_table`` has one column when every row is
+    constant (the kernels read a one-value row as a constant lr), else ``steps``."""
     keys = base_lrs.view(np.int64)  # compared bit for bit
     if any(sch is not schedules[0] for sch in schedules):  # (the schedules outlive this call)
         keys = np.stack([[id(sch) for sch in schedules], keys], axis=1)
@@ -214,7 +220,11 @@ def _lr_plans(base_lrs, schedules, steps: int, S: int):
     closed = np.array([plan[0] for plan in table], np.bool_)[row]
     interval = np.array([plan[4] for plan in table], np.int64)[row]
     cp, cs = (_padded([plan[k] for plan in table])[row] for k in (2, 3))
-    return np.stack([plan[1] for plan in table]), row, closed, interval, cp, cs
+    lrs = [plan[1] for plan in table]
+    lr_table = np.empty((len(lrs), max(a.size for a in lrs)))
+    for r, a in enumerate(lrs):
+        lr_table[r] = a  # a one-value row broadcasts
+    return lr_table, row, closed, interval, cp, cs
 
 
 def _padded(arrays) -> np.ndarray:
@@ -276,25 +286,31 @@ def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_
     seed_arr = np.tile(np.array(seeds, np.uint64), P)
     xs = q.xstar.astype(dt, copy=False)
     noisy = nz is not None
+    # the lrs of closed loops; an open loop's are its row of lr_table, and its row here is
+    # never written (no column at all when every problem is open loop)
+    lr_out = np.empty((n, steps if closed.any() else 0))
+
+    def used_lrs():
+        return _used_lrs(lr_table, row, closed, lr_out, diverged, steps)
+
     if not q.diagonal:
-        lr_out = np.empty((n, steps))
         scale = nz.scale if noisy else np.zeros((d, d))
         hess = q.hessian.astype(dt, copy=False)
         _in_threads(km.run_dense, (state, init, init_row, hess, xs, scale, noisy, seed_arr, hp,
-                                   lr_table, row, pw_table, pw_rows, closed, cp, cs, interval,
-                                   record_every, loss, lr_out, diverged, xrec, record_x), n)
-        return state, loss, lambda: lr_out, diverged, xrec
+                                   lr_table, row, steps, pw_table, pw_rows, closed, cp, cs,
+                                   interval, record_every, loss, lr_out, diverged, xrec,
+                                   record_x), n)
+        return state, loss, used_lrs, diverged, xrec
     h = q.hessian_diag.astype(dt, copy=False)
     cap_max = float(np.finfo(dt).max)  # see limits() in kernels/_template.py
     if (d <= _LANES_MAX_D and n >= 2 and _lanes_pay(km)
             and not (noisy or record_x or closed.any())):
         lr_const = np.all(lr_table == lr_table[:, :1], axis=1)
         _in_threads(km.run_lanes, (state, init, init_row, h, xs, np.zeros(d), seed_arr, hp,
-                                   lr_table, row, lr_const, pw_table, pw_rows, record_every,
-                                   cap_max, loss, diverged, xrec),
+                                   lr_table, row, lr_const, steps, pw_table, pw_rows,
+                                   record_every, cap_max, loss, diverged, xrec),
                     -(-n // max(1, km.LANES // d)))
-        return state, loss, lambda: _open_loop_lrs(lr_table, row, diverged), diverged, xrec
-    lr_out = np.empty((n, steps))
+        return state, loss, used_lrs, diverged, xrec
     scale = nz.scale if noisy else np.zeros(d)
     batch_arrays = (state, init_row, seed_arr, hp, row, pw_rows, closed, cp, cs, interval, loss,
                     lr_out, diverged, xrec)
@@ -302,8 +318,8 @@ def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_
     def rows(sel):  # run_diag's arguments for problems ``sel`` (views)
         s, ir, sd, hpp, rw, pwr, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel]
                                                                        for a in batch_arrays)
-        return (s, init, ir, h, xs, scale, noisy, sd, hpp, lr_table, rw, pw_table, pwr, cl, cpp,
-                csp, itv, record_every, cap_max, lo, lro, dv, xr, record_x)
+        return (s, init, ir, h, xs, scale, noisy, sd, hpp, lr_table, rw, steps, pw_table, pwr, cl,
+                cpp, csp, itv, record_every, cap_max, lo, lro, dv, xr, record_x)
 
     blocks = -(-d // km.BLOCK)
     if (n < _threads() and blocks >= 2 and d * steps >= _SPLIT_MIN_WORK
@@ -313,19 +329,22 @@ def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_
                 km.run_diag(*rows(slice(p, p + 1)), 0, 1)
             else:
                 diverged[p] = _run_blocks(km, state[p], init[init_row[p]], h, xs, scale, noisy,
-                                          seed_arr[p], hp[p], lr_table[row[p]], pw_table,
-                                          pw_rows[p], cap_max, record_every, loss[p], lr_out[p],
-                                          xrec[p], record_x, blocks)
+                                          seed_arr[p], hp[p], lr_table[row[p]], steps, pw_table,
+                                          pw_rows[p], cap_max, record_every, loss[p], xrec[p],
+                                          record_x, blocks)
     else:
         _in_threads(km.run_diag, rows(slice(None)), n)
-    return state, loss, lambda: lr_out, diverged, xrec
+    return state, loss, used_lrs, diverged, xrec
 
 
-def _open_loop_lrs(lr_table, row, diverged) -> np.ndarray:
-    """(n, steps) lrs of open-loop problems: their rows of ``lr_table``, NaN from the step at
-    which each diverged (as the kernels write them)."""
-    out = lr_table[row]
-    for p in np.flatnonzero(diverged >= 0):
+def _used_lrs(lr_table, row, closed, lr_out, diverged, steps) -> np.ndarray:
+    """(n, steps) lrs used by each problem: an open loop's row of ``lr_table`` (NaN from the step
+    at which it diverged, as the kernels write a closed loop's), a closed loop's ``lr_out``."""
+    out = np.empty((row.size, steps))
+    out[:] = lr_table[row]  # a one-value row broadcasts
+    if closed.any():
+        out[closed] = lr_out[closed]
+    for p in np.flatnonzero((diverged >= 0) & ~closed):
         out[p, diverged[p]:] = np.nan
     return out
 
@@ -378,9 +397,9 @@ def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=No
     state, loss, lr, div, xrec = _run(rule, hp, [schedule], [seed], q, x0, nz, steps,
                                       record_every, dt, record_x)
     st = tuple(state[0, k] for k in range(len(rule.state)))
-    return SimResult(loss=loss[0], lr=lr()[0], x=st[0], state=st,
+    return SimResult(loss=loss[0], x=st[0], state=st,
                      diverged_at=None if div[0] < 0 else int(div[0]),
-                     xs=xrec[0] if record_x else None)
+                     xs=xrec[0] if record_x else None, _lr=lambda: lr()[0])
 
 
 def simulate_batch(rule, params_list, *, seeds=(0,), x0, hessian_diag=None, hessian=None,

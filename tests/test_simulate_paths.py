@@ -14,7 +14,8 @@ import pytest
 
 import optanalysis.simulate as sim
 from optanalysis.kernels.build import kernel_module
-from optanalysis.rules import get_rule
+from optanalysis.rules import RULES as RULES_ALL, get_rule
+from optanalysis.schedules import make_schedule
 from optanalysis.simulate import simulate, simulate_batch
 
 import naive
@@ -49,6 +50,35 @@ def test_fast_path_equals_the_per_step_path(rule, dtype, record_every):
     for a, b in [(fast.loss, exact.loss), (fast.xs, exact.xs), *zip(fast.state, exact.state)]:
         assert np.array_equal(a, b)
     assert fast.diverged_at is None and np.all(np.isfinite(fast.loss))
+
+
+@pytest.mark.parametrize("rule", sorted(RULES_ALL))
+@pytest.mark.parametrize("d", [3, 10])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_small_block_run_as_whole_vectors_keeps_every_rules_bits(rule, d, dtype):
+    # The fast path runs a block of n coordinates as a multiple of LANE_PAD lanes (3 and 10 as
+    # 8 and 16), the extra ones a zero state of a zero Hessian beside the block's own h and x*.
+    kw = dict(x0=X0[:d], hessian_diag=H[-d:], xstar=np.linspace(-1, 1, d), steps=30,
+              noise="isotropic:sigma=0.2", seed=7, dtype=dtype, record_every=4, record_x=True)
+    fast = simulate(rule, {"lr": 0.01}, **kw)
+    exact = simulate(rule, {"lr": 0.01}, schedule=NEVER_CUTS, **kw)
+    for a, b in [(fast.loss, exact.loss), (fast.xs, exact.xs), *zip(fast.state, exact.state)]:
+        assert np.array_equal(a, b)
+    assert fast.diverged_at is None and np.all(np.isfinite(fast.loss))
+
+
+def test_a_constant_lr_is_one_value_and_the_lrs_used_are_every_steps():
+    steps = 10**7  # one value, not an 80 MB table
+    table, row, closed, *_ = sim._lr_plans(np.array([0.1, 0.2, 0.1]),
+                                           [None, NEVER_CUTS, "step:step_size=20000000"], steps, 1)
+    assert table.shape == (3, 1) and table[row, 0].tolist() == [0.1, 0.2, 0.1]
+    assert closed.tolist() == [False, True, False]
+    spec = "step:step_size=2,gamma=0.5"
+    table, row, *_ = sim._lr_plans(np.array([0.1, 0.1]), [None, spec], 9, 1)
+    assert table.shape == (2, 9) and np.all(table[row[0]] == 0.1)
+    assert np.array_equal(table[row[1]], make_schedule(spec).lrs(0.1, 9))
+    res = simulate("gd", {"lr": 0.1}, x0=[1.0, 2.0], hessian_diag=[1.0, 3.0], steps=50)
+    assert res.lr.shape == (50,) and np.all(res.lr == 0.1)
 
 
 def _transient_case():
