@@ -54,7 +54,8 @@ class SimResult:
         1/2 (x - x*)^T H (x - x*) after 0, k, 2k, ... steps (k = ``record_every``); NaN after a
         divergence.
     lr : (steps,) float64
-        The learning rate used at each step (NaN after a divergence).
+        The learning rate used at each step (NaN after a divergence); made on first access
+        for an open-loop run (its schedule's values), so a long run does not write it unread.
     x : (d,) array
         The final iterate (at the divergence step if the run diverged).
     state : tuple of (d,) arrays
