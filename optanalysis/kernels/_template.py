@@ -346,8 +346,10 @@ def _block_buffer(S):
 
 
 @njit(**_OPTS)
-def _finish(loss0, part, K, rec_every, loss, xrec, record_x):
-    """Record the per-step losses; NaN after a divergence at step K (K == steps: none)."""
+def _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x):
+    """Record the per-step losses; NaN after a divergence at step K (K == steps: none), in the
+    losses, the recorded iterates and ``lr_out`` (which may be empty: an open loop's lrs are
+    its schedule's)."""
     steps = part.size
     loss[0] = loss0
     for r in range(1, loss.size):
@@ -355,6 +357,7 @@ def _finish(loss0, part, K, rec_every, loss, xrec, record_x):
         loss[r] = part[k - 1] if k <= K else np.nan
         if record_x and k > K:
             xrec[r] = np.nan
+    lr_out[K:] = np.nan
     return K if K < steps else -1
 
 
@@ -362,8 +365,7 @@ def _finish(loss0, part, K, rec_every, loss, xrec, record_x):
 def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, closed, cp, cs,
                 interval, rec_every, loss0, limit, loss, lr_out, xrec, record_x):
     """A diagonal problem with the loss summed at every step; returns the divergence step or -1.
-    A closed loop writes the lr of each step into ``lr_out`` (NaN after a divergence); an open
-    loop's are ``lrs``, and ``lr_out`` may be empty.
+    A closed loop writes the lr of each step into ``lr_out``; an open loop's are ``lrs``.
 
     The path of the plateau controller (the lr of the next steps depends on this step's loss,
     so all blocks advance one step at a time) and of an open-loop run that failed the
@@ -389,7 +391,6 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, close
                 break
             if (k + 1) % interval == 0:
                 lr = _plateau_update(cp, cs, part[k], lr)
-        lr_out[K:] = np.nan
     else:
         for b0 in range(0, d, BLOCK):
             _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, min(b0 + BLOCK, d),
@@ -404,7 +405,7 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, close
             for b0 in range(0, d, BLOCK):
                 _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
                                min(b0 + BLOCK, d), 0, K, part, lt, nz, xrec, rec_every, record_x)
-    return _finish(loss0, part, K, rec_every, loss, xrec, record_x)
+    return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
 
 
 @njit(**_OPTS)
@@ -512,9 +513,7 @@ def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, steps, pwt, prow, cl
             break
         if closed and t % interval == 0:
             lr = _plateau_update(cp, cs, part[k], lr)
-    if closed:
-        lr_out[K:] = np.nan
-    return _finish(loss0, part, K, rec_every, loss, xrec, record_x)
+    return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
 
 
 @njit(nogil=True, **_OPTS)
@@ -529,7 +528,8 @@ def run_diag(S, S0, s0_row, h, xs, a, noisy, seeds, hp, lr_table, lr_row, steps,
     the plateau controller ``cp[p]``, ``cs[p]`` every ``interval[p]`` steps when ``closed[p]``,
     the tabulated powers of the rule (``rewrite.py``) in rows ``pw_rows[p]`` of ``pw_table``
     (see :func:`power_table`); outputs ``loss[p]``, ``diverged[p]``, the lrs of a closed loop
-    in ``lr_out[p]`` (an open loop leaves its row alone) and, if ``record_x``, ``xrec[p]``.
+    in ``lr_out[p]`` (an open loop's are its lrs, read from the table) and, if ``record_x``,
+    ``xrec[p]``.
     ``cap_max``: the largest float of the working dtype (see :func:`limits`).
     """
     for p in range(first, S.shape[0], stride):
