@@ -53,13 +53,18 @@ def test_fast_path_equals_the_per_step_path(rule, dtype, record_every):
 
 
 @pytest.mark.parametrize("rule", sorted(RULES_ALL))
-@pytest.mark.parametrize("d", [3, 10])
+@pytest.mark.parametrize("d", [3, 10, 24])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_a_small_block_run_as_whole_vectors_keeps_every_rules_bits(rule, d, dtype):
-    # The fast path runs a block of n coordinates as a multiple of LANE_PAD lanes (3 and 10 as
-    # 8 and 16), the extra ones a zero state of a zero Hessian beside the block's own h and x*.
+@pytest.mark.parametrize("record_every", [4, 10])
+def test_a_small_block_run_as_whole_vectors_keeps_every_rules_bits(rule, d, dtype, record_every):
+    # The fast path runs a block of n coordinates as a multiple of LANE_PAD lanes (3, 10 and 24
+    # as 8, 16 and 24), the extra ones a zero state of a zero Hessian beside the block's own h
+    # and x*.  A block of at most DEEP_BYTES per row (all but d = 24 in float64) runs DEEP = 8
+    # steps per pass where no record falls inside (record_every = 10: steps 1-8, 11-18, 21-28;
+    # the others two or one at a time) if the rule allows it (two state arrays, no powers).
     kw = dict(x0=X0[:d], hessian_diag=H[-d:], xstar=np.linspace(-1, 1, d), steps=30,
-              noise="isotropic:sigma=0.2", seed=7, dtype=dtype, record_every=4, record_x=True)
+              noise="isotropic:sigma=0.2", seed=7, dtype=dtype, record_every=record_every,
+              record_x=True)
     fast = simulate(rule, {"lr": 0.01}, **kw)
     exact = simulate(rule, {"lr": 0.01}, schedule=NEVER_CUTS, **kw)
     for a, b in [(fast.loss, exact.loss), (fast.xs, exact.xs), *zip(fast.state, exact.state)]:
@@ -129,6 +134,21 @@ def test_divergence_in_a_later_block_is_found_at_its_exact_step(record_every):
     n_ok = k_pred // record_every  # recorded rows at steps <= K
     assert np.all(np.isfinite(res.loss[:n_ok + 1])) and np.all(np.isnan(res.loss[n_ok + 1:]))
     assert np.all(np.isnan(res.xs[n_ok + 1:])) and np.all(np.isnan(res.lr[k_pred:]))
+
+
+def test_divergence_inside_a_pass_of_several_steps_is_found_at_its_exact_step():
+    # gd, lr = 1, h = 3 at one of 3 coordinates: x_k = (-2)^k x_0 there, the loss 4^k loss_0
+    # passes 1e30 loss_0 at step 50, inside the pass of steps 49-56 of the 8-step passes
+    # (record_every = 64 puts no record in between).
+    h = np.array([1e-9, 3.0, 1e-9])
+    kw = dict(x0=[0.0, 2.0, 0.0], hessian_diag=h, steps=100, record_every=64, record_x=True)
+    res = simulate("gd", {"lr": 1.0}, **kw)
+    exact = simulate("gd", {"lr": 1.0}, schedule=NEVER_CUTS, **kw)
+    k_pred = math.floor(math.log(1e30) / math.log(4.0)) + 1
+    assert k_pred == 50 and res.diverged_at == k_pred == exact.diverged_at
+    assert res.x[1] == (-2.0) ** k_pred * 2.0
+    for a, b in [(res.loss, exact.loss), (res.xs, exact.xs), *zip(res.state, exact.state)]:
+        assert np.array_equal(a, b, equal_nan=True)
 
 
 CASES = {

@@ -107,6 +107,15 @@ def _powers_lane(PW, t, i):
 # the loss is summed, so this constant is part of every kernel's bits.
 BLOCK = 512
 FUSE = NSTATE <= 2  # two steps per pass over a block (see _advance_fast)
+# A block of at most DEEP_BYTES per state row (two 64-byte vectors: 16 float64 or 32 float32
+# lanes) runs DEEP steps per pass instead of two (_advance_fast): the state makes one round
+# trip through memory per DEEP steps, and a small block is bound by that round trip and the
+# latency of a step, not by arithmetic.  Measured, one heavy-ball problem of d = 10, run_diag:
+# 6.6 -> 5.4 ns per step in float64, 5.9 -> 4.75 in float32 (a step's dependency chain alone:
+# ~4.1 ns); 4 steps per pass 5.7 / 5.1, 16: 5.3 / 6.7.  Larger blocks are faster with two
+# (float64 d = 24: 7.8 -> 8.2 ns per step; float32 d = 64: 9.8 -> 10.5).
+DEEP = 8
+DEEP_BYTES = 128
 LANES = 1024  # lanes of a group of small problems (run_lanes)
 LANE_PAD = 8  # a group's lane loop runs over a multiple of this many lanes (see run_lanes)
 POWER_CHUNK = 4096  # steps of a tabulated power computed by one thread at a time
@@ -254,11 +263,12 @@ def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k
 
 @njit(**_OPTS)
 def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, b0, b1, cap,
-                  rec_every, rloss, lt, nz, nz2, xrec, record_x):
+                  rec_every, rloss, lt, NZ, xrec, record_x):
     """Coordinates b0..b1-1 over all steps of an open-loop run, the loss summed only at the
     recorded steps (added to ``rloss[r]``), every step checked against the certificate
     h_i (x_i - x*_i)^2 <= cap of :func:`limits`: an elementwise flag, no float64 sum, so the
-    loop costs little more than the update.  Returns the first step that fails it, or 0.
+    loop costs little more than the update.  Returns whether some step fails it (the caller
+    then redoes the run on the exact path, which finds the step).
 
     The block runs in the calling thread's own buffer ``W`` (from :func:`_block_buffer`),
     copied from the initial state ``S0`` and, if no step fails, into ``S`` at the end: threads
@@ -272,11 +282,12 @@ def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, 
     vectorised loop (measured, one heavy-ball problem of d = 10: 10.4 -> 6.9 ns per step
     in float64, 9.9 -> 6.1 in float32).
 
-    With ``FUSE`` (rules of at most two state arrays), two steps are fused unless a record
-    falls between them: each coordinate is loaded once, advanced twice (rounded to the state's
-    dtype in between, as a store would) and stored once.  Measured: heavy ball float32 at
-    d = 1e3 0.101 -> 0.078 ns per element-step; Adam, whose doubled loop body no longer fits the
-    registers, 0.56 -> 0.74 ns, hence no fusion for larger states.
+    With ``FUSE`` (rules of at most two state arrays), steps are fused unless a record falls
+    between them: each coordinate is loaded once, advanced several times (rounded to the
+    state's dtype in between, as a store would) and stored once.  Two steps per pass in
+    general (measured: heavy ball float32 at d = 1e3 0.101 -> 0.078 ns per element-step; Adam,
+    whose doubled loop body no longer fits the registers, 0.56 -> 0.74 ns, hence no fusion for
+    larger states); DEEP steps per pass for a block of at most DEEP_BYTES (see there).
     """
     n = b1 - b0
     w = _padded(n)
@@ -285,8 +296,10 @@ def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, 
     W[NSTATE, :n] = h[b0:b1]
     W[NSTATE + 1, :n] = xs[b0:b1]
     hb, xsb = W[NSTATE], W[NSTATE + 1]
-    nz[n:w] = 0  # noise of the padding lanes (earlier blocks may have left values there)
-    nz2[n:w] = 0
+    NZ[:, n:w] = 0  # noise of the padding lanes (earlier blocks may have left values there)
+    nz, nz2 = NZ[0], NZ[1]  # of steps k and k + 1
+    # DEEP steps of one pass share their hyperparameters (lr constant, no tabulated powers)
+    deep = FUSE and NPOW == 0 and lrs.size == 1 and w * W.itemsize <= DEEP_BYTES
     hrow2 = hrow.copy()
     r = 0
     next_rec = rec_every  # a countdown instead of t % rec_every: no integer division per step
@@ -299,33 +312,40 @@ def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, 
         if noisy:
             _noise(a, seed, k, b0, n, nz)
         bad = False
-        if FUSE and k + 1 < steps and k + 1 != next_rec:  # steps k and k + 1 together
+        if deep and k + DEEP <= min(steps, next_rec):  # steps k .. k + DEEP - 1 together
+            if noisy:
+                for q in range(1, DEEP):
+                    _noise(a, seed, k + q, b0, n, NZ[q])
+            for j in range(w):
+                i = np.uint64(j)
+                s = _load(W, i)
+                for q in range(DEEP):  # a constant trip count: unrolled
+                    s = _round(W, _advanced(s, i, hb, xsb, noisy, NZ[q, j], hp, tf + q, pw))
+                    bad |= _fails(s[0], i, hb, xsb, cap)
+                _store(W, i, s)
+            k += DEEP
+        elif FUSE and k + 1 < steps and k + 1 != next_rec:  # steps k and k + 1 together
             hrow2[0] = _lr_at(lrs, k + 1)
             hp2 = to_fixed_tuple(hrow2, NHYPER)
             pw2 = _powers_at(pwt, prow, k + 1)
             tf2 = np.float64(k + 2)
             if noisy:
                 _noise(a, seed, k + 1, b0, n, nz2)
-            bad2 = False
             for j in range(w):
                 i = np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
                 s = _round(W, _advanced(_load(W, i), i, hb, xsb, noisy, nz[j], hp, tf, pw))
                 bad |= _fails(s[0], i, hb, xsb, cap)
                 _store(W, i, _advanced(s, i, hb, xsb, noisy, nz2[j], hp2, tf2, pw2))
-                bad2 |= _fails(W[0, i], i, hb, xsb, cap)
-            if bad:
-                return k + 1
-            if bad2:
-                return k + 2
+                bad |= _fails(W[0, i], i, hb, xsb, cap)
             k += 2
         else:
             for j in range(w):
                 i = np.uint64(j)
                 _store(W, i, _advanced(_load(W, i), i, hb, xsb, noisy, nz[j], hp, tf, pw))
                 bad |= _fails(W[0, i], i, hb, xsb, cap)
-            if bad:
-                return k + 1
             k += 1
+        if bad:
+            return True
         if k == next_rec:
             next_rec += rec_every
             r += 1
@@ -333,7 +353,7 @@ def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, 
             if record_x:
                 xrec[r, b0:b1] = W[0, :n]
     S[:, b0:b1] = W[:NSTATE, :n]
-    return 0
+    return False
 
 
 @njit(**_OPTS)
@@ -422,12 +442,12 @@ def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, clo
     if not closed:
         rloss = np.zeros(loss.size)
         lt = np.empty(BLOCK)
-        nz, nz2 = np.zeros(BLOCK, S.dtype), np.zeros(BLOCK, S.dtype)
+        NZ = np.zeros((DEEP, BLOCK), S.dtype)  # noise of the steps of a pass
         W = _block_buffer(S)
         tripped = False
         for b0 in range(0, h.size, BLOCK):
             if _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, b0,
-                             min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, nz, nz2,
+                             min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, NZ,
                              xrec, record_x):
                 tripped = True
                 break
@@ -547,14 +567,14 @@ def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, steps, pwt, prow, cap
     recorded losses to ``rloss[b]`` (zeros on entry) and sets ``trips[b]``; then
     :func:`finish_diag_blocks`.  Blocks are independent, so this equals :func:`run_diag`."""
     lt = np.empty(BLOCK)
-    nz, nz2 = np.zeros(BLOCK, S.dtype), np.zeros(BLOCK, S.dtype)
+    NZ = np.zeros((DEEP, BLOCK), S.dtype)
     W = _block_buffer(S)
     hrow = hp.copy()
     for b in range(first, trips.size, stride):
         b0 = b * BLOCK
         trips[b] = _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow,
-                                 b0, min(b0 + BLOCK, h.size), cap, rec_every, rloss[b], lt, nz,
-                                 nz2, xrec, record_x)
+                                 b0, min(b0 + BLOCK, h.size), cap, rec_every, rloss[b], lt, NZ,
+                                 xrec, record_x)
 
 
 @njit(**_OPTS)
