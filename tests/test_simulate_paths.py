@@ -72,6 +72,21 @@ def test_a_small_block_run_as_whole_vectors_keeps_every_rules_bits(rule, d, dtyp
     assert fast.diverged_at is None and np.all(np.isfinite(fast.loss))
 
 
+@pytest.mark.parametrize("rule", sorted(RULES))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_varying_lr_in_fused_steps_keeps_the_bits_of_single_steps(rule, dtype):
+    # record_every = 9: steps fused two at a time, each with its own lr (the 8-step passes need
+    # a constant lr); record_every = 1: one step per pass
+    kw = dict(x0=X0[:10], hessian_diag=H[-10:], xstar=np.linspace(-1, 1, 10), steps=37,
+              schedule="cosine:T_max=20", noise="isotropic:sigma=0.2", seed=5, dtype=dtype)
+    fused = simulate(rule, RULES[rule], record_every=9, **kw)
+    single = simulate(rule, RULES[rule], record_every=1, **kw)
+    assert np.array_equal(fused.loss, single.loss[::9])
+    for a, b in zip(fused.state, single.state):
+        assert np.array_equal(a, b)
+    assert len(set(fused.lr.tolist())) > 10  # the premise: the lr varies
+
+
 def test_a_constant_lr_is_one_value_and_the_lrs_used_are_every_steps():
     steps = 10**7  # one value, not an 80 MB table
     table, row, closed, *_ = sim._lr_plans(np.array([0.1, 0.2, 0.1]),
