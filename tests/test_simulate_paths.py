@@ -61,7 +61,8 @@ def test_a_small_block_run_as_whole_vectors_keeps_every_rules_bits(rule, d, dtyp
     # as 8, 16 and 24), the extra ones a zero state of a zero Hessian beside the block's own h
     # and x*.  A block of at most DEEP_BYTES per row (all but d = 24 in float64) runs DEEP = 8
     # steps per pass where no record falls inside (record_every = 10: steps 1-8, 11-18, 21-28;
-    # the others two or one at a time) if the rule allows it (two state arrays, no powers).
+    # the others two or one at a time) if the rule allows it (at most two state arrays, no
+    # tabulated powers: gd, heavy_ball, sgd_momentum, nesterov, adagrad).
     kw = dict(x0=X0[:d], hessian_diag=H[-d:], xstar=np.linspace(-1, 1, d), steps=30,
               noise="isotropic:sigma=0.2", seed=7, dtype=dtype, record_every=record_every,
               record_x=True)
