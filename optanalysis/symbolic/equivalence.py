@@ -28,8 +28,18 @@ from .core import H, Z, iteration_matrix, source_key, with_pinned
 
 __all__ = ["Claim", "EquivalenceResult", "CLAIMS", "check_claim", "claims_for", "schedule_check"]
 
-SAMPLE = {"lr": sympy.Rational(1, 10), "h": sympy.Integer(1), "momentum": sympy.Rational(9, 10),
-          "dampening": sympy.Rational(1, 2), "weight_decay": sympy.Rational(1, 10)}
+SAMPLE = {"lr": sympy.Rational(1, 10), "momentum": sympy.Rational(9, 10),
+          "dampening": sympy.Rational(1, 2), "weight_decay": sympy.Rational(1, 10),
+          "h": sympy.Integer(1)}
+
+
+def _sample_values(symbols) -> dict:
+    """Sample values of ``symbols`` (SAMPLE, else 1/3), in a fixed order (SAMPLE's, then by
+    name): a set of symbols iterates in an order that changes with the hash seed, and the
+    values end up in the derivation reports."""
+    order = list(SAMPLE)
+    key = lambda s: (order.index(s.name) if s.name in order else len(order), s.name)  # noqa: E731
+    return {s: SAMPLE.get(s.name, sympy.Rational(1, 3)) for s in sorted(symbols, key=key)}
 
 
 @dataclass(frozen=True)
@@ -132,8 +142,7 @@ def _check_claim(claim: Claim, key_a: str, key_b: str) -> EquivalenceResult:
         holds = identity
     counter = {}
     if not identity:
-        values = {s: SAMPLE.get(s.name, sympy.Rational(1, 3)) for s in
-                  (pa.free_symbols | pb_id.free_symbols) - {Z}}
+        values = _sample_values((pa.free_symbols | pb_id.free_symbols) - {Z})
         counter = {"values": {str(k): str(v) for k, v in values.items()},
                    "roots_a": [str(complex(round(r.real, 12), round(r.imag, 12)))
                                for r in _roots(pa, values)],
@@ -204,8 +213,7 @@ def schedule_check(claim: Claim, lr1=sympy.Rational(1, 10), lr2=sympy.Rational(1
     out = {"textbook": claim.label("b"), "library": claim.label("a"),
            "lr_independent_change_of_variables": [str(S.tolist()) for S in fixed_S],
            "equivalent": bool(fixed_S)}
-    vals = {s: SAMPLE.get(s.name, sympy.Rational(1, 3)) for s in Ta.free_symbols | Tb.free_symbols
-            if s.name != "lr"}
+    vals = _sample_values({s for s in Ta.free_symbols | Tb.free_symbols if s.name != "lr"})
     if per_lr and not fixed_S:
         S = per_lr[0]
         out["state_map"] = str(S.tolist())
