@@ -8,6 +8,8 @@ from optanalysis.rules import get_rule
 from optanalysis.symbolic.equivalence import CLAIMS, check_claim
 from optanalysis.symbolic.core import H
 
+from hash_seeds import json_under_hash_seeds
+
 
 def _claim(a, fixed_a, b):
     for c in CLAIMS:
@@ -86,11 +88,6 @@ def test_torch_nesterov_differs_from_sutskever_under_a_schedule():
 def test_sample_values_are_reported_in_the_same_order_whatever_the_hash_seed():
     # the values come from sets of sympy symbols, whose iteration order follows the hash seed;
     # they are written into figures/derivations, which must not change from run to run
-    import json
-    import os
-    import subprocess
-    import sys
-
     code = ("import json; from optanalysis.symbolic.equivalence import CLAIMS, check_claim\n"
             "out = []\n"
             "for c in CLAIMS:\n"
@@ -98,9 +95,6 @@ def test_sample_values_are_reported_in_the_same_order_whatever_the_hash_seed():
             "    out.append([list((r.counterexample or {}).get('values', {})),\n"
             "                list(((r.schedule or {}).get('example') or {}).get('values', {}))])\n"
             "print(json.dumps(out))\n")
-    runs = [json.loads(subprocess.run([sys.executable, "-c", code], check=True, text=True,
-                                      capture_output=True,
-                                      env={**os.environ, "PYTHONHASHSEED": seed}).stdout)
-            for seed in ("1", "2", "3", "4")]
+    runs = json_under_hash_seeds(code, ("1", "2", "3", "4"))
     assert any(values for pair in runs[0] for values in pair)  # the premise: values are reported
     assert all(run == runs[0] for run in runs)

@@ -14,6 +14,8 @@ from optanalysis.symbolic.analysis import KAPPA, L, MU
 from optanalysis.symbolic.derivation import derive
 from optanalysis.symbolic.numeric import spectral_radius, worst_case_rate
 
+from hash_seeds import json_under_hash_seeds
+
 KAPPAS = (2, 10, 100, 10**4)
 k = KAPPA
 
@@ -148,16 +150,8 @@ def test_tuning_with_dampening_and_weight_decay_is_the_shifted_polyak_tuning():
 def test_tuning_parameters_are_reported_in_the_same_order_whatever_the_hash_seed():
     # sgd_momentum's tuning leaves dampening and weight_decay free: they come from a set of
     # sympy symbols, whose order follows the hash seed, and end up in figures/derivations
-    import json
-    import os
-    import subprocess
-    import sys
-
     code = ("import json; from optanalysis.symbolic.tuning import optimal_tunings\n"
             "print(json.dumps([list(t.check['params']) for t in optimal_tunings('sgd_momentum')]))\n")
-    runs = [json.loads(subprocess.run([sys.executable, "-c", code], check=True, text=True,
-                                      capture_output=True,
-                                      env={**os.environ, "PYTHONHASHSEED": seed}).stdout)
-            for seed in ("1", "2", "3", "6")]
+    runs = json_under_hash_seeds(code, ("1", "2", "3", "6"))
     assert {"dampening", "weight_decay"} <= set(runs[0][0])  # the premise: both are free
     assert all(run == runs[0] for run in runs)

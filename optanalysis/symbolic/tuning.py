@@ -169,7 +169,7 @@ def solve_tuning(rule, tuning: Tuning, cp: CharPoly | None = None, **fixed):
             # (by name: a set's order follows the hash seed, and params end up in the reports)
             others = {x: _sample_value(rule, x.name) for x in
                       sorted(set().union(*[sol[syms[n]].free_symbols for n in tuning.unknowns])
-                             - {MU, KAPPA, L}, key=lambda x: x.name)}
+                             - {MU, KAPPA, L}, key=str)}
             for n in tuning.unknowns:
                 v = complex(sympy.N(sol[syms[n]].subs(sample).subs(others)))
                 if abs(v.imag) > 1e-12:
