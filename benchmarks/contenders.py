@@ -58,7 +58,7 @@ def make(name: str, rule: str, params: dict, h, x0, xstar):
 
 
 def _simulate(rule, params, h, x0, xstar):
-    from optanalysis.simulate import simulate
+    from optanalysis.simulation import simulate
 
     dtype = np.dtype(h.dtype).name
     last = []
@@ -76,7 +76,7 @@ def _run_diag(rule, params, h, x0, xstar):
     no validation, no schedule evaluation, no result packing (what simulate adds on top)."""
     from optanalysis.kernels import kernel_module
     from optanalysis.rules import get_rule
-    from optanalysis.simulate import _power_tables
+    from optanalysis.simulation import _power_tables
 
     r = get_rule(rule)
     km = kernel_module(r)

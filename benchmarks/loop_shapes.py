@@ -292,7 +292,7 @@ def bench_sweep_shape(rule: str, side: int, *, repeats: int = 3, progress=print)
     in lanes than problem by problem, see ``_LANES_MAX_D`` in optanalysis/simulate.py.)"""
     import time
 
-    from optanalysis.simulate import simulate_batch
+    from optanalysis.simulation import simulate_batch
     from sweep import D, STEPS, grid
 
     params_list, _ = grid(rule, side)

@@ -98,7 +98,7 @@ def main(argv=None) -> int:
 
     print("sweep ...", flush=True)
     results["sweep"] = []
-    if importlib.util.find_spec("optanalysis.simulate") is not None:
+    if importlib.util.find_spec("optanalysis.simulation") is not None:
         from sweep import bench_sweep
 
         for rule in ("heavy_ball", "adam"):

@@ -57,7 +57,7 @@ def _best(fn, repeats):
 
 def bench_sweep(rule: str, side: int, *, repeats: int = 3, progress=print) -> dict:
     """Seconds of the whole sweep for optanalysis (1 thread, all threads) and jax.vmap."""
-    from optanalysis.simulate import simulate_batch
+    from optanalysis.simulation import simulate_batch
 
     params_list, columns = grid(rule, side)
     h, x0, xstar = quadratic(D, "float64")

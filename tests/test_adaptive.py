@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import sympy
 
-from optanalysis.adaptive import adagrad_trajectory, small_gradient_threshold, threshold_sweep
-from optanalysis.compare import Record
+from optanalysis.theory.adaptive import adagrad_trajectory, small_gradient_threshold, threshold_sweep
+from optanalysis.comparison import Record
 from optanalysis.symbolic import update
 
 

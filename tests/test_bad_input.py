@@ -8,13 +8,13 @@ import pytest
 import sympy
 
 from optanalysis.cli import main
-from optanalysis.compare import monte_carlo
-from optanalysis.quadratic import make_quadratic
-from optanalysis.reproduce import reproduce
+from optanalysis.comparison import monte_carlo
+from optanalysis.models.quadratic import make_quadratic
+from optanalysis.reproduction import reproduce
 from optanalysis.schedules import make_schedule
-from optanalysis.simulate import simulate
+from optanalysis.simulation import simulate
 from optanalysis.symbolic import characteristic_polynomial, iteration_matrix, parse
-from optanalysis.worst_case import transfer
+from optanalysis.theory.worst_case import transfer
 
 H2 = [1.0, 0.5]
 
@@ -184,7 +184,7 @@ def test_dates_are_not_numbers():
 
 
 def test_boolean_options_are_bools():
-    from optanalysis.predict import predict
+    from optanalysis.theory.prediction import predict
     from optanalysis.symbolic import derive
 
     with pytest.raises(TypeError, match="record_x must be a bool"):
@@ -194,7 +194,7 @@ def test_boolean_options_are_bools():
 
 
 def test_batch_seeds_are_a_flat_sequence():
-    from optanalysis.simulate import simulate_batch
+    from optanalysis.simulation import simulate_batch
 
     for seeds in (np.array(3), np.zeros((2, 2), np.int64), [], "01"):
         with pytest.raises(TypeError, match="seeds must be a non-empty sequence"):

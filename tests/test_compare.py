@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 
-from optanalysis.compare import (FAIL, FIELDS, PASS, Record, compare, provenance, records_to_csv, records_to_json,
+from optanalysis.comparison import (FAIL, FIELDS, PASS, Record, compare, provenance, records_to_csv, records_to_json,
                                  write_records)
-from optanalysis.noisy import expected_loss
+from optanalysis.theory.noisy import expected_loss
 
 PROBLEM = {"x0": [1.0, 2.0, -1.0], "hessian_diag": [0.1, 0.5, 1.0], "xstar": [0.0, 0.5, 0.0]}
 
@@ -34,8 +34,8 @@ def test_deterministic_comparison_passes(schedule):
 
 def test_a_wrong_prediction_fails():
     """The verdict can fail: compare a prediction with the wrong momentum against the kernel."""
-    from optanalysis.predict import predict
-    from optanalysis.simulate import simulate
+    from optanalysis.theory.prediction import predict
+    from optanalysis.simulation import simulate
 
     sim = simulate("heavy_ball", {"lr": 0.3, "momentum": 0.5}, steps=50, **PROBLEM)
     wrong = predict("heavy_ball", {"lr": 0.3, "momentum": 0.51}, steps=50, **PROBLEM)

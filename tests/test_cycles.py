@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import sympy
 
-from optanalysis.adaptive import eps0_band, rmsprop_orbit_run
+from optanalysis.theory.adaptive import eps0_band, rmsprop_orbit_run
 from optanalysis.rules import get_rule
 from optanalysis.symbolic.cycles import period2_orbit
 

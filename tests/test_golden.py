@@ -117,7 +117,7 @@ def test_rule_definitions_reproduce_library(problem, run):
 
 @pytest.mark.parametrize("problem, run", RUNS, ids=IDS)
 def test_kernels_reproduce_library(problem, run):
-    from optanalysis.simulate import simulate
+    from optanalysis.simulation import simulate
 
     res = simulate(run["rule"], run["params"], x0=np.asarray(problem["x0"]),
                    hessian_diag=np.asarray(problem["hessian_diag"]), xstar=np.asarray(problem["xstar"]),

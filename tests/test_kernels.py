@@ -5,10 +5,10 @@ One compilation per rule x layout x dtype (the hyperparameter variants are runti
 import numpy as np
 import pytest
 
-from optanalysis.quadratic import make_noise, make_quadratic, rotated_hessian
+from optanalysis.models.quadratic import make_noise, make_quadratic, rotated_hessian
 from optanalysis.rules import RULES
 from optanalysis.schedules import make_schedule
-from optanalysis.simulate import simulate
+from optanalysis.simulation import simulate
 
 import naive
 

@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 PROBE = """
 import numpy as np
 from optanalysis.kernels import kernel_module
-from optanalysis.simulate import simulate
+from optanalysis.simulation import simulate
 simulate("gd", {"lr": 0.1}, x0=np.ones(3), hessian_diag=np.ones(3), steps=3)
 stats = kernel_module("gd").run_diag.stats
 print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()), kernel_module("gd").__file__)

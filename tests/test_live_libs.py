@@ -280,7 +280,7 @@ RTOL32_TORCH = 1e-4
 
 @pytest.mark.parametrize("dtype, stream, rtol", [("float64", 4, RTOL), ("float32", 6, RTOL32_TORCH)])
 def test_kernels_against_live_torch(dtype, stream, rtol):
-    from optanalysis.simulate import simulate
+    from optanalysis.simulation import simulate
 
     rng = np.random.default_rng([SEED, stream])
     for _ in range(8):
@@ -298,7 +298,7 @@ def test_kernels_against_live_torch(dtype, stream, rtol):
 
 
 def test_kernels_against_live_optax():
-    from optanalysis.simulate import simulate
+    from optanalysis.simulation import simulate
 
     rng = np.random.default_rng([SEED, 5])
     for trial in range(6):

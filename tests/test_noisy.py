@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import sympy
 
-from optanalysis.compare import min_seeds, monte_carlo
-from optanalysis.noisy import B, C, GAMMA, P, expected_loss, steady_state, steady_state_loss
+from optanalysis.comparison import min_seeds, monte_carlo
+from optanalysis.theory.noisy import B, C, GAMMA, P, expected_loss, steady_state, steady_state_loss
 from optanalysis.symbolic.core import H
 
 lr, beta = sympy.symbols("lr momentum", positive=True)
@@ -147,7 +147,7 @@ def test_prediction_inside_the_monte_carlo_interval(name, params, schedule, dens
     # the brief's bar: inside the 99 % interval at >= 95 % of the checkpoints (step 0 has no noise)
     assert inside.mean() >= 0.95, inside.mean()
     # and the noise matters: the noiseless prediction is far outside at the end
-    from optanalysis.predict import predict
+    from optanalysis.theory.prediction import predict
 
     det = predict(name, params, x0=x0, xstar=xs, steps=200, schedule=schedule, **prob)
     assert det.loss[-1] < mc.low[-1]
@@ -156,7 +156,7 @@ def test_prediction_inside_the_monte_carlo_interval(name, params, schedule, dens
 def test_preconditioning_against_monte_carlo():
     """P = H^(-p) on a diagonal H is the rule on curvatures h^(1-p) with noise c h^(-2p); the loss
     keeps curvature h.  Kernels run the transformed problem; the final iterates give the loss."""
-    from optanalysis.simulate import simulate_batch
+    from optanalysis.simulation import simulate_batch
 
     h, x0, sigma, p, a = np.array([0.05, 0.4, 1.0]), np.array([1.0, -1.0, 2.0]), 0.5, 0.5, 0.3
     c = sigma**2 * h * h ** (-2 * p)

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from optanalysis.online import (counterexample_records, periodic_coefficients, run_online,
+from optanalysis.models.online import (counterexample_records, periodic_coefficients, run_online,
                                 stochastic_coefficients)
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optanalysis.predict import linear_maps, lr_sequence, phase_rates, predict, spectral_radius, stall_floor
+from optanalysis.theory.prediction import linear_maps, lr_sequence, phase_rates, predict, spectral_radius, stall_floor
 from optanalysis.rules import get_rule
 
 LINEAR = {
@@ -82,7 +82,7 @@ def test_torch_first_step_matters():
     ref, _ = naive_run(name, params, x0, H, xs, lrs)
     p = predict(name, params, x0=x0, hessian_diag=np.diag(H), xstar=xs, steps=50)
     assert np.max(np.abs(p.loss - ref)) / ref[0] <= TOL
-    from optanalysis.predict import linear_maps
+    from optanalysis.theory.prediction import linear_maps
 
     maps = linear_maps(name, get_rule(name).params(**params))
     h = np.diag(H)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from optanalysis.quadratic import (PSD_RTOL, SYMMETRY_RTOL, make_quadratic, random_orthogonal,
+from optanalysis.models.quadratic import (PSD_RTOL, SYMMETRY_RTOL, make_quadratic, random_orthogonal,
                                    rotated_hessian, spectrum)
 
 

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from optanalysis.predict import phase_rates, spectral_radius
+from optanalysis.theory.prediction import phase_rates, spectral_radius
 from optanalysis.rates import fit_rate
-from optanalysis.simulate import simulate
+from optanalysis.simulation import simulate
 
 
 def test_pure_geometric_sequence_gives_its_ratio():

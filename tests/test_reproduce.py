@@ -7,7 +7,7 @@ from optanalysis import studies
 from optanalysis.cli import main
 
 _STUDY = '''"""Claim: a toy claim for the runner's tests."""
-from optanalysis.compare import Record
+from optanalysis.comparison import Record
 from optanalysis.plotting import figure
 from optanalysis.studies import StudyResult
 
@@ -34,7 +34,7 @@ def toy_studies(tmp_path, monkeypatch):
     d.mkdir()
     (d / "toy_ok.py").write_text(_STUDY.format(b=2.0))  # b fails, as expected
     (d / "toy_bad.py").write_text(_STUDY.format(b=1.0))  # b passes: an unexpected verdict
-    monkeypatch.setattr(studies, "STUDIES_DIR", d)
+    monkeypatch.setattr(studies._runner, "STUDIES_DIR", d)
     return tmp_path / "out"
 
 

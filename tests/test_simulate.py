@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from optanalysis.kernels.build import kernel_module
-from optanalysis.quadratic import make_noise, make_quadratic, rotated_hessian
+from optanalysis.models.quadratic import make_noise, make_quadratic, rotated_hessian
 from optanalysis.rules import get_rule
 from optanalysis.schedules import OpenLoop, make_schedule
-from optanalysis.simulate import simulate, simulate_batch
+from optanalysis.simulation import simulate, simulate_batch
 
 import naive
 

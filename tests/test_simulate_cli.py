@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from optanalysis.cli import main
-from optanalysis.quadratic import rotated_hessian, spectrum
-from optanalysis.simulate import simulate
+from optanalysis.models.quadratic import rotated_hessian, spectrum
+from optanalysis.simulation import simulate
 
 
 def _run(capsys, *argv):

@@ -4,9 +4,9 @@
 import numpy as np
 import pytest
 
-import optanalysis.simulate as sim
+import optanalysis.simulation as sim
 from optanalysis.kernels.build import kernel_module
-from optanalysis.simulate import simulate, simulate_batch
+from optanalysis.simulation import simulate, simulate_batch
 
 # the rules without tabulated powers take the lanes path (see _LANES_MAX_D in simulate.py)
 LANE_RULES = {

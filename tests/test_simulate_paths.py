@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import optanalysis.simulate as sim
+import optanalysis.simulation as sim
 from optanalysis.kernels.build import kernel_module
 from optanalysis.rules import RULES as RULES_ALL, get_rule
 from optanalysis.schedules import make_schedule
-from optanalysis.simulate import simulate, simulate_batch
+from optanalysis.simulation import simulate, simulate_batch
 
 import naive
 

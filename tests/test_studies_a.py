@@ -112,7 +112,7 @@ def test_schedules_noisy_quadratic(tmp_path):
 def test_cli_study(tmp_path, capsys, monkeypatch):
     from optanalysis import studies
     from optanalysis.cli import main
-    from optanalysis.compare import Record
+    from optanalysis.comparison import Record
 
     assert main(["study", "formulation_equivalence", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -122,7 +122,7 @@ def test_cli_study(tmp_path, capsys, monkeypatch):
     assert "valid:" in capsys.readouterr().err
     # a verdict that differs from the expected one: exit status 1, and the mismatch is printed
     bad = Record.judge("gd", "constant", {}, "q", 0.0, 1.0, 0.5)
-    monkeypatch.setattr(studies, "run_study", lambda name, **kw: studies.Outcome(
+    monkeypatch.setattr(studies._runner, "run_study", lambda name, **kw: studies.Outcome(
         name, "t", [bad], [("q", "fail", "pass")], 0.0, []))
     assert main(["study", "anything"]) == 1
     assert "UNEXPECTED: q is fail, expected pass" in capsys.readouterr().out

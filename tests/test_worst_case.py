@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from optanalysis.rules import get_rule
-from optanalysis.worst_case import MAX_STEPS, transfer, worst_case
+from optanalysis.theory.worst_case import MAX_STEPS, transfer, worst_case
 
 CASES = {
     "gd": {"lr": 0.15},

@@ -6,7 +6,7 @@ some record fails, 2 on bad input.
 import json
 import sys
 
-from ..compare import compare, provenance, records_to_csv, records_to_json, write_records
+from ..comparison import compare, provenance, records_to_csv, records_to_json, write_records
 from ..spec import parse_assignments, parse_floats
 
 
@@ -56,7 +56,7 @@ def run(args) -> int:
     if args.x0 is not None:
         x0 = parse_floats(args.x0, what="--x0")
     else:
-        from ..quadratic import make_quadratic
+        from ..models.quadratic import make_quadratic
 
         x0 = [1.0] * make_quadratic(hessian_diag=hd, hessian=hm).d
     xstar = None if args.xstar is None else parse_floats(args.xstar, what="--xstar")

@@ -6,7 +6,7 @@ expects (0 otherwise; 2 for bad arguments).
 
 
 def add_parser(sub):
-    from ..reproduce import JOBS
+    from ..reproduction import JOBS
 
     p = sub.add_parser("reproduce", help="derive, draw and run every study into figures/")
     p.add_argument("--out", default="figures", metavar="DIR", help="output directory (default: figures)")
@@ -19,7 +19,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..reproduce import reproduce
+    from ..reproduction import reproduce
 
     outcomes = []
     reproduce(args.out, args.only, quick=args.quick, jobs=args.jobs, outcomes=outcomes)

@@ -5,8 +5,8 @@ import json
 import numpy as np
 
 from ..io import finite_or_null
-from ..quadratic import rotated_hessian, spectrum
-from ..simulate import simulate
+from ..models.quadratic import rotated_hessian, spectrum
+from ..simulation import simulate
 from ..spec import parse_assignments, parse_floats
 
 EPILOG = """\

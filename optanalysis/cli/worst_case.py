@@ -3,7 +3,7 @@ import json
 
 from ..io import finite_or_null
 from ..spec import parse_assignments
-from ..worst_case import METRICS, worst_case
+from ..theory.worst_case import METRICS, worst_case
 
 
 def add_parser(sub):

@@ -21,7 +21,7 @@ import numpy as np
 
 from .checks import integer
 from .io import atomic_write
-from .predict import MAX_STEPS, _require_linear, made_schedule, predict, spectral_radius
+from .theory.prediction import MAX_STEPS, _require_linear, made_schedule, predict, spectral_radius
 from .rates import fit_rate
 from .rules import get_rule
 
@@ -94,7 +94,7 @@ def monte_carlo(rule, params=None, *, seeds, level=0.99, x0, hessian_diag=None, 
     ``level`` confidence interval; ``seeds`` is a sequence of seeds or a count (0..count-1)."""
     from scipy.stats import norm
 
-    from .simulate import simulate_batch
+    from .simulation import simulate_batch
 
     if not (isinstance(level, float) and 0.5 <= level < 1):
         raise ValueError(f"level must be a float in [0.5, 1), got {level!r}")
@@ -141,7 +141,7 @@ def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     mean over ``seeds`` at the checkpoints (tolerance: half-width of the ``level`` interval), plus a
     ``coverage`` record (fraction of checkpoints inside, predicted >= 0.95).
     """
-    from .simulate import simulate
+    from .simulation import simulate
 
     rule = get_rule(rule)
     _require_linear(rule)  # before any (costly) simulation
@@ -165,7 +165,7 @@ def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
         if np.all(pred.lr == prm["lr"]):
             out.append(_rate_record(rule, prm, pred, sim, record_every, sched))
         return out
-    from .noisy import expected_loss
+    from .theory.noisy import expected_loss
 
     if seeds is None:
         raise ValueError(f"seeds: noise needs a Monte Carlo, give >= {min_seeds(level)} seeds")

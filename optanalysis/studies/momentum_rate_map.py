@@ -47,10 +47,10 @@ References
 import numpy as np
 import sympy
 
-from optanalysis.compare import Record
+from optanalysis.comparison import Record
 from optanalysis.plotting import figure
 from optanalysis.rates import FLOOR, fit_rate
-from optanalysis.simulate import simulate_batch
+from optanalysis.simulation import simulate_batch
 from optanalysis.studies import StudyResult, verdict_line
 from optanalysis.symbolic import H, derive, roots, spectral_radius
 

@@ -41,10 +41,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from optanalysis.adaptive import eps0_band, rmsprop_orbit_run
-from optanalysis.compare import Record
+from optanalysis.theory.adaptive import eps0_band, rmsprop_orbit_run
+from optanalysis.comparison import Record
 from optanalysis.plotting import figure
-from optanalysis.simulate import simulate
+from optanalysis.simulation import simulate
 from optanalysis.studies import StudyResult
 from optanalysis.symbolic.cycles import period2_orbit
 

@@ -45,11 +45,11 @@ import numpy as np
 import sympy
 from numba import njit
 
-from .checks import integer
-from .predict import _interval, linear_maps, lr_sequence
-from .quadratic import real_array
-from .rules import get_rule
-from .symbolic.core import H
+from ..checks import integer
+from .prediction import _interval, linear_maps, lr_sequence
+from ..models.quadratic import real_array
+from ..rules import get_rule
+from ..symbolic.core import H
 
 __all__ = ["WorstCase", "worst_case", "transfer", "MAX_STEPS", "METRICS", "WORK_LIMIT"]
 

@@ -44,10 +44,10 @@ References
 import numpy as np
 import sympy
 
-from optanalysis.compare import EXACT_RTOL, Record
+from optanalysis.comparison import EXACT_RTOL, Record
 from optanalysis.plotting import figure
-from optanalysis.predict import predict
-from optanalysis.simulate import simulate
+from optanalysis.theory.prediction import predict
+from optanalysis.simulation import simulate
 from optanalysis.studies import StudyResult
 from optanalysis.symbolic import derive
 from optanalysis.symbolic.derivation import parse

@@ -53,11 +53,11 @@ References
 import numpy as np
 from scipy.stats import norm
 
-from optanalysis.compare import EXACT_RTOL, Record, monte_carlo
-from optanalysis.noisy import expected_loss
+from optanalysis.comparison import EXACT_RTOL, Record, monte_carlo
+from optanalysis.theory.noisy import expected_loss
 from optanalysis.plotting import figure
-from optanalysis.predict import predict
-from optanalysis.simulate import simulate, simulate_batch
+from optanalysis.theory.prediction import predict
+from optanalysis.simulation import simulate, simulate_batch
 from optanalysis.studies import StudyResult
 
 TITLE = ("LR schedules on the noisy quadratic model: decay beats the noise floor at small batch, "

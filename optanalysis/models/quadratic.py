@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import integer
-from .spec import parse_spec
+from ..checks import integer
+from ..spec import parse_spec
 
 __all__ = ["Quadratic", "GradientNoise", "make_quadratic", "real_array", "float_or_inf", "spectrum",
            "random_orthogonal", "rotated_hessian", "make_noise", "SYMMETRY_RTOL", "PSD_RTOL"]

@@ -43,7 +43,7 @@ def provenance(**parameters) -> dict:
     """Package versions (matplotlib included) and the given parameters."""
     import matplotlib
 
-    from .compare import provenance as base
+    from .comparison import provenance as base
 
     return {**base(**parameters), "matplotlib": matplotlib.__version__}
 

@@ -36,13 +36,13 @@ import numba
 import numpy as np
 import sympy
 
-from .checks import integer
-from .compare import Record
-from .rules import RULES, get_rule
-from .simulate import simulate
-from .symbolic.core import H, T, update
-from .symbolic.cycles import period2_orbit
-from .symbolic.linearization import LAM, linearize
+from ..checks import integer
+from ..comparison import Record
+from ..rules import RULES, get_rule
+from ..simulation import simulate
+from ..symbolic.core import H, T, update
+from ..symbolic.cycles import period2_orbit
+from ..symbolic.linearization import LAM, linearize
 
 __all__ = ["threshold_sweep", "small_gradient_threshold", "eps0_band", "rmsprop_orbit_run",
            "adagrad_trajectory"]

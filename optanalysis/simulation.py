@@ -20,7 +20,7 @@ import numpy as np
 
 from .checks import integer
 from .kernels import kernel_module
-from .quadratic import make_noise, make_quadratic, real_array
+from .models.quadratic import make_noise, make_quadratic, real_array
 from .rules import get_rule
 
 __all__ = ["SimResult", "BatchResult", "simulate", "simulate_batch"]

@@ -32,12 +32,12 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from .checks import integer
-from .predict import (_fixed_key, _init_state, _require_linear, _validated, linear_maps, lr_sequence,
+from ..checks import integer
+from .prediction import (_fixed_key, _init_state, _require_linear, _validated, linear_maps, lr_sequence,
                       make_problem)
-from .quadratic import make_noise, make_quadratic
-from .rules import get_rule
-from .symbolic.core import H, hyper_symbols
+from ..models.quadratic import make_noise, make_quadratic
+from ..rules import get_rule
+from ..symbolic.core import H, hyper_symbols
 
 __all__ = ["NoisyPrediction", "expected_loss", "steady_state_loss", "steady_state", "noise_variances",
            "C", "B", "GAMMA", "P"]
@@ -226,7 +226,7 @@ def steady_state(rule, params=None, *, hessian_diag=None, hessian=None, noise, b
     """Steady-state expected loss of each eigen-direction (minimiser 0: the mean then decays to
     0, even with weight decay) under the constant lr ``params["lr"]``; ``inf`` where the rule is
     unstable (spectral radius >= 1) in that direction."""
-    from .predict import spectral_radius
+    from .prediction import spectral_radius
 
     rule = get_rule(rule)
     _require_linear(rule)

@@ -27,10 +27,10 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from .checks import integer
-from .quadratic import float_or_inf, make_quadratic
-from .rules import Rule, get_rule
-from .symbolic.core import H, hyper_symbols, state_symbols, update
+from ..checks import integer
+from ..models.quadratic import float_or_inf, make_quadratic
+from ..rules import Rule, get_rule
+from ..symbolic.core import H, hyper_symbols, state_symbols, update
 
 __all__ = ["LinearMaps", "linear_maps", "Problem", "make_problem", "made_schedule", "lr_sequence", "Prediction",
            "predict", "Phase", "phase_rates", "spectral_radius", "Floor", "stall_floor"]
@@ -217,7 +217,7 @@ def made_schedule(schedule):
     ``controller``), else ``optanalysis.schedules.make_schedule(schedule)``."""
     if hasattr(schedule, "lrs") or hasattr(schedule, "controller"):
         return schedule
-    from .schedules import make_schedule
+    from ..schedules import make_schedule
 
     return make_schedule(schedule)
 
@@ -320,7 +320,7 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     sched = made_schedule(schedule) if schedule is not None and lrs is None else None
     closed = sched is not None and not hasattr(sched, "lrs")
     if closed:  # reduce-on-plateau fed with the predicted loss, as the kernels feed it the observed one
-        from .schedules import plateau_update
+        from ..schedules import plateau_update
 
         control, memory = sched.controller(params["lr"])
         lr, seq = params["lr"], np.empty(steps)
@@ -405,7 +405,7 @@ def spectral_radius(rule, params=None, h=None, *, lr=None, t=2) -> np.ndarray:
         raise ValueError(f"lr must be a finite number >= 0, got {lr!r}")
     lr = float(lr)
     if t >= 2 and lr > 0:
-        from .symbolic.numeric import spectral_radius as stationary  # lazy: SymPy lambdify on first use
+        from ..symbolic.numeric import spectral_radius as stationary  # lazy: SymPy lambdify on first use
 
         _require_linear(rule)
         return stationary(rule, h, **{**params, "lr": lr})
@@ -449,7 +449,7 @@ def phase_rates(rule, params=None, lrs=None, *, h=None, mu=None, L=None) -> list
     if h is not None:
         pts = _vector(h, "h")
     else:
-        from .symbolic.numeric import worst_case_candidates
+        from ..symbolic.numeric import worst_case_candidates
 
         mu, L = _interval(mu, L)
     edges = np.flatnonzero(np.diff(seq) != 0) + 1

@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optanalysis.compare import Record
-from optanalysis.online import counterexample_records, periodic_coefficients, run_online, stochastic_coefficients
+from optanalysis.comparison import Record
+from optanalysis.models.online import counterexample_records, periodic_coefficients, run_online, stochastic_coefficients
 from optanalysis.plotting import figure
 from optanalysis.studies import StudyResult
 

@@ -37,10 +37,10 @@ import math
 
 import numpy as np
 
-from optanalysis.compare import Record
+from optanalysis.comparison import Record
 from optanalysis.plotting import figure
-from optanalysis.predict import lr_sequence, stall_floor
-from optanalysis.simulate import simulate, simulate_batch
+from optanalysis.theory.prediction import lr_sequence, stall_floor
+from optanalysis.simulation import simulate, simulate_batch
 from optanalysis.studies import StudyResult
 
 TITLE = "Exponential lr decay: gd stalls at the predicted floor prod_k (1 - lr_k h)^2 per direction"

@@ -39,10 +39,10 @@ References
 """
 import numpy as np
 
-from optanalysis.compare import Record
+from optanalysis.comparison import Record
 from optanalysis.plotting import figure
 from optanalysis.rates import fit_rate
-from optanalysis.simulate import simulate_batch
+from optanalysis.simulation import simulate_batch
 from optanalysis.studies import StudyResult, verdict_line
 from optanalysis.symbolic import H, derive, spectral_radius, worst_case_rate
 from optanalysis.symbolic.analysis import KAPPA, L as L_SYM, MU

@@ -50,14 +50,14 @@ import math
 
 import numpy as np
 
-from optanalysis.compare import Record
+from optanalysis.comparison import Record
 from optanalysis.plotting import figure
 from optanalysis.rates import fit_rate
-from optanalysis.simulate import simulate, simulate_batch
+from optanalysis.simulation import simulate, simulate_batch
 from optanalysis.studies import StudyResult, verdict_line
 from optanalysis.symbolic import derive, worst_case_rate
 from optanalysis.symbolic.analysis import KAPPA, L as L_SYM, MU
-from optanalysis.worst_case import worst_case
+from optanalysis.theory.worst_case import worst_case
 
 TITLE = "Momentum turns kappa into sqrt(kappa): tuned gd, heavy-ball and Nesterov rates, theory vs kernels"
 

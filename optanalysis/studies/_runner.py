@@ -19,6 +19,7 @@ data, parameters, provenance), each atomically.
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import sys
@@ -26,13 +27,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .compare import Record, provenance, records_to_csv
-from .io import atomic_write, finite_or_null
+from ..comparison import Record, provenance, records_to_csv
+from ..io import atomic_write, finite_or_null
 
 __all__ = ["StudyResult", "Outcome", "STUDIES_DIR", "study_names", "load_study", "run_study", "reproduce",
            "write_summary", "verdict_line"]
 
-STUDIES_DIR = Path(__file__).resolve().parent.parent / "studies"
+STUDIES_DIR = Path(__file__).resolve().parent
 
 
 @dataclass
@@ -83,10 +84,14 @@ def load_study(name, directory=None):
     names = study_names(directory)
     if name not in names:
         raise ValueError(f"unknown study {name!r}; valid: {', '.join(names)}")
-    path = Path(directory or STUDIES_DIR) / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"optanalysis_studies.{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    directory = Path(directory or STUDIES_DIR)
+    if directory == Path(__file__).resolve().parent:  # the packaged studies: modules of this package
+        module = importlib.import_module(f"{__package__}.{name}")
+    else:
+        path = directory / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"optanalysis_studies.{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
     for attr in ("TITLE", "run", "plot"):
         if not hasattr(module, attr):
             raise ValueError(f"study {name!r} does not define {attr}")
@@ -107,8 +112,8 @@ def _expected(module, record: Record) -> str:
 
 def run_study(name, *, quick=False, out="figures", directory=None) -> Outcome:
     """Run one study and write its figure (PNG, PDF), records (CSV) and data (JSON)."""
-    from .compare import _jsonable
-    from .plotting import save_figure
+    from ..comparison import _jsonable
+    from ..plotting import save_figure
 
     module = load_study(name, directory)
     start = time.perf_counter()

@@ -38,11 +38,11 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from optanalysis.adaptive import threshold_sweep
-from optanalysis.compare import Record
+from optanalysis.theory.adaptive import threshold_sweep
+from optanalysis.comparison import Record
 from optanalysis.plotting import figure
-from optanalysis.predict import spectral_radius
-from optanalysis.simulate import simulate_batch
+from optanalysis.theory.prediction import spectral_radius
+from optanalysis.simulation import simulate_batch
 from optanalysis.studies import StudyResult
 from optanalysis.symbolic import derive
 from optanalysis.symbolic.linearization import linearize

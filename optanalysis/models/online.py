@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .checks import integer
-from .compare import Record
-from .rules import RULES
+from ..checks import integer
+from ..comparison import Record
+from ..rules import RULES
 
 __all__ = ["OnlineResult", "periodic_coefficients", "stochastic_coefficients", "run_online",
            "counterexample_records"]

@@ -121,11 +121,11 @@ import math
 
 import numpy as np
 
-from optanalysis.compare import Record, monte_carlo
-from optanalysis.noisy import expected_loss
+from optanalysis.comparison import Record, monte_carlo
+from optanalysis.theory.noisy import expected_loss
 from optanalysis.plotting import figure
-from optanalysis.predict import lr_sequence, predict
-from optanalysis.simulate import simulate_batch
+from optanalysis.theory.prediction import lr_sequence, predict
+from optanalysis.simulation import simulate_batch
 from optanalysis.studies import StudyResult
 from optanalysis.symbolic import derive
 

@@ -1,0 +1,1 @@
+"""Models the rules run on: quadratics (spectra, Hessians, noise) and online losses."""
