@@ -21,6 +21,7 @@ class Real:
     low_open: bool = False
     high_open: bool = False
     doc: str = ""
+    symbol: str = ""  # LaTeX in the literature's notation (``\\beta_1``); empty: the plain name
 
     flag = False
 
@@ -57,6 +58,7 @@ class Flag:
     name: str
     default: bool
     doc: str = ""
+    symbol: str = ""  # LaTeX in the literature's notation; empty: the plain name
 
     flag = True
     range = "{false, true}"
@@ -76,14 +78,15 @@ def _fmt(x: float) -> str:
 
 
 # Shared declarations, so that every rule states the same range for the same kind of parameter.
-def learning_rate(default: float) -> Real:
-    return Real("lr", default, 0.0, low_open=True, doc="learning rate (base value of the schedule)")
+def learning_rate(default: float, symbol: str = r"\alpha") -> Real:
+    return Real("lr", default, 0.0, low_open=True, doc="learning rate (base value of the schedule)",
+                symbol=symbol)
 
 
-def coefficient(name: str, default: float, doc: str = "") -> Real:
+def coefficient(name: str, default: float, doc: str = "", symbol: str = "") -> Real:
     """A decay/momentum coefficient in [0, 1)."""
-    return Real(name, default, 0.0, 1.0, high_open=True, doc=doc)
+    return Real(name, default, 0.0, 1.0, high_open=True, doc=doc, symbol=symbol)
 
 
-def nonnegative(name: str, default: float, doc: str = "") -> Real:
-    return Real(name, default, 0.0, doc=doc)
+def nonnegative(name: str, default: float, doc: str = "", symbol: str = "") -> Real:
+    return Real(name, default, 0.0, doc=doc, symbol=symbol)
