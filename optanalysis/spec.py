@@ -10,6 +10,7 @@ Examples: ``step:step_size=30,gamma=0.1``, ``multistep:milestones=[30,60,80]``, 
 ``sequential:schedules=[linear(start_factor=0.1,total_iters=5);cosine(T_max=95)],milestones=[5]``.
 Numbers are parsed with ``int``/``float`` only; a NESTED item is returned as the spec string
 ``"NAME:PARAMS"`` (checked with :func:`parse_spec`), to be parsed by its consumer.
+:func:`format_spec` writes the spec string that :func:`parse_spec` reads back.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import re
 
 from .checks import INT64_MAX
 
-__all__ = ["parse_value", "parse_spec", "parse_assignment", "parse_assignments", "parse_floats"]
+__all__ = ["parse_value", "parse_spec", "parse_assignment", "parse_assignments", "parse_floats",
+           "format_spec"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -134,6 +136,33 @@ def parse_spec(text: str, *, what: str = "spec") -> tuple:
                 raise ValueError(f"{what} {name}: {key} given twice")
             params[key] = value
     return name, params
+
+
+def format_spec(name: str, params) -> str:
+    """``("NAME", {"a": 1, "b": (2, 3)})`` -> ``"NAME:a=1,b=[2,3]"``, the inverse of :func:`parse_spec`.
+
+    Parameters
+    ----------
+    name : str
+        The spec's name.
+    params : mapping
+        Values: numbers (floats written with ``repr``, so they read back exactly), bools, words,
+        tuples of them, or objects with a ``spec`` string (written ``NAME(PARAMS)``, as in a
+        nested list). ``None`` values (unset) are left out.
+    """
+    def fmt(v):
+        if isinstance(v, bool):
+            return str(v).lower()
+        if hasattr(v, "spec"):
+            head, _, rest = v.spec.partition(":")
+            return f"{head}({rest})" if rest else head
+        if isinstance(v, tuple):
+            sep = ";" if v and hasattr(v[0], "spec") else ","
+            return "[" + sep.join(fmt(x) for x in v) + "]"
+        return repr(v) if isinstance(v, float) else str(v)
+
+    items = ",".join(f"{k}={fmt(v)}" for k, v in params.items() if v is not None)
+    return f"{name}:{items}" if items else name
 
 
 def parse_floats(text: str, *, what: str) -> list:

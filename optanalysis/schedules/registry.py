@@ -1,0 +1,91 @@
+"""The schedule kinds by name: :func:`make_schedule` turns a spec string into a schedule,
+:func:`schedule_names` and :func:`describe_schedule` list them.
+
+Each kind is declared beside its code (:mod:`.torch`, :mod:`.optax`, :mod:`.plateau`) with a
+:class:`~optanalysis.schedules.base.Kind`; its parameters are declarations of
+:mod:`optanalysis.hyper`, validated here.  Spec strings follow the grammar of :mod:`optanalysis.spec`.
+"""
+from __future__ import annotations
+
+from ..hyper import REQUIRED, Optional
+from ..spec import parse_spec
+from . import optax, plateau, torch
+from .base import Kind, OpenLoop
+from .plateau import Plateau
+
+__all__ = ["make_schedule", "schedule_names", "describe_schedule"]
+
+_KINDS = {k.name: k for k in (*torch.KINDS, *plateau.KINDS[:1], *optax.KINDS, *plateau.KINDS[1:])}
+
+
+def schedule_names() -> list:
+    """Registered schedule names (torch semantics unsuffixed, optax ones suffixed ``_optax``)."""
+    return list(_KINDS)
+
+
+def describe_schedule(name: str) -> str:
+    """One line: the library reproduced, the formula and the parameters with defaults."""
+    kind = _kind(name)
+
+    def param(d):
+        if d.default is REQUIRED:
+            return f"{d.name} (required)"
+        return f"{d.name}={d.unset if isinstance(d, Optional) else d.default}"
+
+    params = ", ".join(param(d) for d in kind.params)
+    return f"{kind.name}: {kind.library}; {kind.formula}" + (f" [{params}]" if params else "")
+
+
+def _kind(name) -> Kind:
+    if not isinstance(name, str) or name not in _KINDS:
+        raise ValueError(f"unknown schedule {name!r}; valid: {', '.join(_KINDS)}")
+    return _KINDS[name]
+
+
+def make_schedule(spec=None, **params):
+    """The schedule described by ``spec``.
+
+    Parameters
+    ----------
+    spec : None, str, OpenLoop or Plateau
+        ``None`` (constant lr), a spec string such as ``"step:step_size=30,gamma=0.1"`` or
+        ``"sequential:schedules=[linear(start_factor=0.1,total_iters=5);cosine(T_max=95)],milestones=[5]"``,
+        or an already-made schedule (returned as is).
+    **params
+        Parameters added to those of a string spec (e.g. ``make_schedule("cosine", T_max=100)``).
+
+    Returns
+    -------
+    OpenLoop or Plateau
+
+    Raises
+    ------
+    ValueError, TypeError
+        Unknown schedule or parameter (the valid ones are listed), or a value out of range.
+    """
+    if isinstance(spec, (OpenLoop, Plateau)) and not params:
+        return spec
+    if spec is None and not params:
+        spec = "constant"
+    if not isinstance(spec, str):
+        raise TypeError(f"schedule must be None, a spec string or a schedule object, got {spec!r}")
+    name, given = parse_spec(spec, what="schedule")
+    for key, value in params.items():
+        if key in given:
+            raise ValueError(f"schedule {name}: {key} given twice")
+        given[key] = value
+    kind = _kind(name)
+    names = [d.name for d in kind.params]
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise ValueError(f"unknown parameter {unknown[0]!r} for schedule {name!r}; valid: "
+                         f"{', '.join(names) or '(none)'}")
+    p = {}
+    for d in kind.params:
+        if d.name not in given and d.default is REQUIRED:
+            raise ValueError(f"schedule {name!r} requires {d.name} ({d.range})")
+        try:
+            p[d.name] = d.validate(given.get(d.name, d.default))
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"schedule {name}: {exc}") from None
+    return kind.make(name, p)
