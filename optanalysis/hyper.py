@@ -17,7 +17,8 @@ Every declaration follows one protocol:
     True only for booleans (a rule's flags are always concrete, never symbols).
 
 Rules declare :class:`Real` and :class:`Flag` (a kernel takes them as float arrays); schedules may also
-declare :class:`Int`, :class:`Choice`, :class:`ListOf` and :class:`Optional`.
+declare :class:`Int`, :class:`Choice`, :class:`ListOf` and :class:`Optional`.  A new kind of parameter
+subclasses :class:`Declaration`, which gives every bad-value message its one form.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from .checks import integer
 
-__all__ = ["REQUIRED", "Real", "Flag", "Int", "Choice", "ListOf", "Optional", "learning_rate",
+__all__ = ["REQUIRED", "Declaration", "Real", "Flag", "Int", "Choice", "ListOf", "Optional", "learning_rate",
            "coefficient", "nonnegative", "positive"]
 
 
@@ -42,17 +43,19 @@ REQUIRED = _Required()
 """The ``default`` of a parameter that must be given."""
 
 
-class _Declaration:
-    """What every declaration shares besides its fields."""
+class Declaration:
+    """Base of the declarations: what they share besides their fields (``name``, ``default``,
+    ``doc``, ``symbol``, and ``range`` and ``validate`` of their own)."""
 
     flag = False
 
     def _error(self, error: type, expected: str, value) -> Exception:
+        """The one form of a bad-value message: "NAME must be EXPECTED, got VALUE"."""
         return error(f"{self.name} must be {expected}, got {value!r}")
 
 
 @dataclass(frozen=True)
-class Real(_Declaration):
+class Real(Declaration):
     """A real parameter with a valid interval ``low..high`` (open or closed at each end)."""
 
     name: str
@@ -91,7 +94,7 @@ class Real(_Declaration):
 
 
 @dataclass(frozen=True)
-class Flag(_Declaration):
+class Flag(Declaration):
     """A boolean option (``nesterov``, ``amsgrad``, ``staircase``, ...)."""
 
     name: str
@@ -111,7 +114,7 @@ class Flag(_Declaration):
 
 
 @dataclass(frozen=True)
-class Int(_Declaration):
+class Int(Declaration):
     """An integer parameter ``>= low`` (a count of steps, a milestone); checked by :func:`checks.integer`."""
 
     name: str
@@ -129,7 +132,7 @@ class Int(_Declaration):
 
 
 @dataclass(frozen=True)
-class Choice(_Declaration):
+class Choice(Declaration):
     """One word out of ``choices`` (``mode=min``)."""
 
     name: str
@@ -148,7 +151,7 @@ class Choice(_Declaration):
         return value
 
 
-class _Wrapper(_Declaration):
+class _Wrapper(Declaration):
     """A declaration built on another one (``item``), whose name, doc and symbol it takes."""
 
     @property

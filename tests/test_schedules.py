@@ -1,4 +1,4 @@
-"""optanalysis.schedules against the closed forms of REFERENCE.md section 5 (typed here as
+"""optanalysis.schedules against the closed forms of the schedules (docs/reference.md; typed here as
 independent scalar oracles), the libraries' documented quirks, and bad input."""
 import math
 
@@ -7,14 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from optanalysis import hyper
 from optanalysis.schedules import (OpenLoop, Plateau, describe_schedule, make_schedule, plateau_update,
                                    schedule_names)
+from optanalysis.schedules.base import Schedules
+from optanalysis.schedules.registry import get_kind
+from optanalysis.spec import parse_spec
 
 BASE = 0.3
 N = 400
 
 
-# ------------------------------------------------------------------ closed forms (REFERENCE §5)
+# ------------------------------------------------------------------ closed forms (docs/reference.md)
 def _lin_warm(k, init, peak, w):
     return init + (peak - init) * min(k, w) / w
 
@@ -67,7 +71,7 @@ ORACLES = {
     "exponential_optax:init_value=0.1,transition_steps=7,decay_rate=1.01,end_value=0.2":
         lambda k: _exp_decay(k, 0.1, 7, 1.01, end=0.2),
     "cosine_optax:decay_steps=150,alpha=0.1,exponent=2.0": lambda k: _cos_decay(k, BASE, 150, 0.1, 2.0),
-    # REFERENCE's form end + (peak - end)*c^e (optax computes peak*((1 - end/peak) c^e + end/peak)).
+    # The documented form end + (peak - end)*c^e (optax computes peak*((1 - end/peak) c^e + end/peak)).
     "warmup_cosine_optax:init_value=0.0,peak_value=0.5,warmup_steps=20,decay_steps=220,end_value=0.05,exponent=1.5":
         lambda k: (_lin_warm(k, 0.0, 0.5, 20) if k < 20 else
                    0.05 + (0.5 - 0.05) * (0.5 * (1 + math.cos(math.pi * min(k - 20, 200) / 200))) ** 1.5),
@@ -176,7 +180,7 @@ def _evals_with_cut(sched, metrics):
 
 def test_torch_cuts_after_patience_plus_one_bad_evaluations_optax_after_patience():
     flat = [1.0] * 12
-    # REFERENCE §5: constant metric, patience=2: torch first cuts at evaluation 3 then every 3,
+    # Documented semantics: constant metric, patience=2: torch first cuts at evaluation 3 then every 3,
     # optax at evaluation 2 then every 2 (the first evaluation is an improvement over inf).
     assert _evals_with_cut(make_schedule("plateau:patience=2"), flat) == [3, 6, 9]
     assert _evals_with_cut(make_schedule("plateau_optax:patience=2"), flat) == [2, 4, 6, 8, 10]
@@ -219,7 +223,7 @@ def test_max_mode_and_threshold_modes():
 
 
 def test_negative_metrics_in_rel_mode_count_as_improvements():
-    # REFERENCE §5 quirk: best*(1 - threshold) > best when best < 0, so a constant negative
+    # A documented torch quirk: best*(1 - threshold) > best when best < 0, so a constant negative
     # metric is "better" every time and never triggers a cut; a constant positive one does.
     assert _evals_with_cut(make_schedule("plateau:patience=1"), [-1.0] * 8) == []
     assert _evals_with_cut(make_schedule("plateau:patience=1"), [1.0] * 8) == [2, 4, 6]
@@ -297,6 +301,42 @@ def test_interval_repeats_each_lr_and_compiled_update_matches_python():
 def test_bad_specs_raise_with_the_parameter_and_range(spec, error, match):
     with pytest.raises(error, match=match):
         make_schedule(spec)
+
+
+# A valid spec of every kind, to vary one parameter at a time.
+VALID = {**{make_schedule(s).name: s for s in ORACLES}, "plateau": "plateau", "plateau_optax": "plateau_optax"}
+
+
+def test_every_parameter_is_declared_with_hyper():
+    # one declaration system: every schedule parameter is a declaration of optanalysis.hyper, but for
+    # the list of sub-schedules (it calls make_schedule), which follows the same protocol
+    assert sorted(VALID) == sorted(schedule_names())
+    for name in schedule_names():
+        for d in get_kind(name).params:
+            assert isinstance(d, hyper.Declaration), (name, d)
+            assert type(d).__module__ == "optanalysis.hyper" or type(d) is Schedules, (name, d)
+            assert type(d).__name__ in hyper.__all__ or type(d) is Schedules
+
+
+@pytest.mark.parametrize("name", schedule_names())
+def test_a_bad_value_of_any_parameter_names_the_schedule_and_the_parameter(name):
+    valid = parse_spec(VALID[name])[1]
+    for d in get_kind(name).params:
+        with pytest.raises((TypeError, ValueError), match=rf"^schedule {name}: {d.name} must be "):
+            make_schedule(name, **{**valid, d.name: {"not": "a value"}})
+
+
+def test_a_missing_parameter_is_named_with_its_range():
+    with pytest.raises(ValueError, match=r"schedule 'step' requires step_size \(integers >= 1\)"):
+        make_schedule("step")
+    with pytest.raises(ValueError, match=r"requires milestones \(lists of integers >= 1, strictly increasing\)"):
+        make_schedule("sequential:schedules=[constant]")
+    with pytest.raises(ValueError, match=r"requires scales \(lists of reals in \[0, inf\)\)"):
+        make_schedule("piecewise_constant_optax:boundaries=[1]")
+    with pytest.raises(TypeError, match=r"schedules must be a non-empty list \[NAME\(key=value,...\);...\] of "):
+        make_schedule("sequential:milestones=[]", schedules=())
+    with pytest.raises(ValueError, match="unknown schedule 'nosuch'"):
+        get_kind("nosuch")
 
 
 def test_bad_arguments():

@@ -9,10 +9,10 @@ from typing import Callable
 import numpy as np
 
 from ..checks import integer
-from ..hyper import REQUIRED, positive
+from ..hyper import REQUIRED, Declaration, positive
 from ..spec import format_spec
 
-__all__ = ["Kind", "OpenLoop", "Schedules", "open_loop", "BASE_LR"]
+__all__ = ["Kind", "OpenLoop", "Schedules", "open_loop", "switch_points", "BASE_LR"]
 
 BASE_LR = positive("base_lr", doc="the optimizer's initial lr")
 
@@ -108,8 +108,8 @@ class OpenLoop:
 
 
 @dataclass(frozen=True)
-class Schedules:
-    """Declaration (same protocol as :mod:`optanalysis.hyper`) of a non-empty list of open-loop
+class Schedules(Declaration):
+    """Declaration (the protocol of :mod:`optanalysis.hyper`) of a non-empty list of open-loop
     sub-schedules, given as spec strings or schedule objects."""
 
     name: str
@@ -117,7 +117,6 @@ class Schedules:
     doc: str = ""
     symbol: str = ""
 
-    flag = False
     range = "lists [NAME(key=value,...);...] of open-loop schedules"
 
     def validate(self, value) -> tuple:
@@ -127,10 +126,20 @@ class Schedules:
         if isinstance(value, (str, OpenLoop)):
             value = (value,)
         if not isinstance(value, (tuple, list)) or not value:
-            raise TypeError(f"{self.name} must be a non-empty list of schedules, got {value!r}")
+            raise self._error(TypeError, "a non-empty list [NAME(key=value,...);...] of schedules", value)
         out = tuple(make_schedule(v) for v in value)
         for s in out:
             if not isinstance(s, OpenLoop):
                 raise ValueError(f"{self.name}: {s.name!r} is closed-loop; only open-loop schedules can "
                                  "be joined")
         return out
+
+
+def switch_points(kind: str, p: dict, key: str) -> tuple:
+    """``(p["schedules"], p[key])``, checked: schedule ``i + 1`` takes over at point ``i``, so there is
+    one point fewer than schedules."""
+    subs, points = p["schedules"], p[key]
+    if len(points) != len(subs) - 1:
+        raise ValueError(f"{kind}: {key} must have one entry fewer than schedules "
+                         f"({len(subs)} schedules, {len(points)} {key})")
+    return subs, points

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..hyper import REQUIRED, Flag, Int, ListOf, Optional, Real, nonnegative, positive
-from .base import Kind, Schedules, open_loop
+from .base import Kind, Schedules, open_loop, switch_points
 
 __all__ = ["KINDS"]
 
@@ -91,10 +91,7 @@ def _join(parts, boundaries, b, n):
 
 
 def _join_optax(p):
-    subs, boundaries = p["schedules"], p["boundaries"]
-    if len(boundaries) != len(subs) - 1:
-        raise ValueError(f"join_optax: boundaries must have one entry fewer than schedules "
-                         f"({len(subs)} schedules, {len(boundaries)} boundaries)")
+    subs, boundaries = switch_points("join_optax", p, "boundaries")
     return lambda b, n: _join([s._fn for s in subs], boundaries, b, n)
 
 

@@ -13,7 +13,7 @@ from . import optax, plateau, torch
 from .base import Kind, OpenLoop
 from .plateau import Plateau
 
-__all__ = ["make_schedule", "schedule_names", "describe_schedule"]
+__all__ = ["make_schedule", "schedule_names", "describe_schedule", "get_kind"]
 
 _KINDS = {k.name: k for k in (*torch.KINDS, *plateau.KINDS[:1], *optax.KINDS, *plateau.KINDS[1:])}
 
@@ -25,7 +25,7 @@ def schedule_names() -> list:
 
 def describe_schedule(name: str) -> str:
     """One line: the library reproduced, the formula and the parameters with defaults."""
-    kind = _kind(name)
+    kind = get_kind(name)
 
     def param(d):
         if d.default is REQUIRED:
@@ -36,7 +36,15 @@ def describe_schedule(name: str) -> str:
     return f"{kind.name}: {kind.library}; {kind.formula}" + (f" [{params}]" if params else "")
 
 
-def _kind(name) -> Kind:
+def get_kind(name: str) -> Kind:
+    """The registered :class:`~optanalysis.schedules.base.Kind` called ``name`` (its declared parameters,
+    formula, library).
+
+    Raises
+    ------
+    ValueError
+        If no schedule has that name (the valid ones are listed).
+    """
     if not isinstance(name, str) or name not in _KINDS:
         raise ValueError(f"unknown schedule {name!r}; valid: {', '.join(_KINDS)}")
     return _KINDS[name]
@@ -74,7 +82,7 @@ def make_schedule(spec=None, **params):
         if key in given:
             raise ValueError(f"schedule {name}: {key} given twice")
         given[key] = value
-    kind = _kind(name)
+    kind = get_kind(name)
     names = [d.name for d in kind.params]
     unknown = sorted(set(given) - set(names))
     if unknown:

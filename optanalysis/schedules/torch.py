@@ -17,7 +17,7 @@ from collections import Counter
 import numpy as np
 
 from ..hyper import REQUIRED, Int, ListOf, Real, nonnegative, positive
-from .base import Kind, Schedules, open_loop
+from .base import Kind, Schedules, open_loop, switch_points
 
 __all__ = ["KINDS"]
 
@@ -116,10 +116,7 @@ def _cosine_fn(p, restart):
 
 
 def _sequential(p):
-    subs, milestones = p["schedules"], p["milestones"]
-    if len(milestones) != len(subs) - 1:
-        raise ValueError(f"sequential: milestones must have one entry fewer than schedules "
-                         f"({len(subs)} schedules, {len(milestones)} milestones)")
+    subs, milestones = switch_points("sequential", p, "milestones")
 
     def fn(b, n):
         out = np.empty(n)
