@@ -1,41 +1,80 @@
-"""The only module that imports matplotlib: figures in the packaged style, without pyplot's global
-state (figures are plain ``matplotlib.figure.Figure`` objects, freed when dropped)."""
+"""The only module that imports matplotlib: figures in the packaged style, with no global state.
+
+Importing this module neither selects a backend nor touches ``matplotlib.rcParams``.  The package
+style (``optanalysis.mplstyle``) is applied inside :func:`style`, a ``matplotlib.style.context``,
+whenever the package builds, draws or saves a figure; matplotlib reads rcParams again at draw and
+save time (tick labels, grid, ``savefig.*``), so the figures made here are :class:`StyledFigure`
+objects that re-enter the style for those two steps too.  Figures are plain pyplot-free
+``matplotlib.figure.Figure`` objects (freed when dropped) that a user can show, restyle or save.
+"""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
-import matplotlib
+import matplotlib.style
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; never a window
-
-import matplotlib.style  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-__all__ = ["STYLE", "figure", "save_figure", "stability_regions"]
+__all__ = ["STYLE", "style", "StyledFigure", "figure", "save_figure", "stability_regions"]
 
 STYLE = str(Path(__file__).with_name("optanalysis.mplstyle"))
-# Applied once, globally: rcParams are read again at draw and save time, not only at creation.
-matplotlib.style.use(STYLE)
+
+
+def style() -> contextlib.AbstractContextManager:
+    """A context manager applying the package style; rcParams are restored on exit.
+
+    Examples
+    --------
+    >>> with style():  # doctest: +SKIP
+    ...     fig = study.plot(result)
+    """
+    return matplotlib.style.context(STYLE)
+
+
+class StyledFigure(Figure):
+    """A ``Figure`` that draws and saves in the package style, wherever it is drawn (a file, a
+    notebook, a user's window) and whatever the caller's rcParams."""
+
+    def draw(self, renderer):
+        with style():
+            return super().draw(renderer)
+
+    def savefig(self, fname, **kwargs):
+        with style():
+            return super().savefig(fname, **kwargs)
 
 
 def figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None, height: float | None = None,
            **subplot_kw):
-    """A styled ``(Figure, axes)`` pair; ``axes`` is an array when ``nrows * ncols > 1``."""
-    size = matplotlib.rcParams["figure.figsize"]
-    fig = Figure(figsize=(width or size[0] * (1 if ncols == 1 else 0.75 * ncols),
-                          height or size[1] * (1 if nrows == 1 else 0.8 * nrows)), layout="constrained")
-    return fig, fig.subplots(nrows, ncols, squeeze=True, **subplot_kw)
+    """A styled ``(StyledFigure, axes)`` pair; ``axes`` is an array when ``nrows * ncols > 1``.
+
+    Axes take their colour cycle and grid from the style when created, so they are made inside
+    :func:`style`; call the plotting methods inside it too (the study runner does) for line
+    widths, legends and colour maps in the package style.
+    """
+    with style():
+        size = matplotlib.rcParams["figure.figsize"]
+        fig = StyledFigure(figsize=(width or size[0] * (1 if ncols == 1 else 0.75 * ncols),
+                                    height or size[1] * (1 if nrows == 1 else 0.8 * nrows)),
+                           layout="constrained")
+        return fig, fig.subplots(nrows, ncols, squeeze=True, **subplot_kw)
 
 
 def save_figure(fig, stem) -> list:
-    """Write ``fig`` as ``<stem>.png`` and ``<stem>.pdf``, each atomically; returns the paths."""
+    """Write ``fig`` as ``<stem>.png`` and ``<stem>.pdf`` in the package style, each atomically.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The two paths written.
+    """
     from .io import atomic_path
 
     stem = Path(stem)
     files = []
     for ext in ("png", "pdf"):
         path = stem.with_name(f"{stem.name}.{ext}")
-        with atomic_path(path) as tmp:
+        with atomic_path(path) as tmp, style():
             fig.savefig(tmp, format=ext)
         files.append(path)
     return files
@@ -49,6 +88,11 @@ def stability_regions(maps: list):
     the spectral radius (capped at 1, divergence in grey), the derived stability boundary (solid)
     and the complex-root region's edges, i.e. critical damping (dashed).
     """
+    with style():
+        return _stability_regions(maps)
+
+
+def _stability_regions(maps: list):
     import numpy as np
     from matplotlib.colors import Normalize
 

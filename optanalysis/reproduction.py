@@ -1,4 +1,4 @@
-"""``optanalysis reproduce``: every derived result, figure and study, written under one directory.
+"""``optanalysis reproduce`` and ``oa.reproduce``: every derived result, figure and study, under one directory.
 
 The work is a list of :class:`Job` objects (:data:`JOBS`), each writing its own files atomically
 and returning their paths; add a job to add an output.  Current jobs:
@@ -11,7 +11,7 @@ and returning their paths; add a job to add an output.  Current jobs:
     ball and Nesterov in the (lr*h, momentum) plane, drawn from the derived conditions, with
     the data (``stability_regions.csv``, ``.json``) and provenance.
 ``studies``
-    the studies of ``studies/`` (:mod:`optanalysis.studies`) and ``SUMMARY.md``.
+    the studies of :mod:`optanalysis.studies` and ``SUMMARY.md``.
 """
 from __future__ import annotations
 
@@ -20,16 +20,15 @@ import io
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from .checks import integer
 from .io import atomic_write
 
-__all__ = ["Job", "JOBS", "job_names", "reproduce", "derivation_variants", "provenance"]
+__all__ = ["Job", "JOBS", "job_names", "reproduce", "Reproduction", "derivation_variants"]
 
 
 @dataclass(frozen=True)
@@ -39,13 +38,37 @@ class Job:
     run: Callable  # run(out: Path, quick: bool, stream) -> list of written paths
 
 
-def provenance(**parameters) -> dict:
-    """Package versions (matplotlib included) and the given parameters."""
-    import matplotlib
+@dataclass
+class Reproduction:
+    """What :func:`reproduce` wrote and found.
 
-    from .comparison import provenance as base
+    Attributes
+    ----------
+    out : pathlib.Path
+        The output directory.
+    files : list of pathlib.Path
+        Every file written, in the order written.
+    outcomes : list of optanalysis.studies.Outcome
+        One per study run (empty when the ``studies`` job did not run).
+    """
 
-    return {**base(**parameters), "matplotlib": matplotlib.__version__}
+    out: Path
+    files: list = field(default_factory=list)
+    outcomes: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every study's verdicts are the expected ones."""
+        return all(o.ok for o in self.outcomes)
+
+    def _repr_html_(self) -> str:
+        from .display import html_table
+        from .studies import SUMMARY_COLUMNS
+
+        bad = sum(not o.ok for o in self.outcomes)
+        caption = (f"{len(self.files)} file(s) under {self.out}; "
+                   f"{len(self.outcomes) - bad}/{len(self.outcomes)} studies as expected")
+        return html_table([o.summary_row() for o in self.outcomes], SUMMARY_COLUMNS, caption)
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,6 +97,7 @@ def derivation_variants() -> list:
 
 
 def _derivations(out: Path, quick: bool, stream) -> list:
+    from .comparison import provenance
     from .symbolic.derivation import derive
 
     files = []
@@ -94,6 +118,7 @@ _REGION_RULES = ("gd", "heavy_ball", "nesterov")
 
 
 def _stability_regions(out: Path, quick: bool, stream) -> list:
+    from .comparison import provenance
     from .plotting import save_figure, stability_regions
     from .symbolic.regions import stability_map
 
@@ -138,16 +163,15 @@ def _stability_regions(out: Path, quick: bool, stream) -> list:
 
 
 def _studies(out: Path, quick: bool, stream, names=None, jobs=1, outcomes=None) -> list:
-    from . import studies
+    from .studies import run_studies, study_names, write_summary
 
-    if not studies.study_names():
+    if not study_names():
         print("    no studies yet", file=stream, flush=True)
         return []
-    done = studies.reproduce(names, quick=quick, out=out, jobs=jobs, stream=stream)
-    if outcomes is not None:
-        outcomes.extend(done)
+    done = run_studies(names, quick=quick, out=out, jobs=jobs, stream=stream)
+    outcomes.extend(done)
     files = [Path(f) for o in done for f in o.files]
-    files.append(studies.write_summary(done, out))
+    files.append(write_summary(done, out))
     bad = [o.name for o in done if not o.ok]
     if bad:
         print(f"    unexpected verdicts in: {', '.join(bad)}", file=stream, flush=True)
@@ -166,19 +190,45 @@ def job_names() -> list:
     return [j.name for j in JOBS]
 
 
-def reproduce(out="figures", only=None, *, quick=False, jobs=1, stream=None, outcomes=None) -> list:
-    """Run the jobs (all, or those named in ``only``) writing under ``out``; the written paths.
+def reproduce(out="figures", only=None, *, quick=False, jobs=1, stream=None) -> Reproduction:
+    """Run the jobs (all, or those named in ``only``), writing under ``out``.
 
-    ``only`` may also name single studies (``optanalysis reproduce --only edge_of_stability``): then
-    the ``studies`` job runs just those.  Study outcomes are appended to ``outcomes`` if given; the
-    studies run ``jobs`` at a time.  Progress goes to ``stream`` (default: the current ``sys.stderr``).
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        Output directory (created).
+    only : list of str, optional
+        Jobs (:func:`job_names`) or single studies to run; naming a study runs the ``studies``
+        job with just the named ones (``optanalysis reproduce --only edge_of_stability``).
+    quick : bool
+        Small grids and each study's quick mode.
+    jobs : int, 1 to 1024
+        Studies run at once, each in its own process when more than one.
+    stream : file, optional
+        Where progress goes (default: the current ``sys.stderr``).
+
+    Returns
+    -------
+    Reproduction
+        The files written and the study outcomes (``.ok`` if every verdict is the expected one).
+
+    Examples
+    --------
+    >>> import optanalysis as oa
+    >>> done = oa.reproduce("out", ["gd_stability_and_rate"], quick=True)  # doctest: +SKIP
+    >>> done.ok, [str(f) for f in done.files][:1]  # doctest: +SKIP
+    (True, ['out/gd_stability_and_rate.png'])
     """
-    from .studies import study_names
+    from .checks import integer
+    from .studies import output_dir, study_names
+    from .studies._runner import _check_quick
 
     stream = sys.stderr if stream is None else stream
     jobs = integer(jobs, "jobs", 1, 1024)  # checked before any job starts
-    if not str(out).strip():
-        raise ValueError("out must be a directory path, got an empty string")
+    _check_quick(quick)
+    out = output_dir(out)
+    if isinstance(only, str):  # one name, not its letters
+        only = [only]
     names = list(only) if only else job_names()
     unknown = [n for n in names if n not in job_names() and n not in study_names()]
     if unknown:
@@ -187,18 +237,18 @@ def reproduce(out="figures", only=None, *, quick=False, jobs=1, stream=None, out
     picked = [n for n in names if n in study_names() and n not in job_names()]
     if picked and "studies" not in names:
         names.append("studies")
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)  # an unusable path fails here, before any job
-    files, start = [], time.perf_counter()
-    for i, job in enumerate(j for j in JOBS if j.name in names):
-        print(f"[{i + 1}/{len(set(names) & set(job_names()))}] {job.name}: {job.description}", file=stream, flush=True)
+    done, start = Reproduction(out), time.perf_counter()
+    selected = [j for j in JOBS if j.name in names]
+    for i, job in enumerate(selected):
+        print(f"[{i + 1}/{len(selected)}] {job.name}: {job.description}", file=stream, flush=True)
         t = time.perf_counter()
         if job.name == "studies":
-            written = job.run(out, quick, stream, names=picked or None, jobs=jobs, outcomes=outcomes)
+            written = job.run(out, quick, stream, names=picked or None, jobs=jobs, outcomes=done.outcomes)
         else:
             written = job.run(out, quick, stream)
-        files += written
+        done.files += written
         print(f"    {len(written)} file(s) in {time.perf_counter() - t:.1f} s", file=stream, flush=True)
-    print(f"done: {len(files)} file(s) under {out} in {time.perf_counter() - start:.1f} s",
+    print(f"done: {len(done.files)} file(s) under {out} in {time.perf_counter() - start:.1f} s",
           file=stream, flush=True)
-    return files
+    return done

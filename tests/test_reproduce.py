@@ -2,38 +2,18 @@
 import json
 
 import pytest
+from toy_studies import write_toy_study
 
 from optanalysis import studies
 from optanalysis.cli import main
-
-_STUDY = '''"""Claim: a toy claim for the runner's tests."""
-from optanalysis.comparison import Record
-from optanalysis.plotting import figure
-from optanalysis.studies import StudyResult
-
-TITLE = "toy"
-EXPECTED = {{"b": "fail"}}
-
-
-def run(quick=False):
-    return StudyResult([Record.judge("gd", "constant", {{"lr": 0.1}}, "a", 1.0, 1.0, 0.0),
-                        Record.judge("gd", "constant", {{"lr": 0.1}}, "b", 1.0, {b}, 0.0)],
-                       {{"curve": [1.0, float("nan")]}}, {{"seed": 3, "quick": "clash"}})
-
-
-def plot(result):
-    fig, ax = figure()
-    ax.plot(result.data["curve"])
-    return fig
-'''
+from optanalysis.reproduction import Reproduction, reproduce
 
 
 @pytest.fixture
 def toy_studies(tmp_path, monkeypatch):
     d = tmp_path / "studies"
-    d.mkdir()
-    (d / "toy_ok.py").write_text(_STUDY.format(b=2.0))  # b fails, as expected
-    (d / "toy_bad.py").write_text(_STUDY.format(b=1.0))  # b passes: an unexpected verdict
+    write_toy_study(d, "toy_ok", b=2.0)  # b fails, as expected
+    write_toy_study(d, "toy_bad", b=1.0)  # b passes: an unexpected verdict
     monkeypatch.setattr(studies._runner, "STUDIES_DIR", d)
     return tmp_path / "out"
 
@@ -62,3 +42,20 @@ def test_bad_arguments_exit_2(toy_studies, capsys):
     assert main(["reproduce", "--out", str(toy_studies), "--only", "nope"]) == 2
     assert main(["reproduce", "--out", str(toy_studies), "--only", "toy_ok", "--jobs", "0"]) == 2
     assert "jobs" in capsys.readouterr().err
+
+
+def test_reproduce_returns_the_files_and_the_outcomes(toy_studies, capsys):
+    done = reproduce(toy_studies, "toy_bad", quick=True)  # one name, not its letters
+    assert isinstance(done, Reproduction) and done.out == toy_studies and not done.ok
+    assert [o.name for o in done.outcomes] == ["toy_bad"]
+    assert sorted(f.name for f in done.files) == ["SUMMARY.md"] + [f"toy_bad.{e}" for e in ("csv", "json", "pdf", "png")]
+    assert all(f.exists() for f in done.files)
+    page = done._repr_html_()
+    assert "0/1 studies as expected" in page and "UNEXPECTED: b is pass, expected fail" in page
+    summary = (toy_studies / "SUMMARY.md").read_text().splitlines()
+    assert summary[2].count("|") == summary[4].count("|")  # header and rows have the same columns
+    assert "| `toy_bad` | toy | 2 | pass 2 | UNEXPECTED" in summary[4]
+    with pytest.raises(TypeError, match="quick must be a bool"):
+        reproduce(toy_studies, ["toy_ok"], quick="yes")
+    with pytest.raises(TypeError, match="out must be a directory path"):
+        reproduce(None, ["toy_ok"])

@@ -21,11 +21,10 @@ def add_parser(sub):
 def run(args) -> int:
     from ..reproduction import reproduce
 
-    outcomes = []
-    reproduce(args.out, args.only, quick=args.quick, jobs=args.jobs, outcomes=outcomes)
+    outcomes = reproduce(args.out, args.only, quick=args.quick, jobs=args.jobs).outcomes
     if not outcomes:
         return 0
-    rows = [(o.name, len(o.records), o.verdicts, o.status) for o in outcomes]
+    rows = [(o.name, len(o.records), o.counts, o.status) for o in outcomes]
     w1, w3 = max(len(r[0]) for r in rows), max(len(r[2]) for r in rows)
     print(f"{'study':<{w1}}  records  {'verdicts':<{w3}}  status")
     for name, n, verdicts, status in rows:

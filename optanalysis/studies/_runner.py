@@ -1,7 +1,7 @@
-"""Run the studies of ``studies/`` and write their figures, data and verdicts.
+"""Run the studies: one in a notebook (:func:`study`), or many with files and progress.
 
-A study is one file ``studies/<name>.py`` in the shape of PEPit's examples: its docstring states
-the claim, the theory, the method and the references, and it defines
+A study is one module ``optanalysis/studies/<name>.py`` in the shape of PEPit's examples: its
+docstring states the claim, the theory, the method and the references, and it defines
 
 ``TITLE``
     the claim in one line (SUMMARY.md and the README gallery);
@@ -9,13 +9,15 @@ the claim, the theory, the method and the references, and it defines
     ``{quantity: verdict}`` for records whose expected verdict is not ``"pass"`` (e.g. a lecture
     claim expected to be ``"refuted"``); every other record is expected to pass;
 ``run(quick=False) -> StudyResult``
-    records (:class:`optanalysis.compare.Record`) plus the arrays behind the figure and the
+    records (:class:`optanalysis.comparison.Record`) plus the arrays behind the figure and the
     parameters (seeds included) that made them;
 ``plot(result) -> matplotlib Figure``
-    drawn with :mod:`optanalysis.plotting`.
+    drawn with :mod:`optanalysis.plotting`; the runner calls it inside the package style.
 
-:func:`run_study` writes ``<out>/<name>.png``, ``.pdf``, ``.csv`` (records) and ``.json`` (records,
-data, parameters, provenance), each atomically.
+:func:`study` runs one and returns its :class:`Outcome`; given an output directory it writes
+``<out>/<name>.png``, ``.pdf``, ``.csv`` (records) and ``.json`` (records, data, parameters,
+provenance), each atomically.  :func:`run_study` is the same with ``figures/`` as the default
+directory, and :func:`run_studies` runs many, in parallel processes if asked.
 """
 from __future__ import annotations
 
@@ -24,54 +26,15 @@ import importlib.util
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
-from ..comparison import Record, provenance, records_to_csv
-from ..io import atomic_write, finite_or_null
+from ._outcome import SUMMARY_COLUMNS, Outcome, StudyResult, verdict_line
 
-__all__ = ["StudyResult", "Outcome", "STUDIES_DIR", "study_names", "load_study", "run_study", "reproduce",
-           "write_summary", "verdict_line"]
+__all__ = ["StudyResult", "Outcome", "SUMMARY_COLUMNS", "STUDIES_DIR", "study_names", "load_study", "study",
+           "run_study", "run_studies", "write_summary", "verdict_line", "output_dir"]
 
 STUDIES_DIR = Path(__file__).resolve().parent
-
-
-@dataclass
-class StudyResult:
-    """What a study's ``run`` returns."""
-
-    records: list
-    data: dict = field(default_factory=dict)
-    parameters: dict = field(default_factory=dict)
-
-
-@dataclass
-class Outcome:
-    """A finished study: its records, the ones whose verdict differs from the expected one, files."""
-
-    name: str
-    title: str
-    records: list
-    mismatches: list  # (quantity, verdict, expected)
-    seconds: float
-    files: list
-
-    @property
-    def ok(self) -> bool:
-        return not self.mismatches
-
-    @property
-    def verdicts(self) -> str:
-        """``"pass 12, refuted 1"``: how many records have each verdict."""
-        counts = {}
-        for r in self.records:
-            counts[r.verdict] = counts.get(r.verdict, 0) + 1
-        return ", ".join(f"{v} {c}" for v, c in sorted(counts.items()))
-
-    @property
-    def status(self) -> str:
-        return "as expected" if self.ok else "UNEXPECTED: " + "; ".join(
-            f"{q} is {v}, expected {e}" for q, v, e in self.mismatches)
 
 
 def study_names(directory=None) -> list:
@@ -80,7 +43,7 @@ def study_names(directory=None) -> list:
 
 
 def load_study(name, directory=None):
-    """Import ``studies/<name>.py``; ``ValueError`` listing the valid names otherwise."""
+    """Import the study ``name``; ``ValueError`` listing the valid names otherwise."""
     names = study_names(directory)
     if name not in names:
         raise ValueError(f"unknown study {name!r}; valid: {', '.join(names)}")
@@ -98,66 +61,143 @@ def load_study(name, directory=None):
     return module
 
 
-def verdict_line(records, expected=None) -> str:
-    """``"verdict: all N records as expected"`` or how many are not, for figure titles."""
-    expected = expected or {}
-    bad = sum(r.verdict != expected.get(r.quantity, "pass") for r in records)
-    return (f"verdict: all {len(records)} records as expected" if not bad
-            else f"verdict: {bad} of {len(records)} records UNEXPECTED")
+def output_dir(out) -> Path:
+    """``out`` as a directory path; ``ValueError`` for an empty one (it would mean the current
+    directory by accident)."""
+    if not isinstance(out, (str, Path)):
+        raise TypeError(f"out must be a directory path (str or Path), got {type(out).__name__}")
+    if not str(out).strip():
+        raise ValueError("out must be a directory path, got an empty string")
+    return Path(out)
 
 
-def _expected(module, record: Record) -> str:
-    return getattr(module, "EXPECTED", {}).get(record.quantity, "pass")
+def _check_quick(quick) -> bool:
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, got {quick!r}")
+    return quick
 
 
-def run_study(name, *, quick=False, out="figures", directory=None) -> Outcome:
-    """Run one study and write its figure (PNG, PDF), records (CSV) and data (JSON)."""
-    from ..comparison import _jsonable
-    from ..plotting import save_figure
+def study(name, *, quick=False, out=None, directory=None) -> Outcome:
+    """Run one study: its records, verdicts, parameters and figure, in a notebook or a script.
 
+    Parameters
+    ----------
+    name : str
+        The study's module name (:func:`study_names` lists them).
+    quick : bool
+        The study's quick mode (smaller grids, fewer seeds).
+    out : str or pathlib.Path, optional
+        If given, write ``<out>/<name>.png``, ``.pdf``, ``.csv`` and ``.json`` there, each
+        atomically; nothing is written otherwise.
+    directory : str or pathlib.Path, optional
+        Where to find the study (default: the packaged studies).
+
+    Returns
+    -------
+    Outcome
+        Displays in Jupyter as the records table, the verdict line and the figure.
+
+    Examples
+    --------
+    >>> import optanalysis as oa
+    >>> result = oa.study("gd_stability_and_rate", quick=True)  # doctest: +SKIP
+    >>> result.ok, result.verdicts[0]  # doctest: +SKIP
+    (True, ('stable lr bound', 'pass', 'pass'))
+    """
+    _check_quick(quick)
+    out = None if out is None else output_dir(out)
     module = load_study(name, directory)
     start = time.perf_counter()
     result = module.run(quick=quick)
     if not isinstance(result, StudyResult):
         result = StudyResult(list(result))
     seconds = time.perf_counter() - start
-    out = Path(out)
-    files = save_figure(module.plot(result), out / name)
-    prov = provenance(**{**result.parameters, "quick": quick})
+    from ..plotting import style
+
+    with style():  # plot() reads rcParams as it draws lines, legends and colour maps
+        fig = module.plot(result)
+    expected = dict(getattr(module, "EXPECTED", {}))
+    mismatches = [(r.quantity, r.verdict, expected.get(r.quantity, "pass")) for r in result.records
+                  if r.verdict != expected.get(r.quantity, "pass")]
+    outcome = Outcome(name, module.TITLE, list(result.records), mismatches, seconds, [], expected,
+                      dict(result.parameters), result.data, fig)
+    if out is not None:
+        outcome.files = [str(f) for f in _write(outcome, (module.__doc__ or "").strip(), quick, out)]
+    return outcome
+
+
+def _write(outcome: Outcome, docstring: str, quick: bool, out: Path) -> list:
+    """The figure (PNG, PDF), records (CSV) and everything (JSON) of ``outcome``, atomically."""
+    from ..comparison import _jsonable, provenance, records_to_csv
+    from ..io import atomic_write, finite_or_null
+    from ..plotting import save_figure
+
+    files = save_figure(outcome.figure, out / outcome.name)
+    prov = provenance(**{**outcome.parameters, "quick": quick})
     payload = {
-        "study": name, "title": module.TITLE, "quick": quick, "seconds": round(seconds, 3),
-        "docstring": (module.__doc__ or "").strip(),
+        "study": outcome.name, "title": outcome.title, "quick": quick, "seconds": round(outcome.seconds, 3),
+        "docstring": docstring,
         "provenance": prov,
-        "records": [r.__dict__ for r in result.records],
-        "data": result.data,
+        "records": [r.__dict__ for r in outcome.records],
+        "data": outcome.data,
     }
-    files.append(atomic_write(out / f"{name}.json", json.dumps(finite_or_null(_jsonable(payload)), indent=1)))
-    files.append(atomic_write(out / f"{name}.csv", records_to_csv(result.records, prov)))
-    mismatches = [(r.quantity, r.verdict, _expected(module, r)) for r in result.records
-                  if r.verdict != _expected(module, r)]
-    return Outcome(name, module.TITLE, result.records, mismatches, seconds, [str(f) for f in files])
+    files.append(atomic_write(out / f"{outcome.name}.json",
+                              json.dumps(finite_or_null(_jsonable(payload)), indent=1)))
+    files.append(atomic_write(out / f"{outcome.name}.csv", records_to_csv(outcome.records, prov)))
+    return files
 
 
-def _run_one(args):
-    """Run a study; a crash becomes an unexpected verdict of that study, not the end of the run."""
+def run_study(name, *, quick=False, out="figures", directory=None) -> Outcome:
+    """:func:`study` writing its files, under ``figures/`` by default (the CLI's ``study``)."""
+    return study(name, quick=quick, out=out, directory=directory)
+
+
+def _run_one(args) -> Outcome:
+    """Run and write a study; a crash becomes an unexpected verdict of that study, not the end of
+    the run.  The figure is dropped: it is in the files, and need not cross processes."""
     name, quick, out, directory = args
     start = time.perf_counter()
     try:
-        return run_study(name, quick=quick, out=out, directory=directory)
+        return replace(run_study(name, quick=quick, out=out, directory=directory), figure=None)
     except Exception as exc:  # noqa: BLE001 - reported as the study's outcome
         return Outcome(name, "", [], [("run", f"error: {type(exc).__name__}: {exc}", "pass")],
                        time.perf_counter() - start, [])
 
 
-def reproduce(names=None, *, quick=False, out="figures", jobs=1, directory=None, stream=None) -> list:
-    """Run the named studies (all by default), ``jobs`` at a time, showing progress on ``stream``."""
+def run_studies(names=None, *, quick=False, out="figures", jobs=1, directory=None, stream=None) -> list:
+    """Run and write the named studies (all by default), ``jobs`` at a time, with progress.
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Studies to run, in the order of the returned outcomes (default: all).
+    quick : bool
+        Each study's quick mode.
+    out : str or pathlib.Path
+        Output directory.
+    jobs : int
+        Studies run at once, each in its own process when more than one.
+    directory : str or pathlib.Path, optional
+        Where to find the studies (default: the packaged studies).
+    stream : file, optional
+        Where progress goes (default: the current ``sys.stderr``).
+
+    Returns
+    -------
+    list of Outcome
+        In the order of ``names``; a study that raised is an outcome with an ``error`` verdict.
+    """
+    from ..checks import integer
+
     stream = sys.stderr if stream is None else stream
-    names = list(names) if names else study_names(directory)
+    _check_quick(quick)
+    out = output_dir(out)
+    valid = study_names(directory)
+    names = list(names) if names else valid
     for n in names:
-        if n not in study_names(directory):
-            raise ValueError(f"unknown study {n!r}; valid: {', '.join(study_names(directory))}")
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
-        raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
+        if n not in valid:
+            raise ValueError(f"unknown study {n!r}; valid: {', '.join(valid)}")
+    jobs = integer(jobs, "jobs", 1, 1024)
     tasks = [(n, quick, out, directory) for n in names]
     outcomes, start = [], time.perf_counter()
 
@@ -185,7 +225,11 @@ def reproduce(names=None, *, quick=False, out="figures", jobs=1, directory=None,
 
 def write_summary(outcomes, out="figures") -> Path:
     """``<out>/SUMMARY.md``: one row per study with its verdicts and figure."""
-    lines = ["# optanalysis studies", "", "| study | claim | records | verdict | figure |", "|---|---|---|---|---|"]
+    from ..io import atomic_write
+
+    lines = ["# optanalysis studies", "", "| " + " | ".join(SUMMARY_COLUMNS) + " | figure |",
+             "|---" * (len(SUMMARY_COLUMNS) + 1) + "|"]
     for o in outcomes:
-        lines.append(f"| `{o.name}` | {o.title} | {o.verdicts} | {o.status} | ![{o.name}]({o.name}.png) |")
-    return atomic_write(Path(out) / "SUMMARY.md", "\n".join(lines) + "\n")
+        name, title, n, counts, status = o.summary_row()
+        lines.append(f"| `{name}` | {title} | {n} | {counts} | {status} | ![{name}]({name}.png) |")
+    return atomic_write(output_dir(out) / "SUMMARY.md", "\n".join(lines) + "\n")
