@@ -1,7 +1,8 @@
 """The spec grammar: strings are parsed as data, malformed ones get one clear error."""
 import pytest
 
-from optanalysis.spec import parse_assignment, parse_assignments, parse_floats, parse_spec, parse_value
+from optanalysis.spec import (format_spec, parse_assignment, parse_assignments, parse_floats, parse_spec,
+                              parse_value)
 
 
 def test_values():
@@ -55,3 +56,23 @@ def test_numbers_are_ascii_and_an_integer_beyond_int64_is_its_float():
             parse_floats(text, what="--x0")
         with pytest.raises(ValueError):
             parse_spec(f"step:step_size={text}")
+
+
+class _Nested:
+    def __init__(self, spec):
+        self.spec = spec
+
+
+def test_format_spec_is_read_back_by_parse_spec():
+    params = {"a": 3, "b": 0.1 + 0.2, "c": True, "d": (30, 60), "e": "min", "f": None, "g": 1e-300}
+    text = format_spec("x", params)
+    assert text == "x:a=3,b=0.30000000000000004,c=true,d=[30,60],e=min,g=1e-300"  # None (unset) left out
+    assert parse_spec(text) == ("x", {k: v for k, v in params.items() if v is not None})
+    assert format_spec("constant", {}) == "constant" and format_spec("x", {"f": None}) == "x"
+
+
+def test_format_spec_writes_objects_with_a_spec_as_nested_items():
+    subs = (_Nested("linear:start_factor=0.1,total_iters=5"), _Nested("constant"))
+    text = format_spec("sequential", {"schedules": subs, "milestones": (5,)})
+    assert text == "sequential:schedules=[linear(start_factor=0.1,total_iters=5);constant],milestones=[5]"
+    assert parse_spec(text)[1]["schedules"] == tuple(s.spec for s in subs)
