@@ -1,5 +1,6 @@
-"""What every schedule kind is made of: its declaration (:class:`Kind`), the open-loop schedule
-object (:class:`OpenLoop`) and the one parameter declaration that is a list of schedules."""
+"""What every schedule kind is made of: its declaration (:class:`Kind`), what a schedule object is
+(:class:`Schedule`, and the open-loop one, :class:`OpenLoop`) and the one parameter declaration that
+is a list of schedules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from ..checks import integer
 from ..hyper import REQUIRED, Declaration, positive
 from ..spec import format_spec
 
-__all__ = ["Kind", "OpenLoop", "Schedules", "open_loop", "switch_points", "BASE_LR"]
+__all__ = ["Kind", "Schedule", "OpenLoop", "Schedules", "open_loop", "switch_points", "BASE_LR"]
 
 BASE_LR = positive("base_lr", doc="the optimizer's initial lr")
 
@@ -49,8 +50,8 @@ def open_loop(build: Callable, restart: Callable | None = None) -> Callable:
     return lambda name, p: OpenLoop(name, p, build(p), restart(p) if restart else None)
 
 
-class OpenLoop:
-    """An open-loop schedule: the lr is a pure function of the optimizer step count.
+class Schedule:
+    """A schedule object: its registered name and validated parameters, written back as a spec string.
 
     Attributes
     ----------
@@ -60,9 +61,24 @@ class OpenLoop:
         Validated parameters, in declared order.
     """
 
-    def __init__(self, name: str, params: dict, fn: Callable, restart: Callable | None = None):
+    def __init__(self, name: str, params: dict):
         self.name = name
         self.params = MappingProxyType(params)
+
+    @property
+    def spec(self) -> str:
+        """A spec string that :func:`~optanalysis.schedules.make_schedule` turns back into this schedule."""
+        return format_spec(self.name, self.params)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.spec!r})"
+
+
+class OpenLoop(Schedule):
+    """An open-loop schedule: the lr is a pure function of the optimizer step count."""
+
+    def __init__(self, name: str, params: dict, fn: Callable, restart: Callable | None = None):
+        super().__init__(name, params)
         self._fn = fn
         # torch's SequentialLR restarts a scheduler with its closed form at epoch 0, which for
         # cosine may differ from its first chained value by one rounding.
@@ -97,14 +113,6 @@ class OpenLoop:
             raise ValueError(f"schedule {self.spec} with base lr {base_lr:g}: the lr of step "
                              f"{bad[0]} is {out[bad[0]]}, not a finite number")
         return out
-
-    @property
-    def spec(self) -> str:
-        """A spec string that :func:`~optanalysis.schedules.make_schedule` turns back into this schedule."""
-        return format_spec(self.name, self.params)
-
-    def __repr__(self) -> str:
-        return f"OpenLoop({self.spec!r})"
 
 
 @dataclass(frozen=True)

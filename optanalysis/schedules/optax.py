@@ -95,32 +95,32 @@ def _join_optax(p):
     return lambda b, n: _join([s._fn for s in subs], boundaries, b, n)
 
 
-def _warmup_cosine_optax(p):
-    w, d = p["warmup_steps"], p["decay_steps"]
-    if d <= w:
-        raise ValueError(f"warmup_cosine_optax: decay_steps must be > warmup_steps (it includes the "
-                         f"warmup), got decay_steps={d}, warmup_steps={w}")
-
-    def fn(b, n):
-        peak = _or_base(p["peak_value"], b)
-        alpha = 0.0 if peak == 0.0 else p["end_value"] / peak
-        warm = lambda b_, m: _poly_optax(b_, m, p["init_value"], peak, 1, w, 0)  # noqa: E731
-        decay = lambda b_, m: _cos_optax(b_, m, peak, d - w, alpha, p["exponent"])  # noqa: E731
-        return _join([warm, decay], [w], b, n) if w > 0 else decay(b, n)
-    return fn
-
-
-def _warmup_exponential_optax(p):
+def _warmup_then(p, decay):
+    """optax's warmup schedules: linear ``init_value -> peak`` over ``warmup_steps``, then
+    ``decay(peak, m)`` on the shifted count (``peak_value``, by default the base lr)."""
     w = p["warmup_steps"]
 
     def fn(b, n):
         peak = _or_base(p["peak_value"], b)
         warm = lambda b_, m: _poly_optax(b_, m, p["init_value"], peak, 1, w, 0)  # noqa: E731
-        decay = lambda b_, m: _exp_optax(b_, m, peak, p["transition_steps"],  # noqa: E731
-                                         p["decay_rate"], p["transition_begin"], p["staircase"],
-                                         p["end_value"])
-        return _join([warm, decay], [w], b, n) if w > 0 else decay(b, n)
+        after = lambda b_, m: decay(peak, m)  # noqa: E731
+        return _join([warm, after], [w], b, n) if w > 0 else after(b, n)
     return fn
+
+
+def _warmup_cosine_optax(p):
+    w, d = p["warmup_steps"], p["decay_steps"]
+    if d <= w:
+        raise ValueError(f"warmup_cosine_optax: decay_steps must be > warmup_steps (it includes the "
+                         f"warmup), got decay_steps={d}, warmup_steps={w}")
+    return _warmup_then(p, lambda peak, m: _cos_optax(
+        peak, m, peak, d - w, 0.0 if peak == 0.0 else p["end_value"] / peak, p["exponent"]))
+
+
+def _warmup_exponential_optax(p):
+    return _warmup_then(p, lambda peak, m: _exp_optax(
+        peak, m, peak, p["transition_steps"], p["decay_rate"], p["transition_begin"], p["staircase"],
+        p["end_value"]))
 
 
 _INIT = Optional(nonnegative("init_value", 0.0, "initial lr"), unset="base_lr")

@@ -11,14 +11,12 @@ Reference: PyTorch ``torch/optim/lr_scheduler.py``; optax
 from __future__ import annotations
 
 import math
-from types import MappingProxyType
 
 import numba
 import numpy as np
 
 from ..hyper import Choice, Int, Real, nonnegative
-from ..spec import format_spec
-from .base import BASE_LR, Kind
+from .base import BASE_LR, Kind, Schedule
 
 __all__ = ["Plateau", "plateau_update", "KINDS"]
 
@@ -32,7 +30,7 @@ _N_STATE = 6
 _KIND_TORCH, _KIND_OPTAX = 0.0, 1.0
 
 
-class Plateau:
+class Plateau(Schedule):
     """Reduce-on-plateau (closed loop): torch ``ReduceLROnPlateau`` or optax ``reduce_on_plateau``.
 
     The metric is the run's own loss after every ``interval``-th optimizer step; the lr returned
@@ -53,8 +51,7 @@ class Plateau:
     """
 
     def __init__(self, name: str, params: dict):
-        self.name = name
-        self.params = MappingProxyType(params)
+        super().__init__(name, params)
         self.interval = params["interval"]
 
     def controller(self, base_lr: float) -> tuple:
@@ -122,13 +119,6 @@ class Plateau:
             out.append(lr)
         return np.repeat(np.asarray(out, dtype=np.float64), self.interval)
 
-    @property
-    def spec(self) -> str:
-        """A spec string that :func:`make_schedule` turns back into this schedule."""
-        return format_spec(self.name, self.params)
-
-    def __repr__(self) -> str:
-        return f"Plateau({self.spec!r})"
 
 
 @numba.njit(cache=True)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from ..hyper import REQUIRED, Optional
 from ..spec import parse_spec
 from . import optax, plateau, torch
-from .base import Kind, OpenLoop
-from .plateau import Plateau
+from .base import Kind, Schedule
 
 __all__ = ["make_schedule", "schedule_names", "describe_schedule", "get_kind"]
 
@@ -71,7 +70,7 @@ def make_schedule(spec=None, **params):
     ValueError, TypeError
         Unknown schedule or parameter (the valid ones are listed), or a value out of range.
     """
-    if isinstance(spec, (OpenLoop, Plateau)) and not params:
+    if isinstance(spec, Schedule) and not params:
         return spec
     if spec is None and not params:
         spec = "constant"
