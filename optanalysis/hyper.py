@@ -146,7 +146,7 @@ class Choice(Declaration):
         return "{" + ", ".join(self.choices) + "}"
 
     def validate(self, value) -> str:
-        if value not in self.choices:
+        if not isinstance(value, str) or value not in self.choices:
             raise self._error(ValueError, f"one of {self.range}", value)
         return value
 

@@ -188,8 +188,8 @@ def plateau_update(params, state, metric, lr):
     return params[_P_BASE] * state[_S_SCALE]
 
 
-def _make(name: str, p: dict) -> Plateau:
-    if name == "plateau_optax" and p["rtol"] == 0.0 and p["atol"] == 0.0:
+def _make_optax(name: str, p: dict) -> Plateau:
+    if p["rtol"] == 0.0 and p["atol"] == 0.0:  # optax refuses it too
         raise ValueError("schedule plateau_optax: at least one of rtol, atol must be > 0")
     return Plateau(name, p)
 
@@ -205,10 +205,10 @@ KINDS = (
          "lr <- max(lr*factor, min_lr) after more than `patience` bad evaluations",
          (Choice("mode", "min", ("min", "max")), _unit_factor("factor", 0.1), Int("patience", 10, 0),
           nonnegative("threshold", 1e-4), Choice("threshold_mode", "rel", ("rel", "abs")),
-          Int("cooldown", 0, 0), nonnegative("min_lr", 0.0), nonnegative("eps", 1e-8), _INTERVAL), _make),
+          Int("cooldown", 0, 0), nonnegative("min_lr", 0.0), nonnegative("eps", 1e-8), _INTERVAL), Plateau),
     Kind("plateau_optax", "optax.contrib.reduce_on_plateau on the run's loss",
          "scale <- max(scale*factor, min_scale) when `patience` evaluations without improvement",
          (_unit_factor("factor", 0.1), Int("patience", 10, 0), Real("rtol", 1e-4, 0.0, 1.0),
           nonnegative("atol", 0.0), Int("cooldown", 0, 0), Int("accumulation_size", 1, 1),
-          nonnegative("min_scale", 0.0), _INTERVAL), _make),
+          nonnegative("min_scale", 0.0), _INTERVAL), _make_optax),
 )
