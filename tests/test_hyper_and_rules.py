@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from optanalysis.hyper import Flag, Real
+from optanalysis import rules
 from optanalysis.rules import RULES, get_rule
 
 
@@ -22,10 +23,18 @@ def test_rule_contract(name):
     rule = RULES[name]
     assert rule.hyper[0].name == "lr" and rule.state[0] == "x"
     hp = rule.hyper_names
-    # The functions' signatures are the declared state and hyperparameters, in order.
+    # The functions' signatures are the declared state and hyperparameters, in order; a rule
+    # that writes no init or grad_point gets the defaults (x0 then zeros; the iterate x).
     assert list(inspect.signature(rule.step).parameters) == [*rule.state, "g", *hp, "t"]
-    assert list(inspect.signature(rule.grad_point).parameters) == [*rule.state, *hp]
-    assert list(inspect.signature(rule.init).parameters) == ["x0", *hp]
+    mod = vars(rule.module)
+    if "grad_point" in mod and mod["grad_point"] is not rules.grad_point:
+        assert list(inspect.signature(rule.grad_point).parameters) == [*rule.state, *hp]
+    else:
+        assert rule.module.grad_point is rules.grad_point and rule.grad_point(*range(7)) == 0
+    if "init" in mod:
+        assert list(inspect.signature(rule.init).parameters) == ["x0", *hp]
+    else:
+        assert rule.init(2.0, *rule.values(rule.defaults)) == (2.0, *[0.0] * (len(rule.state) - 1))
     doc = rule.doc
     for section in ("Algorithm", "Theoretical guarantee", "Equivalences", "References"):
         assert section in doc, f"{name} docstring lacks {section}"

@@ -1,22 +1,29 @@
 """The update rules, each written once (see DESIGN.md, "Rules are written once").
 
-A rule module defines three plain-arithmetic functions and one :class:`Rule` record ``RULE``:
+A rule module defines one :class:`Rule` record ``RULE`` and up to three plain-arithmetic
+functions:
 
-``init(x0, *hyper) -> state``
-    the initial state tuple (first entry: the iterate ``x``);
-``grad_point(*state, *hyper) -> y``
-    where the gradient is evaluated (Nesterov's look-ahead; ``x`` for the others);
 ``step(*state, g, *hyper, t) -> state``
-    one update; ``g`` is the gradient at ``grad_point``, ``t`` the 1-based step count.
+    one update; ``g`` is the gradient at ``grad_point``, ``t`` the 1-based step count;
+``init(x0, *hyper) -> state`` (optional)
+    the initial state tuple (first entry: the iterate ``x``); by default ``x0`` followed by
+    zeros;
+``grad_point(*state, *hyper) -> y`` (optional)
+    where the gradient is evaluated (Nesterov's look-ahead); by default the iterate ``x``.
 
 ``hyper`` are the declared hyperparameters in order, ``lr`` first (a schedule supplies the
 learning rate of each step).  Only ``+ - * / **``, ``abs`` and :mod:`optanalysis.ops` are used,
 and only flags (booleans, always concrete) are branched on, so the same functions run on SymPy
 symbols (derivations), on floats/NumPy arrays (references) and under ``numba.njit`` (kernels).
+
+Everything the library knows about a rule is declared in its ``RULE`` (which state entries form
+the preconditioner, whether the eps = 0 orbit analysis applies, its equivalences, ...); the rule
+modules of this package are found by :mod:`pkgutil` and :func:`register` adds one more.
 """
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
@@ -26,7 +33,7 @@ import numpy as np
 
 from ..hyper import Flag, Real
 
-__all__ = ["Rule", "RULES", "get_rule", "rule_names"]
+__all__ = ["Rule", "Equivalence", "RULES", "get_rule", "rule_names", "register"]
 
 
 @dataclass(frozen=True)
@@ -40,15 +47,40 @@ class Rule:
     semantics: str  # which library's update it reproduces exactly
     references: tuple = ()
     constraints: tuple = ()  # (predicate(params) -> bool, message) checked after the ranges
+    order: int = 1000  # rank in listings (`optanalysis rules`); ties and registered rules by name
+    canonical: bool = False  # a textbook form that linearisations are matched against
+    equivalences: tuple = ()  # of Equivalence: claims with this rule on the first side
+    preconditioner: tuple = ()  # state entries forming the preconditioner (empty: linear rule)
+    zero_by_default: tuple = ()  # hyperparameters the adaptive analyses set to 0 unless given
+    linearize_excludes: tuple = ()  # flags the frozen-preconditioner linearisation cannot take
+    orbit: bool = False  # the eps = 0 sign-alternating period-2 orbit analysis applies
+    orbit_zero: tuple = ()  # hyperparameters that analysis also sets to 0 (eps, momentum, ...)
     module: ModuleType | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        names = [p.name for p in self.hyper]
+        if not names or names[0] != "lr" or not self.state or self.state[0] != "x":
+            raise ValueError(f"rule {self.name!r}: hyper must start with lr and state with x")
+        for what, given, valid in (("preconditioner", self.preconditioner, self.state),
+                                   ("zero_by_default", self.zero_by_default, names),
+                                   ("linearize_excludes", self.linearize_excludes, names),
+                                   ("orbit_zero", self.orbit_zero, names)):
+            unknown = [n for n in given if n not in valid]
+            if unknown:
+                raise ValueError(f"rule {self.name!r}: {what} names {unknown[0]!r}; valid: "
+                                 f"{', '.join(valid)}")
+        if self.linear and (self.preconditioner or self.orbit):
+            raise ValueError(f"rule {self.name!r}: a linear rule has no preconditioner nor orbit")
+        if not all(isinstance(e, Equivalence) for e in self.equivalences):
+            raise TypeError(f"rule {self.name!r}: equivalences must be Equivalence records")
 
     @property
     def init(self) -> Callable:
-        return self.module.init
+        return getattr(self.module, "init", None) or _zeros_after_x0(len(self.state))
 
     @property
     def grad_point(self) -> Callable:
-        return self.module.grad_point
+        return getattr(self.module, "grad_point", None) or grad_point
 
     @property
     def step(self) -> Callable:
@@ -113,21 +145,87 @@ class Rule:
         return tuple(params[n] for n in self.hyper_names)
 
 
-_MODULES = ("gd", "heavy_ball", "sgd_momentum", "nesterov", "rmsprop", "rmsprop_optax",
-            "adam", "adamw", "adam_optax", "adagrad")
+@dataclass(frozen=True)
+class Equivalence:
+    """A claim declared by a rule: with ``fixed`` it has the characteristic polynomial of rule
+    ``other`` with ``other_fixed`` (checked by :mod:`optanalysis.symbolic.equivalence`).
+
+    ``solve_for`` names hyperparameters of ``other`` solved for (a change of hyperparameters,
+    e.g. torch's dampening rescales lr); ``mapping`` states one as ``{symbol: expression}``
+    (a string in this rule's symbols, parsed by SymPy's parser, never evaluated as Python);
+    ``schedule`` also compares the two under a varying learning rate.  Dicts are stored as
+    ``(name, value)`` tuples, in the order given.
+    """
+
+    other: str
+    fixed: tuple = ()
+    other_fixed: tuple = ()
+    solve_for: tuple = ()
+    mapping: tuple = ()
+    schedule: bool = False
+
+    def __post_init__(self):
+        for name in ("fixed", "other_fixed", "mapping"):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                object.__setattr__(self, name, tuple(value.items()))
 
 
-def _load() -> dict:
-    rules = {}
-    for name in _MODULES:
-        mod = importlib.import_module(f"{__name__}.{name}")
-        rule = mod.RULE
-        object.__setattr__(rule, "module", mod)
-        rules[rule.name] = rule
-    return rules
+# The defaults of the optional functions.  ``grad_point`` is compiled into the kernels from its
+# source (kernels/rewrite.py), so it is a plain module-level function.
+def grad_point(x, *state_and_hyper):
+    """The default gradient point: the iterate itself."""
+    return x
 
 
-RULES: dict[str, Rule] = _load()
+def _zeros_after_x0(n: int) -> Callable:
+    def init(x0, *hyper):
+        """The default initial state: ``x0``, then zeros shaped like it."""
+        return (x0, *(0 * x0 for _ in range(n - 1)))
+    return init
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(module: ModuleType) -> Rule:
+    """Add the rule that ``module`` declares (its ``RULE`` and functions) to :data:`RULES`.
+
+    The internal hook behind the built-in rules; gives the module the default ``grad_point`` if
+    it defines none (the kernels compile ``module.grad_point``).
+
+    Raises
+    ------
+    ValueError
+        If ``module`` has no ``RULE``, no ``step``, or a rule name already registered.
+    """
+    if not isinstance(module, ModuleType):
+        raise TypeError(f"module must be a module, got {type(module).__name__}")
+    rule = getattr(module, "RULE", None)
+    if not isinstance(rule, Rule):
+        raise ValueError(f"module {module.__name__!r} declares no RULE (a Rule record)")
+    if not callable(getattr(module, "step", None)):
+        raise ValueError(f"module {module.__name__!r} defines no step function")
+    if rule.name in RULES:
+        raise ValueError(f"rule name {rule.name!r} (module {module.__name__!r}) is already "
+                         f"registered by {RULES[rule.name].module.__name__!r}")
+    if not hasattr(module, "grad_point"):
+        module.grad_point = grad_point
+    object.__setattr__(rule, "module", module)
+    RULES[rule.name] = rule
+    return rule
+
+
+def _load() -> None:
+    """Register the rule modules of this package, in their declared ``order``."""
+    modules = [importlib.import_module(f"{__name__}.{m.name}")
+               for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    for module in sorted(modules, key=lambda m: (getattr(getattr(m, "RULE", None), "order", 0),
+                                                 m.__name__)):
+        register(module)
+
+
+_load()
 
 
 def rule_names(linear: bool | None = None) -> list:

@@ -25,25 +25,26 @@ from . import Rule
 RULE = Rule(
     name="adagrad",
     hyper=(
-        learning_rate(1e-2),
-        nonnegative("lr_decay", 0.0, "inverse-time decay of the lr inside the optimizer"),
-        nonnegative("weight_decay", 0.0, "coupled L2 penalty added to the gradient"),
-        nonnegative("initial_accumulator_value", 0.0, "initial value of the sum of squares"),
-        nonnegative("eps", 1e-10, "added to sqrt(s), outside the root"),
+        learning_rate(1e-2, symbol=r"\eta"),
+        nonnegative("lr_decay", 0.0, "inverse-time decay of the lr inside the optimizer",
+                    symbol=r"\delta"),
+        nonnegative("weight_decay", 0.0, "coupled L2 penalty added to the gradient", symbol=r"\lambda"),
+        nonnegative("initial_accumulator_value", 0.0, "initial value of the sum of squares",
+                    symbol=r"\tau"),
+        nonnegative("eps", 1e-10, "added to sqrt(s), outside the root", symbol=r"\epsilon"),
     ),
     state=("x", "s"),
     linear=False,
     semantics="torch.optim.Adagrad exactly (maximize=False)",
     references=("Duchi, Hazan, Singer (2011) JMLR 12", "PyTorch torch/optim/adagrad.py"),
+    order=100,
+    preconditioner=("s",),
+    zero_by_default=("lr_decay", "weight_decay", "initial_accumulator_value"),
 )
 
 
 def init(x0, lr, lr_decay, weight_decay, initial_accumulator_value, eps):
     return (x0, 0 * x0 + initial_accumulator_value)
-
-
-def grad_point(x, s, lr, lr_decay, weight_decay, initial_accumulator_value, eps):
-    return x
 
 
 def step(x, s, g, lr, lr_decay, weight_decay, initial_accumulator_value, eps, t):

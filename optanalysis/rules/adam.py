@@ -31,25 +31,23 @@ RULE = Rule(
     name="adam",
     hyper=(
         learning_rate(1e-3),
-        coefficient("beta1", 0.9, "decay of the first-moment average (betas[0])"),
-        coefficient("beta2", 0.999, "decay of the second-moment average (betas[1])"),
-        nonnegative("eps", 1e-8, "added to sqrt(v_hat), outside the root"),
-        nonnegative("weight_decay", 0.0, "coupled L2 penalty added to the gradient"),
+        coefficient("beta1", 0.9, "decay of the first-moment average (betas[0])", symbol=r"\beta_1"),
+        coefficient("beta2", 0.999, "decay of the second-moment average (betas[1])", symbol=r"\beta_2"),
+        nonnegative("eps", 1e-8, "added to sqrt(v_hat), outside the root", symbol=r"\epsilon"),
+        nonnegative("weight_decay", 0.0, "coupled L2 penalty added to the gradient", symbol=r"\lambda"),
         Flag("amsgrad", False, "use the running maximum of v"),
     ),
     state=("x", "m", "v", "vmax"),
     linear=False,
     semantics="torch.optim.Adam exactly (maximize=False)",
     references=("Kingma & Ba (2015) ICLR", "Reddi, Kale, Kumar (2018) ICLR", "PyTorch torch/optim/adam.py"),
+    order=70,
+    preconditioner=("v", "vmax"),
+    zero_by_default=("weight_decay",),
+    linearize_excludes=("amsgrad",),  # max(vmax, v) has no zero-gradient inverse
+    orbit=True,
+    orbit_zero=("eps",),
 )
-
-
-def init(x0, lr, beta1, beta2, eps, weight_decay, amsgrad):
-    return (x0, 0 * x0, 0 * x0, 0 * x0)
-
-
-def grad_point(x, m, v, vmax, lr, beta1, beta2, eps, weight_decay, amsgrad):
-    return x
 
 
 def step(x, m, v, vmax, g, lr, beta1, beta2, eps, weight_decay, amsgrad, t):

@@ -26,25 +26,21 @@ RULE = Rule(
     name="adam_optax",
     hyper=(
         learning_rate(1e-3),
-        coefficient("b1", 0.9, "decay of the first-moment average"),
-        coefficient("b2", 0.999, "decay of the second-moment average"),
-        nonnegative("eps", 1e-8, "added to the root"),
-        nonnegative("eps_root", 0.0, "added inside the root"),
+        coefficient("b1", 0.9, "decay of the first-moment average", symbol=r"\beta_1"),
+        coefficient("b2", 0.999, "decay of the second-moment average", symbol=r"\beta_2"),
+        nonnegative("eps", 1e-8, "added to the root", symbol=r"\epsilon"),
+        nonnegative("eps_root", 0.0, "added inside the root", symbol=r"\bar{\epsilon}"),
         Flag("nesterov", False, "NAdam form of the first moment"),
     ),
     state=("x", "mu", "nu"),
     linear=False,
     semantics="optax.adam exactly (mu_dtype=None)",
     references=("Kingma & Ba (2015) ICLR", "Dozat (2016) ICLR workshop", "optax/_src/transform.py"),
+    order=90,
+    preconditioner=("nu",),
+    orbit=True,
+    orbit_zero=("eps", "eps_root"),
 )
-
-
-def init(x0, lr, b1, b2, eps, eps_root, nesterov):
-    return (x0, 0 * x0, 0 * x0)
-
-
-def grad_point(x, mu, nu, lr, b1, b2, eps, eps_root, nesterov):
-    return x
 
 
 def step(x, mu, nu, g, lr, b1, b2, eps, eps_root, nesterov, t):

@@ -17,22 +17,24 @@ References
     torch/optim/adamw.py.
 """
 
-from ..hyper import nonnegative
-from . import Rule, adam
+import dataclasses
 
-RULE = Rule(
+from ..hyper import nonnegative
+from . import adam
+
+# Adam's declarations (state, preconditioner, orbit, ...), but weight decay is decoupled and
+# defaults to torch's 1e-2.
+RULE = dataclasses.replace(
+    adam.RULE,
     name="adamw",
-    # Adam's declarations, but weight decay is decoupled and defaults to torch's 1e-2.
-    hyper=tuple(nonnegative("weight_decay", 1e-2, "decoupled decay: x <- x (1 - lr weight_decay)")
+    hyper=tuple(nonnegative("weight_decay", 1e-2, "decoupled decay: x <- x (1 - lr weight_decay)",
+                            symbol=r"\lambda")
                 if p.name == "weight_decay" else p for p in adam.RULE.hyper),
-    state=adam.RULE.state,
-    linear=False,
     semantics="torch.optim.AdamW exactly (maximize=False)",
     references=("Loshchilov & Hutter (2019) ICLR", "PyTorch torch/optim/adamw.py"),
+    order=80,
+    module=None,  # set by the registration
 )
-
-init = adam.init
-grad_point = adam.grad_point
 
 
 def step(x, m, v, vmax, g, lr, beta1, beta2, eps, weight_decay, amsgrad, t):

@@ -25,15 +25,9 @@ RULE = Rule(
     linear=True,
     semantics="torch.optim.SGD(momentum=0) and optax.sgd exactly",
     references=("Goh (2017) Why Momentum Really Works, Distill",),
+    order=10,
+    canonical=True,
 )
-
-
-def init(x0, lr):
-    return (x0,)
-
-
-def grad_point(x, lr):
-    return x
 
 
 def step(x, g, lr, t):

@@ -20,24 +20,24 @@ References
     Comput. Math. & Math. Phys. 4(5); G. Goh (2017), Why Momentum Really Works, Distill.
 """
 from ..hyper import coefficient, learning_rate
-from . import Rule
+from . import Equivalence, Rule
 
 RULE = Rule(
     name="heavy_ball",
-    hyper=(learning_rate(1e-3), coefficient("momentum", 0.9, "weight of the previous displacement")),
+    hyper=(learning_rate(1e-3),
+           coefficient("momentum", 0.9, "weight of the previous displacement", symbol=r"\beta")),
     state=("x", "x_prev"),
     linear=True,
     semantics="Polyak's two-step form (no library class; torch SGD momentum is its lr-rescaled twin)",
     references=("Polyak (1964) USSR Comput. Math. Math. Phys. 4(5)", "Goh (2017) Distill"),
+    order=20,
+    canonical=True,
+    equivalences=(Equivalence("gd", fixed={"momentum": 0}),),
 )
 
 
 def init(x0, lr, momentum):
     return (x0, x0)
-
-
-def grad_point(x, x_prev, lr, momentum):
-    return x
 
 
 def step(x, x_prev, g, lr, momentum, t):

@@ -19,20 +19,19 @@ References
     Optim. 26(1), Prop. 1.
 """
 from ..hyper import coefficient, learning_rate
-from . import Rule
+from . import Equivalence, Rule
 
 RULE = Rule(
     name="nesterov",
-    hyper=(learning_rate(1e-3), coefficient("momentum", 0.9, "momentum factor")),
+    hyper=(learning_rate(1e-3), coefficient("momentum", 0.9, "momentum factor", symbol=r"\beta")),
     state=("x", "v"),
     linear=True,
     semantics="Sutskever et al. (2013) velocity form (no library class; torch nesterov=True is its lr-rescaled twin)",
     references=("Sutskever et al. (2013) ICML", "Lessard, Recht, Packard (2016) SIAM J. Optim. 26(1)"),
+    order=40,
+    canonical=True,
+    equivalences=(Equivalence("gd", fixed={"momentum": 0}),),
 )
-
-
-def init(x0, lr, momentum):
-    return (x0, 0 * x0)
 
 
 def grad_point(x, v, lr, momentum):

@@ -31,11 +31,12 @@ from . import Rule
 RULE = Rule(
     name="rmsprop",
     hyper=(
-        learning_rate(1e-2),
-        coefficient("alpha", 0.99, "smoothing constant of the squared-gradient average"),
-        nonnegative("eps", 1e-8, "added to sqrt(v), outside the root"),
-        nonnegative("weight_decay", 0.0, "coupled L2 penalty added to the gradient"),
-        coefficient("momentum", 0.0, "momentum factor of the buffer of g/d"),
+        learning_rate(1e-2, symbol=r"\eta"),  # torch's alpha is the smoothing constant
+        coefficient("alpha", 0.99, "smoothing constant of the squared-gradient average",
+                    symbol=r"\alpha"),
+        nonnegative("eps", 1e-8, "added to sqrt(v), outside the root", symbol=r"\epsilon"),
+        nonnegative("weight_decay", 0.0, "coupled L2 penalty added to the gradient", symbol=r"\lambda"),
+        coefficient("momentum", 0.0, "momentum factor of the buffer of g/d", symbol=r"\beta"),
         Flag("centered", False, "normalise by an estimate of the variance"),
     ),
     state=("x", "v", "gbar", "buf"),
@@ -43,15 +44,12 @@ RULE = Rule(
     semantics="torch.optim.RMSprop exactly (maximize=False)",
     references=("Tieleman & Hinton (2012) COURSERA Lecture 6.5", "Graves (2013) arXiv:1308.0850",
                 "PyTorch torch/optim/rmsprop.py"),
+    order=50,
+    preconditioner=("v", "gbar"),
+    zero_by_default=("weight_decay",),
+    orbit=True,
+    orbit_zero=("eps", "momentum"),
 )
-
-
-def init(x0, lr, alpha, eps, weight_decay, momentum, centered):
-    return (x0, 0 * x0, 0 * x0, 0 * x0)
-
-
-def grad_point(x, v, gbar, buf, lr, alpha, eps, weight_decay, momentum, centered):
-    return x
 
 
 def step(x, v, gbar, buf, g, lr, alpha, eps, weight_decay, momentum, centered, t):

@@ -28,13 +28,14 @@ from . import Rule
 RULE = Rule(
     name="rmsprop_optax",
     hyper=(
-        learning_rate(1e-2),
-        coefficient("decay", 0.9, "decay of the squared-gradient average"),
-        nonnegative("eps", 1e-8, "added inside the root (eps_in_sqrt) or to it"),
-        nonnegative("initial_scale", 0.0, "initial value of nu (TF1 used 1)"),
+        learning_rate(1e-2, symbol=r"\eta"),
+        coefficient("decay", 0.9, "decay of the squared-gradient average", symbol=r"\rho"),
+        nonnegative("eps", 1e-8, "added inside the root (eps_in_sqrt) or to it", symbol=r"\epsilon"),
+        nonnegative("initial_scale", 0.0, "initial value of nu (TF1 used 1)", symbol=r"\nu_0"),
         Flag("eps_in_sqrt", True, "eps inside the square root (optax default)"),
         Flag("centered", False, "normalise by an estimate of the variance"),
-        coefficient("momentum", 0.0, "trace decay after the lr scaling (0 = no trace)"),
+        coefficient("momentum", 0.0, "trace decay after the lr scaling (0 = no trace)",
+                    symbol=r"\beta"),
         Flag("nesterov", False, "Nesterov form of the trace"),
         Flag("bias_correction", False, "divide the averages by 1 - decay^t"),
     ),
@@ -42,16 +43,16 @@ RULE = Rule(
     linear=False,
     semantics="optax.rmsprop exactly",
     references=("optax/_src/transform.py scale_by_rms, scale_by_stddev", "optax issue #532"),
+    order=60,
+    preconditioner=("nu", "mu"),
+    zero_by_default=("initial_scale",),
+    orbit=True,
+    orbit_zero=("eps", "momentum"),
 )
 
 
 def init(x0, lr, decay, eps, initial_scale, eps_in_sqrt, centered, momentum, nesterov, bias_correction):
     return (x0, 0 * x0 + initial_scale, 0 * x0, 0 * x0)
-
-
-def grad_point(x, nu, mu, trace, lr, decay, eps, initial_scale, eps_in_sqrt, centered, momentum,
-               nesterov, bias_correction):
-    return x
 
 
 def step(x, nu, mu, trace, g, lr, decay, eps, initial_scale, eps_in_sqrt, centered, momentum,

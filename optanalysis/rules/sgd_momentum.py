@@ -23,15 +23,16 @@ References
 """
 from .. import ops
 from ..hyper import Flag, Real, coefficient, learning_rate, nonnegative
-from . import Rule
+from . import Equivalence, Rule
 
 RULE = Rule(
     name="sgd_momentum",
     hyper=(
         learning_rate(1e-3),
-        coefficient("momentum", 0.9, "momentum factor"),
-        Real("dampening", 0.0, 0.0, 1.0, doc="dampening of the gradient in the buffer (t >= 2)"),
-        nonnegative("weight_decay", 0.0, "coupled L2 penalty added to the gradient"),
+        coefficient("momentum", 0.9, "momentum factor", symbol=r"\beta"),
+        Real("dampening", 0.0, 0.0, 1.0, doc="dampening of the gradient in the buffer (t >= 2)",
+             symbol=r"\tau"),
+        nonnegative("weight_decay", 0.0, "coupled L2 penalty added to the gradient", symbol=r"\lambda"),
         Flag("nesterov", False, "use g + momentum*b as the direction"),
     ),
     state=("x", "buf"),
@@ -42,15 +43,18 @@ RULE = Rule(
         (lambda p: not p["nesterov"] or (p["momentum"] > 0 and p["dampening"] == 0),
          "nesterov=true requires momentum in (0, 1) and dampening = 0"),
     ),
+    order=30,
+    equivalences=(
+        Equivalence("heavy_ball", fixed={"dampening": 0, "weight_decay": 0}, schedule=True),
+        Equivalence("nesterov", fixed={"nesterov": True, "weight_decay": 0}, schedule=True),
+        Equivalence("heavy_ball", fixed={"weight_decay": 0}, solve_for=("lr", "momentum")),
+        # coupled weight decay is gradient descent on h + weight_decay
+        Equivalence("sgd_momentum", fixed={"dampening": 0},
+                    other_fixed={"dampening": 0, "weight_decay": 0},
+                    mapping={"h": "h + weight_decay"}),
+        Equivalence("gd", fixed={"momentum": 0, "weight_decay": 0}),
+    ),
 )
-
-
-def init(x0, lr, momentum, dampening, weight_decay, nesterov):
-    return (x0, 0 * x0)
-
-
-def grad_point(x, buf, lr, momentum, dampening, weight_decay, nesterov):
-    return x
 
 
 def step(x, buf, g, lr, momentum, dampening, weight_decay, nesterov, t):

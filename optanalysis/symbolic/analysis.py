@@ -27,6 +27,7 @@ import sympy
 
 from ..rules import get_rule
 from .core import H, Z, hyper_symbols, iteration_matrix, rule_cached, with_pinned
+from .notation import latex
 
 __all__ = ["CharPoly", "characteristic_polynomial", "sign", "range_substitution", "jury_conditions",
            "Stability", "stability", "Regime", "regimes", "spectral_radius_expr", "MU", "L", "KAPPA"]
@@ -44,6 +45,12 @@ class CharPoly:
     degree: int
     zero_roots: int
     symbols: dict  # hyperparameter name -> symbol or fixed value
+    rule: str = ""  # whose characteristic polynomial
+
+    def to_latex(self, notation: str = "plain") -> str:
+        """``p(z) = ...`` in descending powers of z (``notation``: see
+        :mod:`optanalysis.symbolic.notation`)."""
+        return f"p(z) = {latex(self.display, self.rule or None, notation)}"
 
     @property
     def coeffs(self) -> tuple:
@@ -106,7 +113,7 @@ def _characteristic_polynomial(rule, **fixed) -> CharPoly:
         poly = sympy.Poly(sympy.cancel(poly.as_expr() / Z), Z)
         k += 1
     poly = sympy.Poly([sympy.expand(c) for c in poly.all_coeffs()], Z)
-    return CharPoly(poly.as_expr(), poly.degree(), k, hyper_symbols(rule, **fixed))
+    return CharPoly(poly.as_expr(), poly.degree(), k, hyper_symbols(rule, **fixed), rule.name)
 
 
 # --------------------------------------------------------------------------------------------

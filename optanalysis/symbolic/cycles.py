@@ -35,14 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..rules import get_rule
+from ..rules import RULES, get_rule
 from . import disk
 from .core import T, Z, rule_cached, source_key, update
-from .linearization import _closure, _steady
+from .linearization import _closure, _steady, with_zeros
+from .notation import check_notation, latex, symbol_latex
 
 __all__ = ["Period2Orbit", "period2_orbit"]
-
-_ORBIT_RULES = ("rmsprop", "adam", "adamw", "adam_optax", "rmsprop_optax")
 
 
 @dataclass(frozen=True)
@@ -98,12 +97,28 @@ class Period2Orbit:
         """|x| on the orbit."""
         return self.point["x"]
 
-    def latex(self) -> str:
-        """The orbit point and the two-step characteristic polynomial as one LaTeX line."""
-        point = ",\\ ".join(f"{sympy.latex(sympy.Symbol(k))} = \\pm {sympy.latex(v)}" if p == -1 else
-                             f"{sympy.latex(sympy.Symbol(k))} = {sympy.latex(v)}"
+    def to_latex(self, notation: str = "plain") -> str:
+        """The orbit point and the two-step characteristic polynomial as one LaTeX line
+        (``notation``: see :mod:`optanalysis.symbolic.notation`)."""
+        check_notation(notation)
+        def value(v, parity):  # odd entries alternate in sign along the orbit
+            text = latex(v, self.rule, notation)
+            if parity == 1:
+                return text
+            return r"\mp " + text[2:] if text.startswith("- ") else r"\pm " + text
+
+        point = ",\\ ".join(f"{symbol_latex(k, self.rule, notation)} = {value(v, p)}"
                              for (k, v), p in zip(self.point.items(), self.parity))
-        return rf"{point},\quad {sympy.latex(self.charpoly2)} = 0"
+        return rf"{point},\quad {latex(self.charpoly2, self.rule, notation)} = 0"
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.to_latex('literature')}$$"
+
+    def _repr_markdown_(self) -> str:
+        fixed = ", ".join(f"{k} = {v}" for k, v in self.fixed)
+        return (f"Period-2 orbit of **{self.rule}** ({fixed}) on $\\frac{{1}}{{2}} h x^2$, "
+                f"alternating in sign, and the characteristic polynomial of its two-step map:"
+                f"\n\n{self._repr_latex_()}\n")
 
     def to_dict(self) -> dict:
         """JSON-able form (SymPy-parsable strings)."""
@@ -115,7 +130,7 @@ class Period2Orbit:
             "point": {k: str(v) for k, v in self.point.items()},
             "jacobian2": [[str(e) for e in row] for row in self.jacobian2.tolist()],
             "charpoly2": str(self.charpoly2),
-            "latex": self.latex(),
+            "latex": self.to_latex(),
         }
 
 
@@ -125,10 +140,11 @@ def period2_orbit(rule="rmsprop", **params) -> Period2Orbit:
     Parameters
     ----------
     rule : str or Rule
-        ``rmsprop``, ``rmsprop_optax``, ``adam``, ``adamw`` or ``adam_optax``.
+        A rule that declares ``orbit=True`` (``rmsprop``, ``adam``, ...).
     **params
-        Hyperparameters to fix (validated); ``eps`` (and ``eps_root``), ``weight_decay`` and
-        ``momentum`` default to 0; the others stay symbols.
+        Hyperparameters to fix (validated); those the rule declares ``zero_by_default`` or
+        ``orbit_zero`` (``eps``, ``weight_decay``, ``momentum``, ...) default to 0; the others
+        stay symbols.
 
     Returns
     -------
@@ -140,14 +156,11 @@ def period2_orbit(rule="rmsprop", **params) -> Period2Orbit:
         For another rule, invalid hyperparameters, or if no unique orbit with x > 0 exists.
     """
     rule = get_rule(rule)
-    if rule.name not in _ORBIT_RULES:
-        raise ValueError(f"rule must be one of {', '.join(_ORBIT_RULES)}, got {rule.name!r}")
-    given = dict(params)
-    for name in ("eps", "eps_root", "weight_decay", "momentum", "initial_scale"):
-        if name in rule.hyper_names:
-            given.setdefault(name, 0)
-    rule.params(**given)
-    return _orbit(rule, **given)
+    if not rule.orbit:
+        valid = [n for n, r in RULES.items() if r.orbit]
+        raise ValueError(f"rule must be one of {', '.join(valid)} (declared orbit=True), "
+                         f"got {rule.name!r}")
+    return _orbit(rule, **with_zeros(rule, params, rule.zero_by_default + rule.orbit_zero))
 
 
 def _refine(expr, coefs):

@@ -13,21 +13,20 @@ package and the SymPy version: editing a rule, or this package, invalidates the 
 """
 from __future__ import annotations
 
-import io
-import tokenize
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sympy
 
 from ..rules import get_rule
-from . import analysis, disk, equivalence, tuning
+from . import analysis, disk, equivalence, parsing, tuning
 from .analysis import KAPPA, L, MU, Regime
 from .core import H, Z, hyper_symbols, iteration_matrix, source_key, with_pinned
 from .equivalence import EquivalenceResult
+from .notation import check_notation, latex, symbol_latex
 from .tuning import TuningResult
 
-__all__ = ["Derivation", "derive", "cache_key", "symbol_table", "parse", "latex",
+__all__ = ["Derivation", "derive", "cache_key", "symbol_table", "parse",
            "FORMAT_VERSION"]
 
 FORMAT_VERSION = disk.FORMAT_VERSION  # of the on-disk entries (optanalysis.symbolic.disk)
@@ -113,8 +112,15 @@ class Derivation:
             "latex": self.latex_parts(),
         }
 
-    def latex_parts(self) -> dict:
-        lx = latex
+    def _printers(self, notation: str) -> tuple:
+        """(LaTeX of an expression, LaTeX of a symbol name) in ``notation``."""
+        check_notation(notation)
+        return (lambda e: latex(e, self.rule, notation),
+                lambda name: symbol_latex(name, self.rule, notation))
+
+    def latex_parts(self, notation: str = "plain") -> dict:
+        """The LaTeX of each derived object, by name (``to_dict()["latex"]``)."""
+        lx, sym = self._printers(notation)
         out = {
             "iteration_matrix": lx(self.iteration_matrix),
             "charpoly": lx(self.charpoly) + " = 0",
@@ -123,7 +129,7 @@ class Derivation:
             "spectral_radius": lx(self.spectral_radius),
         }
         if self.lr_bound is not None:
-            out["lr_bound"] = r"\mathrm{lr} < " + lx(self.lr_bound)
+            out["lr_bound"] = sym("lr") + " < " + lx(self.lr_bound)
         if self.h_bound is not None:
             out["h_bound"] = r"h < " + lx(self.h_bound)
         if self.discriminant is not None:
@@ -136,10 +142,11 @@ class Derivation:
                           for t in self.tunings}
         return out
 
-    def to_markdown(self) -> str:
-        lx = latex
+    def to_markdown(self, notation: str = "plain") -> str:
+        """The derivation as a Markdown document with LaTeX math (``$...$``)."""
+        lx, sym = self._printers(notation)
         lines = [f"# Derivation: `{self.title}`", ""]
-        lines += [f"State: $({', '.join(lx(sympy.Symbol(n)) for n in self.state)})$; "
+        lines += [f"State: $({', '.join(sym(n) for n in self.state)})$; "
                   f"one eigen-direction of curvature $h$, gradient $g = h\\,y$ at the rule's "
                   f"gradient point.", ""]
         lines += ["Assumptions: " + "; ".join(self.assumptions) + ".", ""]
@@ -157,14 +164,14 @@ class Derivation:
         lines += [f"- ${lx(c)}$" for c in self.stability]
         lines += [""]
         if self.lr_bound is not None:
-            lines += [f"Largest stable learning rate: $\\mathrm{{lr}} < {lx(self.lr_bound)}$", ""]
+            lines += [f"Largest stable learning rate: ${sym('lr')} < {lx(self.lr_bound)}$", ""]
         if self.h_bound is not None:
             lines += [f"Largest stable curvature (sharpness threshold): $h < {lx(self.h_bound)}$", ""]
         lines += ["## Regimes and spectral radius", ""]
         if self.discriminant is not None:
             lines += [f"Discriminant $\\Delta = {lx(self.discriminant)}$; it vanishes at", ""]
             for k, v in self.discriminant_zeros.items():
-                lines += [f"- ${lx(sympy.Symbol(k))} \\in \\{{{', '.join(lx(x) for x in v)}\\}}$"]
+                lines += [f"- ${sym(k)} \\in \\{{{', '.join(lx(x) for x in v)}\\}}$"]
             lines += [""]
         lines += ["| regime | condition | spectral radius |", "|---|---|---|"]
         for r in self.regimes:
@@ -181,7 +188,7 @@ class Derivation:
             lines += ["No closed form derived for this variant.", ""]
         for t in self.tunings:
             lines += [f"**{t.name}** — {t.principle}.", ""]
-            lines += [f"- ${lx(sympy.Symbol(k))} = {lx(v)}$" for k, v in t.values.items()]
+            lines += [f"- ${sym(k)} = {lx(v)}$" for k, v in t.values.items()]
             lines += [f"- worst-case rate $= {lx(t.rate)}$", "",
                       f"(checked: at $\\kappa = {t.check['kappa']}$ the exact worst case is "
                       f"{t.check['worst_case']:.9g}, the derived rate {t.check['rate']:.9g}.)", ""]
@@ -244,9 +251,13 @@ class Derivation:
             lines += [f"  - {e.statement}" for e in self.equivalences]
         return "\n".join(lines) + "\n"
 
-    def to_latex(self) -> str:
-        """A LaTeX fragment (needs amsmath) with every derived object."""
-        lx = latex
+    def to_latex(self, notation: str = "plain") -> str:
+        """A LaTeX fragment (needs amsmath) with every derived object.
+
+        ``notation``: ``"plain"`` (symbols named like the kernel arguments) or ``"literature"``
+        (each hyperparameter's declared symbol, e.g. ``\\alpha`` for lr): see
+        :mod:`optanalysis.symbolic.notation`."""
+        lx, sym = self._printers(notation)
         name = self.title.replace("_", r"\_")
         out = [rf"\subsection*{{Derivation: \texttt{{{name}}}}}",
                r"\begin{align*}",
@@ -263,24 +274,23 @@ class Derivation:
             rho = lx(r.spectral_radius) if r.spectral_radius is not None else r"\ge 1"
             out += [rf"\paragraph{{{r.name}}} ${lx(r.condition)}$: $\rho = {rho}$."]
         for t in self.tunings:
-            vals = ", ".join(f"{lx(sympy.Symbol(k))} = {lx(v)}" for k, v in t.values.items())
-            out += [rf"\paragraph{{Tuning ({t.name})}} ${vals}$, rate ${lx(t.rate)}$."]
+            out += [rf"\paragraph{{Tuning ({t.name})}} ${t.to_latex(notation)}$."]
         for e in self.equivalences:
             out += [r"\paragraph{Equivalence} " + e.statement.replace("_", r"\_") + "."]
         return "\n".join(out) + "\n"
 
+    def _repr_latex_(self) -> str:
+        """Jupyter: the recurrence, its polynomial and the stability bound, typeset."""
+        lx, sym = self._printers("literature")
+        rows = [rf"T(h) &= {lx(self.iteration_matrix)}", rf"p(z) &= {lx(self.charpoly)}"]
+        if self.lr_bound is not None:
+            rows.append(rf"{sym('lr')} &< {lx(self.lr_bound)}")
+        if self.h_bound is not None:
+            rows.append(rf"h &< {lx(self.h_bound)}")
+        return r"$$\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}$$"
 
-def latex(expr) -> str:
-    """``sympy.latex`` with multi-letter names upright (``\\mathrm{lr}``, ``\\mathrm{momentum}``);
-    Greek names (``beta1``, ``mu``, ``kappa``) keep SymPy's rendering."""
-    from sympy.printing.latex import greek_letters_set
-
-    names = {}
-    for sym in getattr(expr, "free_symbols", ()):
-        base = sym.name.rstrip("0123456789")
-        if len(base) > 1 and base.lower() not in greek_letters_set and not isinstance(sym, sympy.Dummy):
-            names[sym] = r"\mathrm{" + sym.name.replace("_", r"\_") + "}"
-    return sympy.latex(expr, symbol_names=names)
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown(notation="literature")
 
 
 def _kv(d: dict) -> str:
@@ -319,42 +329,10 @@ def symbol_table(rule=None, **fixed) -> dict:
     return table
 
 
-# What an expression string may contain besides its symbols: SymPy's printed functions and
-# constants, numbers, operators and lists (matrices); no strings, attributes or underscored
-# names.
-_PRINTED = frozenset({"sqrt", "cbrt", "root", "True", "False"})
-_OPERATORS = frozenset("+ - * / ** ^ ( ) [ ] , < > <= >= == != & | ~".split())
-
-
-def _allowed_name(name: str, table: dict) -> bool:
-    if name in table or name in _PRINTED:
-        return True
-    obj = getattr(sympy, name, None) if not name.startswith("_") else None
-    return (isinstance(obj, type) and issubclass(obj, sympy.Basic)) or isinstance(obj, sympy.Basic)
-
-
 def parse(text: str, rule=None, **fixed):
-    """Read back an expression string of :meth:`Derivation.to_dict` with the derivation's symbols.
-
-    The text is data: its tokens are checked first (numbers, operators, the symbols, SymPy's
-    classes and constants), so that ``sympify`` never evaluates anything else."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    table = symbol_table(rule, **fixed)
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError) as exc:
-        raise ValueError(f"text is not an expression: {exc}") from None
-    for tok in tokens:
-        if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.NUMBER):
-            continue
-        if not ((tok.type == tokenize.OP and tok.string in _OPERATORS)
-                or (tok.type == tokenize.NAME and _allowed_name(tok.string, table))):
-            raise ValueError(f"text: {tok.string!r} is not allowed in an expression")
-    try:
-        return sympy.sympify(text, locals=table)
-    except (sympy.SympifyError, SyntaxError, TypeError) as exc:
-        raise ValueError(f"text is not an expression: {exc}") from None
+    """Read back an expression string of :meth:`Derivation.to_dict` with the derivation's symbols
+    (checked token by token first: see :func:`optanalysis.symbolic.parsing.parse`)."""
+    return parsing.parse(text, symbol_table(rule, **fixed))
 
 
 # --------------------------------------------------------------------------------------------

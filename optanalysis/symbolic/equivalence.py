@@ -1,7 +1,8 @@
 """Equivalences between formulations, proven by identical characteristic polynomials.
 
-A claim names two (rule, fixed hyperparameters) pairs and how the second one's symbols map to
-the first's.  The mapping is either stated (``h -> h + weight_decay``) or *solved for*: the
+The claims are those the rules declare (``Rule.equivalences``).  A claim names two (rule,
+fixed hyperparameters) pairs and how the second one's symbols map to the first's.  The mapping
+is either stated (``h -> h + weight_decay``, parsed, never evaluated) or *solved for*: the
 coefficients of the two characteristic polynomials are equated and SymPy solves for the second
 rule's hyperparameters; a mapping that does not depend on h is an equivalence "under a change of
 hyperparameters" (torch's dampening rescales the learning rate), the identity mapping is an
@@ -25,8 +26,10 @@ import sympy
 from ..rules import RULES, get_rule
 from .analysis import characteristic_polynomial
 from .core import H, Z, iteration_matrix, source_key, with_pinned
+from .notation import latex, symbol_latex
+from .parsing import parse
 
-__all__ = ["Claim", "EquivalenceResult", "CLAIMS", "check_claim", "claims_for", "schedule_check"]
+__all__ = ["Claim", "EquivalenceResult", "claims", "check_claim", "claims_for", "schedule_check"]
 
 SAMPLE = {"lr": sympy.Rational(1, 10), "momentum": sympy.Rational(9, 10),
           "dampening": sympy.Rational(1, 2), "weight_decay": sympy.Rational(1, 10),
@@ -68,36 +71,28 @@ class EquivalenceResult:
     identity_holds: bool  # identical without any mapping
     counterexample: dict = field(default_factory=dict)  # when the identity fails
     schedule: dict = field(default_factory=dict)  # schedule_check result when asked
+    rule: str = ""  # the first rule of the claim: ``mapping`` is written in its symbols
+
+    def to_latex(self, notation: str = "plain") -> str:
+        """The statement as text, then the mapping (``\\alpha \\mapsto ...``) as math
+        (``notation``: see :mod:`optanalysis.symbolic.notation`)."""
+        rule = self.rule or None
+        text = r"\text{" + self.statement.replace("_", r"\_") + "}"
+        maps = ", ".join(f"{symbol_latex(k, rule, notation)} \\mapsto {latex(v, rule, notation)}"
+                         for k, v in self.mapping.items())
+        return f"{text}\\quad {maps}" if maps else text
 
 
-def _momentum_rules():
-    return [n for n, r in RULES.items() if r.linear and "momentum" in r.hyper_names]
-
-
-def _claims() -> tuple:
-    out = [
-        Claim("sgd_momentum", (("dampening", 0), ("weight_decay", 0)), "heavy_ball", (),
-              schedule=True),
-        Claim("sgd_momentum", (("nesterov", True), ("weight_decay", 0)), "nesterov", (),
-              schedule=True),
-        Claim("sgd_momentum", (("weight_decay", 0),), "heavy_ball", (),
-              solve_for=("lr", "momentum")),
-        Claim("sgd_momentum", (("dampening", 0),), "sgd_momentum", (("dampening", 0),
-                                                                    ("weight_decay", 0)),
-              mapping=(("h", "h + weight_decay"),)),
-    ]
-    for name in _momentum_rules():
-        fixed = (("momentum", 0),) + ((("weight_decay", 0),)
-                                      if "weight_decay" in RULES[name].hyper_names else ())
-        out.append(Claim(name, fixed, "gd", ()))
-    return tuple(out)
-
-
-CLAIMS = _claims()
+def claims() -> tuple:
+    """Every claim the registered rules declare, in registry order."""
+    return tuple(Claim(rule.name, e.fixed, e.other, e.other_fixed, e.solve_for, e.mapping,
+                       e.schedule)
+                 for rule in RULES.values() for e in rule.equivalences)
 
 
 def claims_for(rule: str) -> tuple:
-    return tuple(c for c in CLAIMS if rule in (c.rule_a, c.rule_b))
+    """The claims in which ``rule`` (a name) takes part, on either side."""
+    return tuple(c for c in claims() if rule in (c.rule_a, c.rule_b))
 
 
 def _roots(expr, values):
@@ -124,7 +119,7 @@ def _check_claim(claim: Claim, key_a: str, key_b: str) -> EquivalenceResult:
     mapping = {}
     if claim.mapping:
         scope = {s.name: s for s in cpa.expr.free_symbols | {H}}
-        mapping = {n: sympy.sympify(e, locals=scope) for n, e in claim.mapping}
+        mapping = {n: parse(e, scope) for n, e in claim.mapping}
         sub = {b_syms.get(n, by_name.get(n)): v for n, v in mapping.items()}
         holds = sympy.expand(pa - pb_id.subs(sub, simultaneous=True)) == 0
     elif claim.solve_for:
@@ -164,7 +159,7 @@ def _check_claim(claim: Claim, key_a: str, key_b: str) -> EquivalenceResult:
         statement += ("; under a varying lr they differ" if not sched["equivalent"]
                       else "; also under any lr schedule")
     return EquivalenceResult(statement, holds, mapping, (cpa.zero_roots, cpb.zero_roots),
-                             identity, counter, sched)
+                             identity, counter, sched, claim.rule_a)
 
 
 # --------------------------------------------------------------------------------------------

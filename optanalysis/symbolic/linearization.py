@@ -27,26 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 import sympy
 
-from ..rules import get_rule
+from ..rules import RULES, get_rule
 from .core import H, T, Z, iteration_matrix, rule_cached, update
+from .notation import check_notation, latex, symbol_latex
 
-__all__ = ["LAM", "SECOND_MOMENT", "Linearization", "linearize", "linearization_dict", "fixed_point"]
+__all__ = ["LAM", "Linearization", "linearize", "linearization_dict", "fixed_point"]
 
 LAM = sympy.Symbol("lam", positive=True)  # preconditioned curvature h / P
 _G = sympy.Symbol("g", real=True)  # a free gradient
-
-# The state entries that make up the preconditioner, held fixed by the linearisation.
-SECOND_MOMENT = {
-    "adam": ("v", "vmax"),
-    "adamw": ("v", "vmax"),
-    "adam_optax": ("nu",),
-    "rmsprop": ("v", "gbar"),
-    "rmsprop_optax": ("nu", "mu"),
-    "adagrad": ("s",),
-}
-# Hyperparameters that are not part of the linearisation unless asked for: they default to 0.
-_ZERO_BY_DEFAULT = ("weight_decay", "lr_decay", "initial_accumulator_value", "initial_scale")
-_UNSUPPORTED_FLAGS = ("amsgrad",)  # max(vmax, v) has no zero-gradient inverse
 
 
 @dataclass(frozen=True)
@@ -115,11 +103,35 @@ class Linearization:
         zero = {s: 0 for s in ratio.free_symbols if str(s).startswith("eps")}  # eps, eps_root
         return sympy.factor(sympy.simplify(ratio.subs(zero)))
 
-    def latex(self) -> str:
-        """P, the characteristic polynomial and the threshold as one LaTeX line."""
-        lx = sympy.latex
+    def to_latex(self, notation: str = "plain") -> str:
+        """P, the characteristic polynomial (in ``z``, curvature ``lam = h/P``) and the threshold
+        as one LaTeX line (``notation``: see :mod:`optanalysis.symbolic.notation`)."""
+        check_notation(notation)
+        lx = lambda e: latex(e, self.rule, notation)  # noqa: E731
         return (rf"P = {lx(self.preconditioner)},\quad {lx(self.charpoly)} = 0,\quad "
                 rf"\lambda_{{\max}}(P^{{-1}}H) < {lx(self.threshold)}")
+
+    def to_markdown(self, notation: str = "plain") -> str:
+        """A short Markdown account: what is frozen, P, the polynomial, the equivalent rule, the
+        threshold."""
+        check_notation(notation)
+        lx = lambda e: latex(e, self.rule, notation)  # noqa: E731
+        lam = symbol_latex("lam", self.rule, notation)
+        lines = [f"**{self.rule}** linearised around a frozen preconditioner "
+                 f"(frozen {', '.join(self.frozen)}; tracked {', '.join(self.tracked)}).", "",
+                 f"$$P = {lx(self.preconditioner)},\\qquad {lam} = h/P$$", "",
+                 f"$$p(z) = {lx(self.charpoly)}$$", ""]
+        if self.equivalent:
+            target = ", ".join(f"`{k}` $= {lx(v)}$" for k, v in self.mapping.items())
+            lines += [f"Equivalent to **{self.equivalent}** on $P^{{-1}}H$ with {target}.", ""]
+        lines += [f"Stable iff $\\lambda_{{\\max}}(P^{{-1}}H) < {lx(self.threshold)}$.", ""]
+        return "\n".join(lines)
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.to_latex('literature')}$$"
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown("literature")
 
 
 def _steady(expr):
@@ -139,19 +151,22 @@ def _closure(state, new) -> list:
     return sorted(keep)
 
 
-def _check(rule, params: dict) -> dict:
-    if rule.name not in SECOND_MOMENT:
-        raise ValueError(f"rule {rule.name!r} is not adaptive; linearize applies to "
-                         f"{', '.join(SECOND_MOMENT)}")
-    given = dict(params)
-    for flag in _UNSUPPORTED_FLAGS:
-        if given.get(flag, False):
-            raise ValueError(f"{flag}=true is not supported by the linearisation (valid: false)")
-    for name in _ZERO_BY_DEFAULT:
-        if name in rule.hyper_names:
-            given.setdefault(name, 0)
-    rule.params(**{k: v for k, v in given.items()})  # validates names and ranges
+def with_zeros(rule, params: dict, names) -> dict:
+    """``params`` with each hyperparameter of ``names`` at 0 unless given, validated."""
+    given = {**{n: 0 for n in names}, **params}
+    rule.params(**given)  # validates names and ranges
     return given
+
+
+def _check(rule, params: dict) -> dict:
+    if not rule.preconditioner:
+        valid = [n for n, r in RULES.items() if r.preconditioner]
+        raise ValueError(f"rule {rule.name!r} is not adaptive (declares no preconditioner); "
+                         f"linearize applies to {', '.join(valid)}")
+    for flag in rule.linearize_excludes:
+        if params.get(flag, False):
+            raise ValueError(f"{flag}=true is not supported by the linearisation (valid: false)")
+    return with_zeros(rule, params, rule.zero_by_default)
 
 
 def linearize(rule, **params) -> Linearization:
@@ -160,11 +175,11 @@ def linearize(rule, **params) -> Linearization:
     Parameters
     ----------
     rule : str or Rule
-        One of ``adam``, ``adamw``, ``adam_optax``, ``rmsprop``, ``rmsprop_optax``, ``adagrad``.
+        An adaptive rule (one that declares a ``preconditioner``: ``adam``, ``rmsprop``, ...).
     **params
         Hyperparameters to fix (validated by ``Rule.params``); the others stay symbols.
-        ``weight_decay``, ``lr_decay``, ``initial_accumulator_value`` and ``initial_scale``
-        default to 0.  ``amsgrad`` must be false.
+        Those the rule declares ``zero_by_default`` (weight decay, initial values, ...) default
+        to 0; the flags it declares ``linearize_excludes`` (``amsgrad``) must be false.
 
     Returns
     -------
@@ -180,7 +195,7 @@ def _linearize(rule, **fixed) -> Linearization:
     name = rule.name
     state, new_free, _ = update(rule, t=T, g=_G, **fixed)
     _, new_quad, _ = update(rule, t=T, **fixed)
-    frozen_idx = [i for i, n in enumerate(rule.state) if n in SECOND_MOMENT[name]]
+    frozen_idx = [i for i, n in enumerate(rule.state) if n in rule.preconditioner]
     active = _closure(state, new_quad)
     tracked = [i for i in active if i not in frozen_idx]
     frozen = [i for i in active if i in frozen_idx]
@@ -223,14 +238,18 @@ def _linearize(rule, **fixed) -> Linearization:
 
 
 def _equivalent(charpoly) -> tuple:
-    """Match ``charpoly`` with gd's, heavy ball's or Nesterov's (curvature ``lam``), solving for
-    their hyperparameters and checking the match; the reference polynomials come from their own
-    rule definitions.  ``(None, {})`` when none matches (e.g. AdamW's decoupled decay)."""
+    """Match ``charpoly`` with the polynomial of a canonical rule of the same degree (gd, heavy
+    ball, Nesterov: those declared ``canonical``, in registry order) in the curvature ``lam``,
+    solving for its hyperparameters and checking the match; the reference polynomials come from
+    their own rule definitions.  ``(None, {})`` when none matches (e.g. AdamW's decoupled
+    decay)."""
     degree = sympy.Poly(charpoly, Z).degree()
-    for target in {1: ("gd",), 2: ("heavy_ball", "nesterov")}.get(degree, ()):
+    for target in [n for n, r in RULES.items() if r.canonical]:
+        ref = iteration_matrix(target).charpoly(Z).as_expr()
+        if sympy.Poly(ref, Z).degree() != degree:
+            continue
         names = get_rule(target).hyper_names
         unknowns = {n: sympy.Symbol(f"{n}_{target}", positive=True) for n in names}
-        ref = iteration_matrix(target).charpoly(Z).as_expr()
         ref = ref.subs({sympy.Symbol(n, positive=True): u for n, u in unknowns.items()}).subs(H, LAM)
         diff = sympy.Poly(sympy.expand(charpoly - ref), Z, LAM).coeffs()
         for sol in sympy.solve(diff, list(unknowns.values()), dict=True):
@@ -297,7 +316,7 @@ def linearization_dict(rule, **params) -> dict:
         "threshold": str(lin.threshold),
         "threshold_h_small_gradient": str(sympy.factor(lin.threshold * small)),
         "fixed_point": {k: v for k, v in fixed_point(rule, **params).items() if k != "rule"},
-        "latex": lin.latex(),
+        "latex": lin.to_latex(),
     }
 
 

@@ -31,6 +31,7 @@ import sympy
 from ..rules import get_rule
 from .analysis import KAPPA, L, MU, CharPoly, characteristic_polynomial, nice, tidy
 from .core import H, Z
+from .notation import latex, symbol_latex
 
 __all__ = ["Tuning", "TuningResult", "tunings_for", "solve_tuning", "optimal_tunings",
            "SAMPLE_KAPPA"]
@@ -76,6 +77,15 @@ class TuningResult:
     values: dict  # name -> expression in mu, L (lr) or kappa (dimensionless parameters)
     rate: sympy.Expr  # worst-case rate, in kappa
     check: dict  # {"kappa": ..., "rate": float, "worst_case": float}
+    rule: str = ""  # whose hyperparameters ``values`` sets
+
+    def to_latex(self, notation: str = "plain") -> str:
+        """The tuned values and the worst-case rate, e.g. ``\\alpha = ..., \\beta = ...,\\quad
+        \\text{rate} = ...`` (``notation``: see :mod:`optanalysis.symbolic.notation`)."""
+        rule = self.rule or None
+        values = ", ".join(f"{symbol_latex(k, rule, notation)} = {latex(v, rule, notation)}"
+                           for k, v in self.values.items())
+        return rf"{values},\quad \text{{rate}} = {latex(self.rate, rule, notation)}"
 
 
 def family(cp: CharPoly) -> str:
@@ -212,7 +222,8 @@ def solve_tuning(rule, tuning: Tuning, cp: CharPoly | None = None, **fixed):
     return TuningResult(tuning.name, tuning.principle,
                         tuple(f"{n} = {v}" for n, v in tuning.given) + conds, values, _nice(rate),
                         {"kappa": k, "rate": rate_val, "worst_case": wc,
-                         "params": {n: float(v) for n, v in params.items() if not isinstance(v, bool)}})
+                         "params": {n: float(v) for n, v in params.items() if not isinstance(v, bool)}},
+                        rule.name)
 
 
 def _sample_value(rule, name):
