@@ -94,7 +94,7 @@ def test_worst_case_json_writes_an_infinite_ratio_as_null(capsys):
      "L must be in"),
     (["simulate", "gd", "--param", "lr=1_0", "--hessian-diag", "1", "--x0", "1", "--steps", "3"],
      "'1_0' is not a number"),
-    (["compare", "gd", "--hessian-diag", "1,0.1", "--steps", "10", "--output", ""], "path must end in"),
+    (["compare", "gd", "--hessian-diag", "1,0.1", "--steps", "10", "--output", "x.txt"], "path must end in"),
     (["reproduce", "--jobs", "0", "--only", "gd_stability_and_rate"], "jobs must be an integer in [1, 1024]"),
 ])
 def test_cli_errors_are_one_line_naming_the_argument(capsys, argv, words):

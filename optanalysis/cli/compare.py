@@ -6,8 +6,12 @@ some record fails, 2 on bad input.
 import json
 import sys
 
-from ..comparison import compare, provenance, records_to_csv, records_to_json, write_records
 from ..spec import parse_assignments, parse_floats
+
+EXAMPLES = ("optanalysis compare heavy_ball --param lr=0.5 --param momentum=0.5 --hessian-diag 1,0.1 --x0 1,-1 "
+            "--steps 300",
+            "optanalysis compare gd --param lr=0.5 --hessian-diag uniform:mu=0.1,L=1,d=4 --steps 100 "
+            "--noise hessian:sigma=0.1 --seeds 1000 --csv")
 
 
 def add_parser(sub):
@@ -51,6 +55,8 @@ def _hessian(text):
 
 
 def run(args) -> int:
+    from ..comparison import compare, provenance, records_to_csv, records_to_json, write_records
+
     params = parse_assignments(args.param, what="--param")
     hd, hm = _hessian_diag(args.hessian_diag), _hessian(args.hessian)
     if args.x0 is not None:

@@ -8,8 +8,9 @@ numbers/booleans only.
 """
 import json
 
-from ..rules import get_rule
 from ..spec import parse_assignments
+
+EXAMPLES = ("optanalysis derive heavy_ball --latex", "optanalysis derive adam --linearize --json")
 
 
 def add_parser(sub):
@@ -28,6 +29,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from ..rules import get_rule
     from ..symbolic import derive
 
     rule = get_rule(args.rule)

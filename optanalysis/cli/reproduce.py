@@ -4,6 +4,9 @@ Prints a table of the studies' verdicts and exits 1 when a verdict differs from 
 expects (0 otherwise; 2 for bad arguments).
 """
 
+EXAMPLES = ("optanalysis reproduce --quick --out figures",
+            "optanalysis reproduce --only gd_stability_and_rate --only derivations --out results")
+
 
 def add_parser(sub):
     from ..reproduction import JOBS

@@ -1,7 +1,7 @@
 """``optanalysis rules``: the registered rules with hyperparameters, defaults, ranges, references."""
 import json
 
-from ..rules import RULES
+EXAMPLES = ("optanalysis rules", "optanalysis rules --json")
 
 
 def add_parser(sub):
@@ -11,6 +11,8 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from ..rules import RULES
+
     table = [{
         "rule": r.name,
         "linear": r.linear,

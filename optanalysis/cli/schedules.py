@@ -1,7 +1,7 @@
 """``optanalysis schedules [SPEC]``: list the schedules, or print the lr sequence of one."""
 import json
 
-from ..schedules import OpenLoop, describe_schedule, make_schedule, schedule_names
+EXAMPLES = ("optanalysis schedules", "optanalysis schedules cosine:T_max=100 --lr 0.1 --steps 10 --json")
 
 
 def add_parser(sub):
@@ -16,6 +16,8 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from ..schedules import OpenLoop, describe_schedule, make_schedule, schedule_names
+
     if args.spec is None:
         lines = {name: describe_schedule(name) for name in schedule_names()}
         print(json.dumps(lines, indent=2) if args.json else "\n".join(lines.values()))

@@ -1,13 +1,12 @@
 """``optanalysis simulate``: run one rule on a quadratic with the compiled kernels."""
-import argparse
 import json
 
-import numpy as np
-
-from ..io import finite_or_null
-from ..models.quadratic import rotated_hessian, spectrum
-from ..simulation import simulate
 from ..spec import parse_assignments, parse_floats
+
+EXAMPLES = ("optanalysis simulate adam --param lr=0.01 --param amsgrad=true --spectrum uniform:mu=0.1,L=1,d=4 "
+            "--x0 1 --steps 100 --schedule cosine:T_max=100 --json",
+            "optanalysis simulate gd --param lr=0.5 --hessian-diag 1,0.5,0.1 --x0 -1,0.5,2 --steps 1000 "
+            "--noise hessian:sigma=0.1 --batch 8 --seed 3 --record-every 100")
 
 EPILOG = """\
 specs (NAME[:key=value,...]; values are numbers, true/false or [n1,n2,...]):
@@ -18,9 +17,6 @@ specs (NAME[:key=value,...]; values are numbers, true/false or [n1,n2,...]):
               (`optanalysis schedules` lists them all)
   --noise     isotropic:sigma=S (cov S^2 I) | hessian:sigma=S (cov S^2 H) | diag:c=[c1,...]
               every covariance divided by --batch; --seed is required with noise
-example:
-  optanalysis simulate adam --param lr=0.01 --param amsgrad=true --spectrum uniform:mu=0.1,L=1,d=4 \\
-      --x0 1 --steps 100 --schedule cosine:T_max=100 --json
 """
 
 
@@ -28,7 +24,7 @@ def add_parser(sub):
     p = sub.add_parser("simulate", help="run a rule on a quadratic (compiled kernels)",
                        description="Run RULE on f(x) = 1/2 (x - x*)^T H (x - x*) and report the loss "
                                    "after every --record-every steps (index 0 = initial loss).",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG)
     p.add_argument("rule", help="rule name (optanalysis rules lists them)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="hyperparameter, repeatable (booleans: true/false)")
@@ -51,7 +47,9 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-def _vector(text, what: str, d: int) -> np.ndarray:
+def _vector(text, what: str, d: int):
+    import numpy as np
+
     v = parse_floats(text, what=what)
     if len(v) == 1:
         return np.full(d, v[0])
@@ -61,6 +59,12 @@ def _vector(text, what: str, d: int) -> np.ndarray:
 
 
 def run(args) -> int:
+    import numpy as np
+
+    from ..io import finite_or_null
+    from ..models.quadratic import rotated_hessian, spectrum
+    from ..simulation import simulate
+
     h = (np.array(parse_floats(args.hessian_diag, what="--hessian-diag")) if args.hessian_diag
          else spectrum(args.spectrum))
     layout = {"hessian_diag": h} if args.rotate is None else {"hessian": rotated_hessian(h, args.rotate)}

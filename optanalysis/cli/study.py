@@ -1,5 +1,8 @@
 """``optanalysis study NAME``: run one study, print its records and verdict, write its files."""
 
+EXAMPLES = ("optanalysis study gd_stability_and_rate --quick --out results",
+            "optanalysis study momentum_rate_map")
+
 
 def add_parser(sub):
     p = sub.add_parser("study", help="run one study of studies/ (figure, records, data) and check its verdicts")

@@ -5,6 +5,9 @@ from ..io import finite_or_null
 from ..spec import parse_assignments
 from ..theory.worst_case import METRICS, worst_case
 
+EXAMPLES = ("optanalysis worst-case nesterov --mu 0.01 --L 1 --steps 100 --param lr=1 --param momentum=0.8",
+            "optanalysis worst-case gd --mu 0.1 --L 1 --steps 50 --param lr=1 --schedule cosine:T_max=50 --json")
+
 
 def add_parser(sub):
     p = sub.add_parser("worst-case", help="exact worst case after n steps over quadratics with spectrum in [mu, L]")
