@@ -21,7 +21,8 @@ import numpy as np
 
 from .checks import integer
 from .io import atomic_write
-from .theory.prediction import MAX_STEPS, _require_linear, made_schedule, predict, spectral_radius
+from .schedules import make_schedule
+from .theory.prediction import MAX_STEPS, _require_linear, predict, spectral_radius
 from .rates import fit_rate
 from .rules import get_rule
 
@@ -156,7 +157,7 @@ def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
         if seeds is not None:
             raise ValueError("seeds: only used with noise")
         sim = simulate(rule, prm, steps=steps, schedule=schedule, record_every=record_every, **problem)
-        closed = schedule is not None and not hasattr(made_schedule(schedule), "lrs")
+        closed = schedule is not None and not hasattr(make_schedule(schedule), "lrs")
         pred = predict(rule, prm, steps=steps, record_every=record_every, schedule=None if closed else schedule,
                        lrs=sim.lr if closed else None, **problem)
         tol = EXACT_RTOL * sim.loss[0]
@@ -206,16 +207,23 @@ def _rate_record(rule, prm, pred, sim, record_every, sched) -> Record:
 
 
 def provenance(**parameters) -> dict:
-    """Package versions and the given parameters (seeds, configuration)."""
-    import numba
-    import scipy
-    import sympy
+    """Package versions and the given parameters (seeds, configuration): the one provenance of every
+    output.  Versions are read from the installed metadata, so nothing heavy is imported for them."""
+    from importlib.metadata import PackageNotFoundError, version
 
     from . import __version__
 
-    return {"optanalysis": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "sympy": sympy.__version__, "numba": numba.__version__, "scipy": scipy.__version__,
-            "parameters": _jsonable(parameters)}
+    def installed(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    return {"optanalysis": __version__, "python": platform.python_version(),
+            **{name: installed(name) for name in _VERSIONED}, "parameters": _jsonable(parameters)}
+
+
+_VERSIONED = ("numpy", "sympy", "numba", "scipy", "matplotlib")
 
 
 def _jsonable(v):

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 import pytest
+
+from optanalysis.schedules import make_schedule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,15 +137,9 @@ def test_bad_input_names_the_argument(kwargs, match):
 
 
 def test_closed_loop_schedule_needs_the_lr_sequence():
-    class FakePlateau:  # the duck type of a Plateau: a controller, no open-loop lrs
-        interval = 1
-
-        def controller(self, base_lr):
-            return np.zeros(1), np.zeros(1)
-
     # (predict itself runs a plateau closed loop; see test_predict_kernels.py)
     with pytest.raises(ValueError, match="lrs="):
-        lr_sequence(0.1, 5, FakePlateau())
+        lr_sequence(0.1, 5, make_schedule("plateau:patience=2"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,21 +203,11 @@ def test_spectral_radius_at_a_nilpotent_map_and_at_lr_zero():
         spectral_radius("gd", {"lr": 0.1}, [1.0], lr=-1.0)
 
 
-class ExpDecay:
-    """lr_k = base * gamma^k — a minimal open-loop schedule object (same duck type as OpenLoop)."""
-
-    def __init__(self, gamma):
-        self.gamma = gamma
-
-    def lrs(self, base_lr, steps):
-        return base_lr * self.gamma ** np.arange(steps)
-
-
 def test_stall_floor_of_exponential_decay_is_the_infinite_product():
     h = np.array([0.2, 1.0, 2.5])
     x0 = np.array([1.0, -2.0, 0.5])
     lr0, gamma = 0.3, 0.97
-    fl = stall_floor("gd", {"lr": lr0}, x0=x0, hessian_diag=h, schedule=ExpDecay(gamma))
+    fl = stall_floor("gd", {"lr": lr0}, x0=x0, hessian_diag=h, schedule=make_schedule("exponential", gamma=gamma))
     # oracle: log prod_k (1 - lr0 gamma^k h) summed to 20000 terms (the tail beyond is < 1e-260)
     k = np.arange(20000)
     logf = np.sum(np.log1p(-lr0 * gamma ** k[:, None] * h), axis=0)
@@ -231,12 +217,9 @@ def test_stall_floor_of_exponential_decay_is_the_infinite_product():
 
 
 def test_stall_floor_refuses_a_divergent_lr_sum():
-    class InverseTime:
-        def lrs(self, base_lr, steps):
-            return base_lr / (1 + np.arange(steps))
-
     with pytest.raises(ValueError, match="sum may be infinite"):
-        stall_floor("gd", {"lr": 0.1}, x0=[1.0], hessian_diag=[1.0], schedule=InverseTime(), max_steps=4096)
+        stall_floor("gd", {"lr": 0.1}, x0=[1.0], hessian_diag=[1.0], schedule="inverse_time:decay=1",
+                    max_steps=4096)
 
 
 @pytest.mark.parametrize("params", [{"lr": 0.1, "momentum": 0.7, "nesterov": True},

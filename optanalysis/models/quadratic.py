@@ -23,13 +23,14 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ..checks import integer
 from ..spec import parse_spec
 
-__all__ = ["Quadratic", "GradientNoise", "make_quadratic", "real_array", "float_or_inf", "spectrum",
+__all__ = ["Quadratic", "GradientNoise", "make_quadratic", "real_array", "float_or_inf", "vector", "spectrum",
            "random_orthogonal", "rotated_hessian", "make_noise", "SYMMETRY_RTOL", "PSD_RTOL"]
 
 SYMMETRY_RTOL = 1e-10  # |H - H^T| <= SYMMETRY_RTOL * max|H|: rounding noise from a rotation, no more
@@ -85,7 +86,7 @@ def random_orthogonal(d: int, seed: int) -> np.ndarray:
 
 def rotated_hessian(eigenvalues, seed: int) -> np.ndarray:
     """Q diag(eigenvalues) Q^T with Q = ``random_orthogonal(d, seed)``, exactly symmetric."""
-    lam = _vector(eigenvalues, "eigenvalues")
+    lam = vector(eigenvalues, "eigenvalues")
     q = random_orthogonal(lam.size, seed)
     h = (q * lam) @ q.T
     return (h + h.T) / 2
@@ -122,7 +123,8 @@ def float_or_inf(v) -> float:
         return math.inf if v > 0 else -math.inf
 
 
-def _vector(value, name: str, d: int | None = None) -> np.ndarray:
+def vector(value, name: str, d: int | None = None) -> np.ndarray:
+    """``value`` as a new finite, non-empty 1-D float64 array (of length ``d`` if given); errors name it."""
     v = real_array(value, name, "a 1-D array of finite numbers")
     if v.ndim != 1 or v.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {v.shape}")
@@ -153,6 +155,26 @@ class Quadratic:
         """The spectrum of H, ascending."""
         return np.sort(self.hessian_diag) if self.diagonal else np.linalg.eigvalsh(self.hessian)
 
+    @cached_property
+    def eigenbasis(self) -> tuple:
+        """``(h, Q)``: the curvatures and the orthonormal eigenvectors (columns) of H, in which
+        every linear rule decouples into one small system per direction.  ``Q`` is None for a
+        diagonal H (the coordinates are its eigenbasis, ``h`` its diagonal in order)."""
+        if self.diagonal:
+            return self.hessian_diag, None
+        h, q = np.linalg.eigh(self.hessian)
+        return np.maximum(h, 0.0), q  # H was accepted as PSD: eigenvalues below 0 are rounding
+
+    def to_eigen(self, x) -> np.ndarray:
+        """Coordinates (last axis) in the eigenbasis."""
+        q = self.eigenbasis[1]
+        return np.array(x, dtype=np.float64) if q is None else np.asarray(x, dtype=np.float64) @ q
+
+    def from_eigen(self, y) -> np.ndarray:
+        """Back from the eigenbasis to the original coordinates (last axis)."""
+        q = self.eigenbasis[1]
+        return y if q is None else y @ q.T
+
     def grad(self, x) -> np.ndarray:
         e = np.asarray(x, dtype=np.float64) - self.xstar
         return self.hessian_diag * e if self.diagonal else self.hessian @ e
@@ -172,7 +194,7 @@ def make_quadratic(*, hessian_diag=None, hessian=None, xstar=None) -> Quadratic:
     if (hessian_diag is None) == (hessian is None):
         raise ValueError("give exactly one of hessian_diag (diagonal H) and hessian (dense H)")
     if hessian_diag is not None:
-        h = spectrum(hessian_diag) if isinstance(hessian_diag, str) else _vector(hessian_diag, "hessian_diag")
+        h = spectrum(hessian_diag) if isinstance(hessian_diag, str) else vector(hessian_diag, "hessian_diag")
         if np.any(h < 0):
             raise ValueError("hessian_diag must be >= 0 (a convex quadratic), got "
                              f"{h.min():g}")
@@ -194,7 +216,7 @@ def make_quadratic(*, hessian_diag=None, hessian=None, xstar=None) -> Quadratic:
             raise ValueError(f"hessian must be positive semi-definite (a convex quadratic), "
                              f"smallest eigenvalue {lam[0]:g}")
         d, h = dense.shape[0], None
-    xs = np.zeros(d) if xstar is None else _vector(xstar, "xstar", d)
+    xs = np.zeros(d) if xstar is None else vector(xstar, "xstar", d)
     return Quadratic(xstar=xs, hessian_diag=h, hessian=dense)
 
 
@@ -241,7 +263,7 @@ def make_noise(spec, quadratic: Quadratic, batch: int = 1) -> GradientNoise | No
         c = p["c"]
         if not isinstance(c, tuple):
             raise ValueError("noise diag: c must be a list [c1,...,cd]")
-        c = _vector(c, "noise diag c", d)
+        c = vector(c, "noise diag c", d)
         if np.any(c < 0):
             raise ValueError("noise diag: every c_i must be >= 0 (a covariance)")
         scale = np.sqrt(c / batch)

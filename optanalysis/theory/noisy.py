@@ -33,8 +33,7 @@ import numpy as np
 import sympy
 
 from ..checks import integer
-from .prediction import (_fixed_key, _init_state, _require_linear, _validated, linear_maps, lr_sequence,
-                      make_problem)
+from .prediction import _fixed_key, _init_state, _require_linear, _validated, linear_maps, lr_sequence
 from ..models.quadratic import make_noise, make_quadratic
 from ..rules import get_rule
 from ..symbolic.core import H, hyper_symbols
@@ -48,18 +47,15 @@ GAMMA = sympy.Symbol("gamma", positive=True)  # EMA coefficient
 P = sympy.Symbol("p", real=True)  # preconditioning exponent, P = H^(-p)
 
 
-def noise_variances(noise, problem, batch: int = 1) -> np.ndarray:
-    """Per eigen-direction variance c_i / B of the gradient noise of spec ``noise`` (the KERNELS
-    parser, :func:`optanalysis.quadratic.make_noise`, so both sides read the spec identically)."""
+def noise_variances(noise, quadratic, batch: int = 1) -> np.ndarray:
+    """Per eigen-direction variance c_i / B of the gradient noise of spec ``noise`` on the
+    :class:`optanalysis.models.quadratic.Quadratic` ``quadratic`` (the kernels' parser,
+    :func:`optanalysis.models.quadratic.make_noise`, so both sides read the spec identically)."""
     if noise is None:
         raise ValueError("noise: a spec is required (isotropic:sigma=S, hessian:sigma=S or diag:c=[...])")
-    if problem.Q is None:
-        q = make_quadratic(hessian_diag=problem.h)
-        cov = make_noise(noise, q, batch).covariance()
-        return np.diag(cov).copy()
-    dense = (problem.Q * problem.h) @ problem.Q.T
-    cov = make_noise(noise, make_quadratic(hessian=dense), batch).covariance()
-    return np.einsum("ij,ik,kj->j", problem.Q, cov, problem.Q)
+    cov = make_noise(noise, quadratic, batch).covariance()
+    q = quadratic.eigenbasis[1]
+    return np.diag(cov).copy() if q is None else np.einsum("ij,ik,kj->j", q, cov, q)
 
 
 def _validate_ema(ema):
@@ -103,10 +99,10 @@ class NoisyPrediction:
     h: np.ndarray
 
 
-def _effective(prob, p):
-    if p and np.any(prob.h <= 0):
+def _effective(h, p):
+    if p and np.any(h <= 0):
         raise ValueError("precondition: H^(-p) needs every curvature > 0")
-    return prob.h ** (1 - p) if p else prob.h
+    return h ** (1 - p) if p else h
 
 
 def expected_loss(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps, noise,
@@ -126,20 +122,21 @@ def expected_loss(rule, params=None, *, x0, hessian_diag=None, hessian=None, xst
     precondition : float, optional
         Exponent p in [0, 1] of the diagonal preconditioner H^(-p) (in H's eigenbasis).
     """
-    rule, params, prob, steps, record_every = _validated(rule, params, x0, hessian_diag, hessian, xstar, steps,
-                                                         record_every)
+    rule, params, q, y0, steps, record_every = _validated(rule, params, x0, hessian_diag, hessian, xstar, steps,
+                                                          record_every)
+    h, ystar = q.eigenbasis[0], q.to_eigen(q.xstar)
     batch = integer(batch, "batch", 1, 2**62)
     gamma, p = _validate_ema(ema), _validate_p(precondition)
     seq = lr_sequence(params["lr"], steps, schedule, lrs)
-    var = noise_variances(noise, prob, batch)
-    h_eff = _effective(prob, p)
-    var_eff = var * prob.h ** (-2 * p) if p else var
+    var = noise_variances(noise, q, batch)
+    h_eff = _effective(h, p)
+    var_eff = var * h ** (-2 * p) if p else var
     maps = linear_maps(rule, params)
     rest = maps.rest(params)
 
-    m = _init_state(rule, rule.values(params), prob.y0)
+    m = _init_state(rule, rule.values(params), y0)
     if gamma is not None:
-        m = np.concatenate((m, prob.y0[:, None]), axis=1)
+        m = np.concatenate((m, y0[:, None]), axis=1)
     k_out = m.shape[1] - 1 if gamma is not None else 0
     d, n = m.shape
     cov = np.zeros((d, n, n))
@@ -147,7 +144,7 @@ def expected_loss(rule, params=None, *, x0, hessian_diag=None, hessian=None, xst
     out = np.empty((n_rec + 1, d))
 
     def loss_now():
-        return 0.5 * prob.h * ((m[:, k_out] - prob.ystar) ** 2 + cov[:, k_out, k_out])
+        return 0.5 * h * ((m[:, k_out] - ystar) ** 2 + cov[:, k_out, k_out])
 
     out[0] = loss_now()
     cache = {}
@@ -163,11 +160,11 @@ def expected_loss(rule, params=None, *, x0, hessian_diag=None, hessian=None, xst
                     A, a, b = _augment(A, a, b, gamma)
                 cache[key] = (A, a, b[:, :, None] * b[:, None, :])
             A, a, bb = cache[key]
-            m = np.einsum("dij,dj->di", A, m) + a * prob.ystar[:, None]
+            m = np.einsum("dij,dj->di", A, m) + a * ystar[:, None]
             cov = np.einsum("dij,djk,dlk->dil", A, cov, A) + var_eff[:, None, None] * bb
             if (k + 1) % record_every == 0:
                 out[(k + 1) // record_every] = loss_now()
-    return NoisyPrediction(out.sum(axis=1), out, seq, var, prob.h)
+    return NoisyPrediction(out.sum(axis=1), out, seq, var, h)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -233,15 +230,15 @@ def steady_state(rule, params=None, *, hessian_diag=None, hessian=None, noise, b
     params = rule.params(**(params or {}))
     batch = integer(batch, "batch", 1, 2**62)
     gamma, p = _validate_ema(ema), _validate_p(precondition)
-    d = make_quadratic(hessian_diag=hessian_diag, hessian=hessian).d
-    prob = make_problem(x0=np.zeros(d), hessian_diag=hessian_diag, hessian=hessian)
-    var = noise_variances(noise, prob, batch)
+    q = make_quadratic(hessian_diag=hessian_diag, hessian=hessian)
+    h, d = q.eigenbasis[0], q.d
+    var = noise_variances(noise, q, batch)
     fixed = _fixed_key(rule, params)
     names, f = _steady_fn(rule.name, fixed, gamma is not None, p > 0)
     extra = ([gamma] if gamma is not None else []) + ([p] if p > 0 else [])
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.asarray(f(prob.h, var, 1.0, *(params[n] for n in names), *extra), dtype=float) * np.ones(d)
-    stable = spectral_radius(rule, params, _effective(prob, p)) < 1
+        out = np.asarray(f(h, var, 1.0, *(params[n] for n in names), *extra), dtype=float) * np.ones(d)
+    stable = spectral_radius(rule, params, _effective(h, p)) < 1
     return np.where(stable, out, np.inf)
 
 

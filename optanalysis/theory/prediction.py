@@ -28,11 +28,12 @@ import numpy as np
 import sympy
 
 from ..checks import integer
-from ..models.quadratic import float_or_inf, make_quadratic
+from ..models.quadratic import float_or_inf, make_quadratic, vector
 from ..rules import Rule, get_rule
+from ..schedules import make_schedule
 from ..symbolic.core import H, hyper_symbols, state_symbols, update
 
-__all__ = ["LinearMaps", "linear_maps", "Problem", "make_problem", "made_schedule", "lr_sequence", "Prediction",
+__all__ = ["LinearMaps", "linear_maps", "lr_sequence", "Prediction",
            "predict", "Phase", "phase_rates", "spectral_radius", "Floor", "stall_floor"]
 
 MAX_STEPS = 10**7  # beyond this, prediction loops (one NumPy step per lr) are no longer practical
@@ -157,71 +158,6 @@ def _linear_maps(name: str, fixed: tuple) -> LinearMaps:
 # Problem and lr sequence
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A quadratic in its eigenbasis: curvatures ``h`` (d,), ``y0``/``ystar`` (d,) the initial point and
-    the minimiser in that basis, ``Q`` the eigenvectors (None for a diagonal Hessian)."""
-
-    h: np.ndarray
-    y0: np.ndarray
-    ystar: np.ndarray
-    Q: np.ndarray | None
-
-    def to_x(self, y: np.ndarray) -> np.ndarray:
-        """Back from eigen-coordinates to the original ones (last axis)."""
-        return y if self.Q is None else y @ self.Q.T
-
-    def loss(self, y: np.ndarray) -> np.ndarray:
-        """1/2 sum_i h_i (y_i - y*_i)^2 over the last axis."""
-        return 0.5 * np.sum(self.h * (y - self.ystar) ** 2, axis=-1)
-
-
-def _vector(value, name: str, d: int | None = None) -> np.ndarray:
-    arr = np.asarray(value, dtype=float) if not isinstance(value, (str, bytes)) else None
-    if arr is None or arr.ndim != 1 or arr.size == 0:
-        raise TypeError(f"{name} must be a non-empty 1-D array of real numbers")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
-    if d is not None and arr.size != d:
-        raise ValueError(f"{name} must have length {d} (the dimension of x0), got {arr.size}")
-    return arr
-
-
-def make_problem(*, x0, hessian_diag=None, hessian=None, xstar=None) -> Problem:
-    """Validate a quadratic (with :func:`optanalysis.quadratic.make_quadratic`, exactly as the
-    kernels do) and rotate it into its eigenbasis.
-
-    Parameters
-    ----------
-    x0 : array_like (d,)
-        Initial point.
-    hessian_diag : array_like (d,) or str, optional
-        Diagonal of a diagonal Hessian (entries >= 0) or a spectrum spec.  Exactly one of
-        ``hessian_diag``/``hessian``.
-    hessian : array_like (d, d), optional
-        A symmetric positive semi-definite Hessian.
-    xstar : array_like (d,), optional
-        Minimiser (default 0).
-    """
-    q = make_quadratic(hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
-    x0 = _vector(x0, "x0", q.d)
-    if q.diagonal:
-        return Problem(q.hessian_diag.copy(), x0.copy(), q.xstar.copy(), None)
-    h, Q = np.linalg.eigh(q.hessian)
-    # make_quadratic accepted H as PSD: eigenvalues below 0 are rounding
-    return Problem(np.maximum(h, 0.0), x0 @ Q, q.xstar @ Q, Q)
-
-
-def made_schedule(schedule):
-    """``schedule`` itself if it is a schedule object (an ``OpenLoop`` has ``lrs``, a ``Plateau`` a
-    ``controller``), else ``optanalysis.schedules.make_schedule(schedule)``."""
-    if hasattr(schedule, "lrs") or hasattr(schedule, "controller"):
-        return schedule
-    from ..schedules import make_schedule
-
-    return make_schedule(schedule)
-
-
 def lr_sequence(base_lr: float, steps: int, schedule=None, lrs=None) -> np.ndarray:
     """The lr of each optimizer step: ``lrs`` as given, else the open-loop ``schedule``'s.
 
@@ -232,7 +168,7 @@ def lr_sequence(base_lr: float, steps: int, schedule=None, lrs=None) -> np.ndarr
     if lrs is not None:
         if schedule is not None:
             raise ValueError("give either schedule or lrs, not both")
-        seq = _vector(lrs, "lrs")
+        seq = vector(lrs, "lrs")
         if seq.size != steps:
             raise ValueError(f"lrs must have length steps={steps}, got {seq.size}")
         if np.any(seq < 0):
@@ -240,7 +176,7 @@ def lr_sequence(base_lr: float, steps: int, schedule=None, lrs=None) -> np.ndarr
         return seq
     if schedule is None:
         return np.full(steps, float(base_lr))
-    sched = made_schedule(schedule)
+    sched = make_schedule(schedule)
     if not hasattr(sched, "lrs"):
         raise ValueError("schedule: a reduce-on-plateau schedule is closed loop; pass lrs= the lr sequence "
                          "the run actually used (SimResult.lr) to predict conditioned on it")
@@ -278,13 +214,14 @@ def _init_state(rule: Rule, vals: tuple, y0: np.ndarray) -> np.ndarray:
 
 def _validated(rule, params, x0, hessian_diag, hessian, xstar, steps, record_every) -> tuple:
     """The arguments :func:`predict` and :func:`optanalysis.noisy.expected_loss` share, validated:
-    (linear Rule, full params, Problem, steps, record_every)."""
+    (linear Rule, full params, Quadratic, x0 in its eigenbasis, steps, record_every)."""
     rule = get_rule(rule)
     _require_linear(rule)
     params = rule.params(**(params or {}))
-    prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
+    q = make_quadratic(hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
+    y0 = q.to_eigen(vector(x0, "x0", q.d))
     steps = integer(steps, "steps", 1, MAX_STEPS)
-    return rule, params, prob, steps, integer(record_every, "record_every", 1, steps)
+    return rule, params, q, y0, steps, integer(record_every, "record_every", 1, steps)
 
 
 def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps, schedule=None,
@@ -298,7 +235,7 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     params : dict, optional
         Hyperparameters, validated by ``Rule.params``; ``lr`` is the schedule's base value.
     x0, hessian_diag, hessian, xstar
-        The quadratic (see :func:`make_problem`).
+        The quadratic (see :func:`optanalysis.models.quadratic.make_quadratic`).
     steps : int
         Number of optimizer steps, 1..1e7.
     schedule : optional
@@ -313,11 +250,12 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     record_x : bool
         Also return the iterates at the recorded steps.
     """
-    rule, params, prob, steps, record_every = _validated(rule, params, x0, hessian_diag, hessian, xstar, steps,
-                                                         record_every)
+    rule, params, q, y0, steps, record_every = _validated(rule, params, x0, hessian_diag, hessian, xstar, steps,
+                                                          record_every)
+    h, ystar = q.eigenbasis[0], q.to_eigen(q.xstar)
     if not isinstance(record_x, bool):
         raise TypeError(f"record_x must be a bool, got {record_x!r}")
-    sched = made_schedule(schedule) if schedule is not None and lrs is None else None
+    sched = make_schedule(schedule) if schedule is not None and lrs is None else None
     closed = sched is not None and not hasattr(sched, "lrs")
     if closed:  # reduce-on-plateau fed with the predicted loss, as the kernels feed it the observed one
         from ..schedules import plateau_update
@@ -330,11 +268,11 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     rest = maps.rest(params)
     vals = rule.values(params)
 
-    s = _init_state(rule, vals, prob.y0)
+    s = _init_state(rule, vals, y0)
     n_rec = steps // record_every
-    loss_dir = np.empty((n_rec + 1, prob.h.size))
-    ys = np.empty((n_rec + 1, prob.h.size)) if record_x else None
-    loss_dir[0] = 0.5 * prob.h * (s[:, 0] - prob.ystar) ** 2
+    loss_dir = np.empty((n_rec + 1, h.size))
+    ys = np.empty((n_rec + 1, h.size)) if record_x else None
+    loss_dir[0] = 0.5 * h * (s[:, 0] - ystar) ** 2
     if record_x:
         ys[0] = s[:, 0]
     cache = {}
@@ -345,21 +283,21 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
             t = 1 if k == 0 else 2
             key = (t, seq[k])
             if key not in cache:  # piecewise-constant schedules reuse a handful of maps
-                cache[key] = (maps.A(t, prob.h, seq[k], rest), maps.a(t, prob.h, seq[k], rest)[..., 0])
+                cache[key] = (maps.A(t, h, seq[k], rest), maps.a(t, h, seq[k], rest)[..., 0])
             A, a = cache[key]
-            s = np.einsum("dij,dj->di", A, s) + a * prob.ystar[:, None]
+            s = np.einsum("dij,dj->di", A, s) + a * ystar[:, None]
             if closed and (k + 1) % sched.interval == 0:
-                lr = plateau_update(control, memory, float(prob.loss(s[:, 0])), lr)
+                lr = plateau_update(control, memory, float(0.5 * np.sum(h * (s[:, 0] - ystar) ** 2)), lr)
             if (k + 1) % record_every == 0:
                 r = (k + 1) // record_every
-                loss_dir[r] = 0.5 * prob.h * (s[:, 0] - prob.ystar) ** 2
+                loss_dir[r] = 0.5 * h * (s[:, 0] - ystar) ** 2
                 if record_x:
                     ys[r] = s[:, 0]
     loss = loss_dir.sum(axis=1)
     bad = np.flatnonzero(~np.isfinite(loss))
     diverged = int(bad[0] * record_every) if bad.size else None
-    state = tuple(prob.to_x(s[:, j]) for j in range(s.shape[1]))
-    return Prediction(loss, seq, state[0], state, diverged, None if ys is None else prob.to_x(ys), loss_dir, prob.h)
+    state = tuple(q.from_eigen(s[:, j]) for j in range(s.shape[1]))
+    return Prediction(loss, seq, state[0], state, diverged, None if ys is None else q.from_eigen(ys), loss_dir, h)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -443,11 +381,11 @@ def phase_rates(rule, params=None, lrs=None, *, h=None, mu=None, L=None) -> list
     """
     rule = get_rule(rule)
     params = rule.params(**(params or {}))
-    seq = _vector(lrs, "lrs")
+    seq = vector(lrs, "lrs")
     if (h is None) == (mu is None or L is None):
         raise ValueError("give either h (a spectrum) or both mu and L")
     if h is not None:
-        pts = _vector(h, "h")
+        pts = vector(h, "h")
     else:
         from ..symbolic.numeric import worst_case_candidates
 
@@ -505,11 +443,11 @@ def stall_floor(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar
     """
     rule = get_rule(rule)
     params = rule.params(**(params or {}))
-    prob = make_problem(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
+    q = make_quadratic(hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
     max_steps = integer(max_steps, "max_steps", 2, MAX_STEPS)
     if not (isinstance(tol, float) and 0 < tol < 1):
         raise ValueError(f"tol must be a float in (0, 1), got {tol!r}")
-    hmax = float(np.max(prob.h)) or 1.0
+    hmax = float(np.max(q.eigenbasis[0])) or 1.0
     n = 256
     while True:
         n = min(2 * n, max_steps)
@@ -522,7 +460,6 @@ def stall_floor(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar
             raise ValueError(f"schedule: the lr does not fall below tol/max(h) = {tol / hmax:.3g} within "
                              f"max_steps={max_steps}; its sum may be infinite (no stall floor)")
     steps = max(first, 1)
-    p = predict(rule, params, x0=prob.to_x(prob.y0), hessian_diag=prob.h if prob.Q is None else None,
-                hessian=None if prob.Q is None else hessian, xstar=prob.to_x(prob.ystar), steps=steps,
+    p = predict(rule, params, x0=x0, hessian_diag=q.hessian_diag, hessian=q.hessian, xstar=q.xstar, steps=steps,
                 lrs=seq[:steps], record_every=steps)
     return Floor(float(p.loss[-1]), p.loss_directions[-1], steps)
