@@ -26,7 +26,7 @@ from .theory.prediction import MAX_STEPS, _require_linear, predict, spectral_rad
 from .rates import fit_rate
 from .rules import get_rule
 
-__all__ = ["Record", "FIELDS", "PASS", "FAIL", "MonteCarlo", "monte_carlo", "min_seeds", "compare",
+__all__ = ["Record", "Records", "FIELDS", "PASS", "FAIL", "MonteCarlo", "monte_carlo", "min_seeds", "compare",
            "provenance", "records_to_json", "records_to_csv", "write_records"]
 
 PASS, FAIL = "pass", "fail"
@@ -50,12 +50,28 @@ class Record:
     tolerance: float
     verdict: str
 
+    def _repr_html_(self) -> str:
+        return Records([self])._repr_html_()
+
     @classmethod
     def judge(cls, rule, schedule, hyperparameters, quantity, predicted, observed, tolerance) -> "Record":
         ok = abs(predicted - observed) <= tolerance if math.isfinite(predicted) and math.isfinite(observed) \
             else predicted == observed
         return cls(rule, schedule, dict(hyperparameters), quantity, float(predicted), float(observed),
                    float(tolerance), PASS if ok else FAIL)
+
+
+class Records(list):
+    """A list of :class:`Record` that shows itself as a table in a notebook."""
+
+    def _repr_html_(self) -> str:
+        from .display import html_table
+
+        verdicts = {}
+        for r in self:
+            verdicts[r.verdict] = verdicts.get(r.verdict, 0) + 1
+        caption = f"{len(self)} records: " + ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items()))
+        return html_table(([getattr(r, f) for f in FIELDS] for r in self), FIELDS, caption)
 
 
 def _schedule_name(schedule) -> str:
@@ -87,6 +103,12 @@ class MonteCarlo:
     level: float
     seeds: int
     diverged: int
+
+    def _repr_html_(self) -> str:
+        from .display import fields_table
+
+        return fields_table(self, f"Monte Carlo mean loss over {self.seeds} seeds ({self.level:g} interval)",
+                            ("mean", "stderr", "low", "high", "diverged"))
 
 
 def monte_carlo(rule, params=None, *, seeds, level=0.99, x0, hessian_diag=None, hessian=None, xstar=None, steps,
@@ -132,7 +154,7 @@ def _checkpoints(n_rec: int, count: int) -> np.ndarray:
 
 
 def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps, schedule=None,
-            noise=None, batch=1, seeds=None, level=0.99, record_every=1, checkpoints=10) -> list:
+            noise=None, batch=1, seeds=None, level=0.99, record_every=1, checkpoints=10) -> Records:
     """Records comparing theory and kernels for one configuration.
 
     Without ``noise``: the exact loss at ``checkpoints`` evenly spaced recorded steps (tolerance
@@ -152,7 +174,7 @@ def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     name, hyper = rule.name, dict(prm)
     sched = _schedule_name(schedule)
     problem = dict(x0=x0, hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
-    out = []
+    out = Records()
     if noise is None:
         if seeds is not None:
             raise ValueError("seeds: only used with noise")

@@ -9,7 +9,7 @@ import html
 import math
 import numbers
 
-__all__ = ["html_table", "cell"]
+__all__ = ["html_table", "cell", "fields_table"]
 
 _MAX_ROWS = 60  # longer tables show their head and tail: a notebook cell is not a data viewer
 
@@ -49,3 +49,20 @@ def html_table(rows, columns, caption: str | None = None) -> str:
                    for r in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _summary(value) -> str:
+    """Arrays (anything with ``shape`` and ``ravel``) as their shape and end values, not in full."""
+    shape = getattr(value, "shape", None)
+    if shape is None or not hasattr(value, "ravel") or len(shape) == 0:
+        return cell(value.item() if hasattr(value, "item") and shape == () else value)
+    flat = value.ravel()
+    if flat.size <= 4:
+        return "[" + ", ".join(cell(v) for v in flat.tolist()) + "]"
+    return f"array{tuple(shape)}: {cell(flat[0].item())} … {cell(flat[-1].item())}"
+
+
+def fields_table(obj, caption: str, names) -> str:
+    """A two-column table (field, value) of ``obj``'s attributes ``names``; arrays summarised."""
+    rows = [(n, _summary(getattr(obj, n))) for n in names]
+    return html_table(rows, ("field", "value"), caption)

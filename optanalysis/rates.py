@@ -56,6 +56,12 @@ class RateFit:
         """Per-step contraction of ||x - x*|| (the square root of the loss rate)."""
         return None if self.rate is None else math.sqrt(self.rate)
 
+    def _repr_html_(self) -> str:
+        from .display import fields_table
+
+        return fields_table(self, "fitted loss rate" if self.ok else "rate fit refused",
+                            ("rate", "stderr", "window", "points", "reason"))
+
 
 def _refuse(reason: str, points: int = 0) -> RateFit:
     return RateFit(None, None, None, points, reason)

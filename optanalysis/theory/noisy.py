@@ -98,6 +98,12 @@ class NoisyPrediction:
     variance: np.ndarray
     h: np.ndarray
 
+    def _repr_html_(self) -> str:
+        from ..display import fields_table
+
+        return fields_table(self, f"expected loss under noise over {self.lr.size} steps",
+                            ("loss", "lr", "variance", "h"))
+
 
 def _effective(h, p):
     if p and np.any(h <= 0):

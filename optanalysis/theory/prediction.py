@@ -206,6 +206,12 @@ class Prediction:
     loss_directions: np.ndarray
     h: np.ndarray
 
+    def _repr_html_(self) -> str:
+        from ..display import fields_table
+
+        return fields_table(self, f"exact prediction over {self.lr.size} steps",
+                            ("loss", "lr", "x", "diverged_at", "h"))
+
 
 def _init_state(rule: Rule, vals: tuple, y0: np.ndarray) -> np.ndarray:
     """The rule's own ``init`` evaluated on the eigen-coordinates (it is linear in x0): (d, n)."""

@@ -80,6 +80,12 @@ class WorstCase:
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+    def _repr_html_(self) -> str:
+        from ..display import fields_table
+
+        return fields_table(self, f"worst case after {self.steps} steps over h in [{self.mu:g}, {self.L:g}]",
+                            tuple(self.__dataclass_fields__))
+
 
 # ----------------------------------------------------------------------------------------------
 # Kernels (scalar code on the matrix entries; A(h) = A0 + h A1)
