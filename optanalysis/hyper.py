@@ -224,6 +224,7 @@ def _fmt(x: float) -> str:
 # Shared declarations, so that every rule and schedule states the same range for the same kind of
 # parameter.
 def learning_rate(default: float, symbol: str = r"\alpha") -> Real:
+    """The learning rate ``lr``, in (0, inf): every rule's first hyperparameter."""
     return Real("lr", default, 0.0, low_open=True, doc="learning rate (base value of the schedule)",
                 symbol=symbol)
 
