@@ -1,4 +1,4 @@
-"""optanalysis.schedules against the closed forms of the schedules (docs/reference.md; typed here as
+"""optanalysis.schedules against the closed forms of the schedules (docs/reference.md sections 8-9; typed here as
 independent scalar oracles), the libraries' documented quirks, and bad input."""
 import math
 
@@ -18,7 +18,7 @@ BASE = 0.3
 N = 400
 
 
-# ------------------------------------------------------------------ closed forms (docs/reference.md)
+# ------------------------------------------------------------------ closed forms (docs/reference.md sections 8-9)
 def _lin_warm(k, init, peak, w):
     return init + (peak - init) * min(k, w) / w
 

@@ -6,7 +6,8 @@ if optax's step counter were an int64: optax's own int32 counter makes ``polynom
 ``exponential`` schedules compute in float32 even under ``jax_enable_x64`` (a library quirk not
 reproduced here).
 
-Reference: optax ``optax/schedules/_schedule.py`` and ``_join.py`` (semantics in docs/reference.md).
+Reference: optax ``optax/schedules/_schedule.py`` and ``_join.py``; semantics in docs/reference.md
+sections 9.1 and 9.3.
 """
 from __future__ import annotations
 

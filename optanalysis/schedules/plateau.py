@@ -6,7 +6,7 @@ Its logic is :func:`plateau_update`, written once as plain Python and compiled w
 kernels, on two float64 arrays (parameters and state) whose layout is fixed below.
 
 Reference: PyTorch ``torch/optim/lr_scheduler.py``; optax
-``optax/contrib/_reduce_on_plateau.py`` (semantics in docs/reference.md).
+``optax/contrib/_reduce_on_plateau.py``; semantics in docs/reference.md sections 8.4 and 9.2.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ closed forms (they drift apart by ~1e-14 and by far more near a cosine minimum).
 ``k`` is the scheduler's value at ``last_epoch = k`` in the documented loop
 ``optimizer.step(); scheduler.step()``.
 
-Reference: PyTorch ``torch/optim/lr_scheduler.py`` (semantics in docs/reference.md).
+Reference: PyTorch ``torch/optim/lr_scheduler.py``; semantics in docs/reference.md section 8.
 """
 from __future__ import annotations
 
