@@ -38,7 +38,32 @@ __all__ = ["Rule", "Equivalence", "RULES", "get_rule", "rule_names", "register"]
 
 @dataclass(frozen=True)
 class Rule:
-    """What a rule module declares about itself."""
+    """What a rule module declares about itself: the one place the library learns it from.
+
+    Attributes
+    ----------
+    name, hyper, state, linear, semantics, references, constraints
+        The rule's name, hyperparameter declarations (``lr`` first), state entry names (``x``
+        first), whether exact linear theory applies, which library it reproduces, its sources
+        and cross-parameter constraints ``(predicate(params) -> bool, message)``.
+    order : int
+        Rank in listings (``optanalysis rules``); ties, and rules registered later, by name.
+    canonical : bool
+        A textbook form (gd, heavy ball, Nesterov) that linearisations are matched against.
+    equivalences : tuple of Equivalence
+        Claims with this rule on the first side, proven by characteristic polynomials.
+    preconditioner : tuple of str
+        State entries forming the preconditioner, held fixed by the linearisation (empty for
+        linear rules).
+    zero_by_default : tuple of str
+        Hyperparameters the adaptive analyses set to 0 unless given (weight decay, ...).
+    linearize_excludes : tuple of str
+        Flags the frozen-preconditioner linearisation cannot take (they must be false).
+    orbit : bool
+        The eps = 0 sign-alternating period-2 orbit analysis applies.
+    orbit_zero : tuple of str
+        Hyperparameters that analysis also sets to 0 unless given (``eps``, ``momentum``).
+    """
 
     name: str
     hyper: tuple  # of Real / Flag, ``lr`` first

@@ -368,6 +368,13 @@ class Regime:
     condition: object  # SymPy Boolean
     spectral_radius: sympy.Expr | None  # None where it is "any value >= 1"
     description: str
+    rule: str = ""  # whose regime
+
+    def to_latex(self, notation: str = "plain") -> str:
+        """``condition:\\ \\rho = ...`` (``notation``: see :mod:`optanalysis.symbolic.notation`)."""
+        rule = self.rule or None
+        rho = r"\ge 1" if self.spectral_radius is None else "= " + latex(self.spectral_radius, rule, notation)
+        return rf"{latex(self.condition, rule, notation)}:\quad \rho {rho}"
 
 
 def spectral_radius_expr(cp: CharPoly):
@@ -392,22 +399,22 @@ def regimes(cp: CharPoly, stable) -> tuple:
         root = _simple(-cp.c0)
         return (
             Regime("monotone", sympy.And(root > 0, *stable), root,
-                   "one real positive root: the error keeps its sign"),
+                   "one real positive root: the error keeps its sign", cp.rule),
             Regime("sign-flipping oscillation", sympy.And(root < 0, *stable), _simple(-root),
-                   "one real negative root: the error flips sign every step"),
-            Regime("divergence", unstable, None, "|root| >= 1"),
+                   "one real negative root: the error flips sign every step", cp.rule),
+            Regime("divergence", unstable, None, "|root| >= 1", cp.rule),
         )
     c1, c0, D = cp.compact(cp.c1), cp.compact(cp.c0), cp.discriminant
     sq = sympy.sqrt(D)
     return (
         Regime("complex roots", sympy.And(D < 0, *stable), _simple(sympy.sqrt(c0)),
-               "complex pair of modulus sqrt(c0): damped rotation (ripples)"),
+               "complex pair of modulus sqrt(c0): damped rotation (ripples)", cp.rule),
         Regime("critical damping", sympy.And(sympy.Eq(D, 0), *stable), _simple(sympy.Abs(c1) / 2),
-               "double real root -c1/2"),
+               "double real root -c1/2", cp.rule),
         Regime("real roots, monotone", sympy.And(D > 0, c1 < 0, *stable), _simple((-c1 + sq) / 2),
-               "two real roots, the dominant one positive"),
+               "two real roots, the dominant one positive", cp.rule),
         Regime("real roots, sign-flipping oscillation", sympy.And(D > 0, c1 > 0, *stable),
                _simple((c1 + sq) / 2), "two real roots, the dominant one negative: the error "
-                                       "flips sign every step"),
-        Regime("divergence", unstable, None, "a root of modulus >= 1"),
+                                       "flips sign every step", cp.rule),
+        Regime("divergence", unstable, None, "a root of modulus >= 1", cp.rule),
     )

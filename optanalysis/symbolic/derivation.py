@@ -270,9 +270,7 @@ class Derivation:
         if self.discriminant is not None:
             out += [rf"Discriminant: $\Delta = {lx(self.discriminant)}$.", ""]
         out += [r"\begin{align*}", rf"\rho &= {lx(self.spectral_radius)}", r"\end{align*}"]
-        for r in self.regimes:
-            rho = lx(r.spectral_radius) if r.spectral_radius is not None else r"\ge 1"
-            out += [rf"\paragraph{{{r.name}}} ${lx(r.condition)}$: $\rho = {rho}$."]
+        out += [rf"\paragraph{{{r.name}}} ${r.to_latex(notation)}$." for r in self.regimes]
         for t in self.tunings:
             out += [rf"\paragraph{{Tuning ({t.name})}} ${t.to_latex(notation)}$."]
         for e in self.equivalences:

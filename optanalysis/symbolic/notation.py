@@ -18,7 +18,7 @@ start with their constant (``1 - \\alpha h``), as the literature writes them.
 from __future__ import annotations
 
 import sympy
-from sympy.printing.latex import greek_letters_set
+from sympy.printing.latex import LatexPrinter, greek_letters_set
 
 from ..rules import get_rule
 from .core import Z
@@ -74,6 +74,20 @@ def _display(expr, rule, notation: str):
     return (expr.xreplace(swap) if swap else expr), names
 
 
+class _Printer(LatexPrinter):
+    """SymPy's printer with sums ordered as the literature writes them: the constant first
+    (``1 + \\beta``, ``1 - \\alpha h``) unless it is negative (``\\kappa - 1``, not ``-1 + \\kappa``)."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        terms = list(expr.as_ordered_terms(order="rev-lex"))
+        first = next((k for k, t in enumerate(terms) if not t.could_extract_minus_sign()), 0)
+        return [terms[first], *terms[:first], *terms[first + 1:]]
+
+
+def _print(expr, names: dict) -> str:
+    return _Printer({"symbol_names": names}).doprint(expr)
+
+
 def latex(expr, rule=None, notation: str = "plain") -> str:
     """``expr`` (an expression, relational or matrix) as LaTeX in ``notation`` (see module doc);
     a polynomial in z is written by :func:`polynomial_latex`."""
@@ -82,16 +96,17 @@ def latex(expr, rule=None, notation: str = "plain") -> str:
     if isinstance(expr, sympy.Expr) and expr.has(Z) and expr.is_polynomial(Z):
         return polynomial_latex(expr, rule, notation)
     shown, names = _display(expr, rule, notation)
-    if not isinstance(shown, sympy.Expr) or shown.is_Number:
-        return sympy.latex(shown, symbol_names=names, order="rev-lex")
-    sign, body = _signed(shown)
-    return ("- " if sign < 0 else "") + sympy.latex(body, symbol_names=names, order="rev-lex")
+    if isinstance(shown, sympy.Expr) and (shown.is_Mul or shown.is_Pow):
+        sign, body = _signed(shown)
+        if sign > 0 or shown.could_extract_minus_sign():  # fewer minus signs, not more
+            return ("- " if sign < 0 else "") + _print(body, names)
+    return _print(shown, names)
 
 
 def _signed(c) -> tuple:
-    """(sign, body) with ``c = sign * body``, ``body`` written without a minus in front: a sum
-    starts with a positive term (``1 - h``, not ``-(h - 1)``), and the sign of a product (or a
-    quotient) is pulled out of each of its factors."""
+    """(sign, body) with ``c = sign * body``, ``body`` written without a minus in front: the
+    sign of a product (or a quotient) pulled out of each of its factors, a sum negated when
+    most of its terms are negative, or half of them and its constant (``-(1 - h)``)."""
     if c.is_Mul:
         sign, factors = 1, []
         for f in c.args:
@@ -103,8 +118,11 @@ def _signed(c) -> tuple:
         return (s if c.exp.is_odd else 1), b**c.exp
     if c.is_Number:
         return (-1, -c) if c < 0 else (1, c)
-    if c.is_Add and c.as_ordered_terms(order="rev-lex")[0].could_extract_minus_sign():
-        return -1, -c
+    if c.is_Add:
+        negative = sum(t.could_extract_minus_sign() for t in c.args)
+        constant, _ = c.as_coeff_Add()
+        if 2 * negative > len(c.args) or (2 * negative == len(c.args) and constant < 0):
+            return -1, -c
     return 1, c
 
 
@@ -138,7 +156,7 @@ def polynomial_latex(expr, rule=None, notation: str = "plain", var=Z) -> str:
         if body == 1 and power:
             text = power
         else:
-            text = sympy.latex(body, symbol_names=names, order="rev-lex")
+            text = _print(body, names)
             if body.is_Add and (power or sign < 0):
                 text = rf"\left({text}\right)"
             text = f"{text} {power}" if power else text
