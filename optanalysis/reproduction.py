@@ -35,7 +35,9 @@ __all__ = ["Job", "JOBS", "job_names", "reproduce", "Reproduction", "derivation_
 class Job:
     name: str
     description: str
-    run: Callable  # run(out: Path, quick: bool, stream) -> list of written paths
+    # run(out: Path, quick: bool, stream) -> list of written paths; the studies job also takes
+    # names, jobs and the list its outcomes go to
+    run: Callable
 
 
 @dataclass

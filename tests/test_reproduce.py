@@ -48,7 +48,8 @@ def test_reproduce_returns_the_files_and_the_outcomes(toy_studies, capsys):
     done = reproduce(toy_studies, "toy_bad", quick=True)  # one name, not its letters
     assert isinstance(done, Reproduction) and done.out == toy_studies and not done.ok
     assert [o.name for o in done.outcomes] == ["toy_bad"]
-    assert sorted(f.name for f in done.files) == ["SUMMARY.md"] + [f"toy_bad.{e}" for e in ("csv", "json", "pdf", "png")]
+    assert sorted(f.name for f in done.files) == ["SUMMARY.md"] + [f"toy_bad.{e}"
+                                                                   for e in ("csv", "json", "pdf", "png")]
     assert all(f.exists() for f in done.files)
     page = done._repr_html_()
     assert "0/1 studies as expected" in page and "UNEXPECTED: b is pass, expected fail" in page
