@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.style
 from matplotlib.figure import Figure
 
-__all__ = ["STYLE", "style", "StyledFigure", "figure", "save_figure", "stability_regions"]
+__all__ = ["STYLE", "style", "StyledFigure", "figure", "save_figure", "png_bytes", "stability_regions"]
 
 STYLE = str(Path(__file__).with_name("optanalysis.mplstyle"))
 
@@ -42,6 +42,9 @@ class StyledFigure(Figure):
     def savefig(self, fname, **kwargs):
         with style():
             return super().savefig(fname, **kwargs)
+
+    def _repr_png_(self):  # Jupyter shows the figure with no pyplot backend
+        return png_bytes(self)
 
 
 def figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None, height: float | None = None,
@@ -78,6 +81,16 @@ def save_figure(fig, stem) -> list:
             fig.savefig(tmp, format=ext)
         files.append(path)
     return files
+
+
+def png_bytes(fig) -> bytes:
+    """``fig`` as PNG bytes, drawn in the package style (notebook display)."""
+    import io
+
+    buffer = io.BytesIO()
+    with style():
+        fig.savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 def stability_regions(maps: list):

@@ -52,6 +52,7 @@ def test_figure_is_styled_inside_or_outside_the_context(inside):
         fig, ax = plotting.figure()
     assert rc() == before
     assert isinstance(fig, matplotlib.figure.Figure) and tuple(fig.get_size_inches()) == (7.0, 4.2)
+    assert fig._repr_png_().startswith(b"\x89PNG")  # a notebook shows it without pyplot
     assert ax.xaxis.get_gridlines()[0].get_visible() and not ax.spines["top"].get_visible()
     fig2, axes = plotting.figure(2, 3)
     assert axes.shape == (2, 3) and tuple(fig2.get_size_inches()) == pytest.approx((7.0 * 2.25, 4.2 * 1.6))

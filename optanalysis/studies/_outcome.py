@@ -118,11 +118,7 @@ class Outcome:
         if self.figure is None:
             return ""
         import base64
-        import io
 
-        from ..plotting import style
+        from ..plotting import png_bytes
 
-        buffer = io.BytesIO()
-        with style():
-            self.figure.savefig(buffer, format="png")
-        return f'<img src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}"/>'
+        return f'<img src="data:image/png;base64,{base64.b64encode(png_bytes(self.figure)).decode()}"/>'
