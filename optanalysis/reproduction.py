@@ -231,6 +231,8 @@ def reproduce(out="figures", only=None, *, quick=False, jobs=1, stream=None) -> 
     out = output_dir(out)
     if isinstance(only, str):  # one name, not its letters
         only = [only]
+    if only is not None and (not isinstance(only, (list, tuple)) or not all(isinstance(n, str) for n in only)):
+        raise TypeError(f"only must be a name or a list of names (str), got {only!r}")
     names = list(only) if only else job_names()
     unknown = [n for n in names if n not in job_names() and n not in study_names()]
     if unknown:

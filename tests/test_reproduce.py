@@ -60,3 +60,5 @@ def test_reproduce_returns_the_files_and_the_outcomes(toy_studies, capsys):
         reproduce(toy_studies, ["toy_ok"], quick="yes")
     with pytest.raises(TypeError, match="out must be a directory path"):
         reproduce(None, ["toy_ok"])
+    with pytest.raises(TypeError, match="only must be a name or a list of names"):
+        reproduce(toy_studies, [3])

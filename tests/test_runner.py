@@ -103,6 +103,8 @@ def test_bad_arguments_name_the_parameter(toys, tmp_path):
         study("nope", directory=toys)
     with pytest.raises(TypeError, match="quick must be a bool"):
         study("toy_ok", directory=toys, quick=1)
+    with pytest.raises(TypeError, match="name must be a study's name"):
+        study(3, directory=toys)
     with pytest.raises(ValueError, match="out must be a directory path"):
         study("toy_ok", directory=toys, out=" ")
     with pytest.raises(ValueError, match="jobs must be an integer in"):

@@ -44,6 +44,8 @@ def study_names(directory=None) -> list:
 
 def load_study(name, directory=None):
     """Import the study ``name``; ``ValueError`` listing the valid names otherwise."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a study's name (str), got {type(name).__name__}")
     names = study_names(directory)
     if name not in names:
         raise ValueError(f"unknown study {name!r}; valid: {', '.join(names)}")
