@@ -1,31 +1,19 @@
-"""Studies of engineer A, each in quick mode: verdicts as expected, files written, and a few facts
-checked independently of the study's own records."""
-import json
+"""Studies of the linear rules on quadratics (gd, heavy ball, Nesterov: stability, rates,
+acceleration, equivalent formulations), each in quick mode: verdicts as expected, files written, and
+a few facts checked independently of the study's own records; the ``study`` command."""
 import math
 
 import numpy as np
 import pytest
-
-from optanalysis.studies import run_study
-
-
-def _run(name, tmp_path):
-    outcome = run_study(name, quick=True, out=tmp_path)
-    assert outcome.ok, outcome.mismatches
-    for ext in ("png", "pdf", "csv", "json"):
-        assert (tmp_path / f"{name}.{ext}").stat().st_size > 0
-    return outcome, json.loads((tmp_path / f"{name}.json").read_text())
-
-
-def _by_quantity(outcome):
-    return {r.quantity: r for r in outcome.records}
+from study_outcomes import by_quantity as _by_quantity
+from study_outcomes import run_quick as _run
 
 
 def test_gd_stability_and_rate(tmp_path):
     outcome, payload = _run("gd_stability_and_rate", tmp_path)
     recs = _by_quantity(outcome)
     for kappa in (10, 100, 1000):
-        # literature oracle (REFERENCE.md 6.1): rate (kappa-1)/(kappa+1) at lr = 2/(L+mu); the fit
+        # literature oracle (docs/reference.md 4.5): rate (kappa-1)/(kappa+1) at lr = 2/(L+mu); the fit
         # must match it within 1 % of 1 - rate (the study's tolerance, restated independently)
         rec = recs[f"optimal rate, kappa={kappa}"]
         oracle = (kappa - 1) / (kappa + 1)
@@ -49,13 +37,13 @@ def test_momentum_rate_map(tmp_path):
     accepted = (np.array(data["refused"]) == "") & (pred < 1)
     assert accepted.sum() == data["accepted_points"] >= 0.3 * data["stable_points"]
     assert np.max(np.abs(obs[accepted] - pred[accepted])) <= 1e-3
-    # Goh's "ripples" region (REFERENCE.md 6.2): complex roots have modulus sqrt(momentum), so at
+    # Goh's "ripples" region (docs/reference.md 4.3): complex roots have modulus sqrt(momentum), so at
     # momentum 0.95 (complex at every eigenvalue for lr in (0.05, 3)) the rate is sqrt(0.95)
     lrs, moms = np.array(data["lr"]), np.array(data["momentum"])
     j = int(np.argmin(np.abs(moms - 0.95)))
     inside = (lrs > 0.1) & (lrs < 3.0)
     assert np.allclose(pred[inside, j], math.sqrt(moms[j]), rtol=1e-12)
-    # the boundaries: divergence of the mode at L is lr L = 2(1 + momentum) (REFERENCE.md 6.2)
+    # the boundaries: divergence of the mode at L is lr L = 2(1 + momentum) (docs/reference.md 4.2)
     lb = np.array(data["boundary_lr"])
     assert np.allclose(data["boundaries"]["divergence (h=L)"], lb / 2 - 1, atol=1e-12)
 
@@ -63,7 +51,7 @@ def test_momentum_rate_map(tmp_path):
 def test_acceleration_vs_kappa(tmp_path):
     outcome, payload = _run("acceleration_vs_kappa", tmp_path)
     recs = _by_quantity(outcome)
-    # Polyak's rate (sqrt(kappa)-1)/(sqrt(kappa)+1) (REFERENCE.md 6.2) as an independent oracle
+    # Polyak's rate (sqrt(kappa)-1)/(sqrt(kappa)+1) (docs/reference.md 4.5) as an independent oracle
     for kappa in (10, 100, 1000):
         rec = recs[f"heavy ball (Polyak): fitted rate, kappa={kappa}"]
         assert rec.predicted == pytest.approx((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1), rel=1e-13)
@@ -90,25 +78,6 @@ def test_formulation_equivalence(tmp_path):
     assert max(nag["mapped_state_gap"]) < 1e-13
 
 
-def test_schedules_noisy_quadratic(tmp_path):
-    outcome, payload = _run("schedules_noisy_quadratic", tmp_path)
-    data = payload["data"]
-    d = payload["provenance"]["parameters"]["dimension"]
-    # SGD's steady state (REFERENCE.md 6.5): sum_i lr c_i / (2B(2 - lr h_i)), c_i = h_i = 1/i, lr = 1
-    h = 1.0 / np.arange(1, d + 1)
-    for batch in (1, 10**6):
-        floor = float(np.sum(h / (2 * batch * (2 - h))))
-        pred = data["noisy"][str(batch)]["constant"]["predicted"]
-        assert pred[-1] == pytest.approx(floor, rel=1e-3)  # 1 - h_d = 0.95 per step: transient ~0.95^400
-    # the plateau has no noisy prediction (closed loop), only the Monte Carlo
-    assert data["noisy"]["1"]["plateau"]["predicted"] is None
-    # ... because conditioning on a run's own lr sequence is biased: the plateau's lrs depend on its noise
-    recs = _by_quantity(outcome)
-    biased = recs["plateau, B=1: mean of E[loss | own lr sequence] = Monte Carlo mean (gap in s.e.)"]
-    assert biased.verdict == "refuted" and biased.observed < -3
-    assert all(r.verdict in ("pass", "supported") for r in outcome.records if r is not biased)
-
-
 def test_cli_study(tmp_path, capsys, monkeypatch):
     from optanalysis import studies
     from optanalysis.cli import main
@@ -129,7 +98,7 @@ def test_cli_study(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["gd_stability_and_rate", "momentum_rate_map", "acceleration_vs_kappa",
-                                  "formulation_equivalence", "schedules_noisy_quadratic"])
+                                  "formulation_equivalence"])
 def test_quick_must_be_bool(name):
     from optanalysis.studies import load_study
 

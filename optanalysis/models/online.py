@@ -1,6 +1,6 @@
-"""Adam's non-convergence counterexample (Reddi, Kale, Kumar 2018) with the rules' own Adam step.
+"""The online convex problem of Reddi, Kale, Kumar (2018), run with the rules' own Adam step.
 
-Claim
+Model
     On the online problem over F = [-1, 1] with linear losses f_t(x) = C x when t mod 3 = 1 and
     -x otherwise (C > 2, so the best fixed point is x = -1), Adam with beta1 = 0,
     beta2 = 1/(1 + C^2), lr_t = lr/sqrt(t) and projection onto F converges to x = +1: its average
@@ -17,9 +17,17 @@ Method
     beta1 = 0 the first moment needs no correction; the second moment's sqrt(1 - beta2^t) only
     affects the first few steps.
 
+    Why not :func:`optanalysis.simulation.simulate`: its problems are quadratics, whose gradient
+    H (x - x*) the kernels compute from the iterate; here the gradient of step t is the slope
+    of a linear loss, given in advance and independent of x, and every step ends with a
+    projection onto [-bound, bound], which no rule or kernel of the quadratic model has.  The
+    loop calls the same ``step`` function the kernels inline (:mod:`optanalysis.kernels.jitable`).
+    The claims (Adam converges to the worst point, AMSGrad to the best) and their records are
+    the study ``adam_nonconvergence``.
+
 References
     S. J. Reddi, S. Kale, S. Kumar (2018), On the Convergence of Adam and Beyond, ICLR
-    (Theorem 1 and Section 5); REFERENCE.md section 6.6.
+    (Theorem 1 and Section 5); docs/reference.md section 6.5.
 """
 from __future__ import annotations
 
@@ -30,13 +38,12 @@ import numba
 import numpy as np
 
 from ..checks import integer
-from ..comparison import Record
+from ..kernels import jitable  # noqa: F401 - makes the rules' steps callable from Numba code
 from ..rules import RULES
 
-__all__ = ["OnlineResult", "periodic_coefficients", "stochastic_coefficients", "run_online",
-           "counterexample_records"]
+__all__ = ["OnlineResult", "periodic_coefficients", "stochastic_coefficients", "run_online"]
 
-_ADAM_STEP = numba.njit(RULES["adam"].step)
+_adam_step = RULES["adam"].step
 
 
 @numba.njit(cache=True)
@@ -53,7 +60,7 @@ def _run(coefs, x1, lr, beta1, beta2, eps, amsgrad, bias_correction, bound, xs_m
             tail += x
             count += 1
         step_t = float(t) if bias_correction else math.inf
-        x, m, v, vmax = _ADAM_STEP(x, m, v, vmax, coefs[k], lr / math.sqrt(t), beta1, beta2, eps, 0.0,
+        x, m, v, vmax = _adam_step(x, m, v, vmax, coefs[k], lr / math.sqrt(t), beta1, beta2, eps, 0.0,
                                    amsgrad, step_t)
         x = min(max(x, -bound), bound)
     return x, total, x_sum, tail / max(count, 1)
@@ -152,55 +159,3 @@ def run_online(coefs, *, lr=0.5, beta1=0.0, beta2=0.1, eps=0.0, amsgrad=False, b
         best = -abs(expected_slope) * bound * steps
     regret = total - best
     return OnlineResult(float(x), float(tail), float(regret), float(regret / steps))
-
-
-def counterexample_records(C=3.0, steps=300000, *, lr=0.5, stochastic_steps=1000000, seed=0) -> list:
-    """Adam vs AMSGrad on Reddi et al.'s online and stochastic problems, as
-    :class:`optanalysis.compare.Record` objects (absolute tolerances).
-
-    Online (beta1 = 0, beta2 = 1/(1 + C^2), both with and without torch's bias correction):
-    predicted final iterate +1 for Adam and -1 for AMSGrad; predicted average regret
-    (x_lim - x*) times the mean slope, i.e. 2 (C - 2)/3 for Adam and 0 for AMSGrad.
-    Tolerances: Adam sits on the bound (0.01); AMSGrad's iterate trails -1 by O(lr/sqrt(T))
-    steps (0.05); Adam's average regret within 5% (the first steps, before it reaches +1);
-    AMSGrad's below 5% of (C - 2)/3 (its regret grows like sqrt(T)).
-
-    Stochastic (slopes 1010 w.p. 0.01, else -10, expected loss 0.2 x; beta1 = 0.9,
-    beta2 = 0.99, torch's bias correction; regret on the expected loss): Adam's mean iterate
-    over the last 10% -> +1 (tolerance 0.02) and average regret -> 0.4 (5%).  AMSGrad moves
-    towards -1 only slowly (once a 1010 gradient enters vmax its steps shrink by ~100): the
-    record asserts the side only (predicted -1, absolute tolerance 1: any negative tail mean).
-    """
-    if isinstance(C, bool) or not isinstance(C, (int, float)) or not (math.isfinite(C) and C > 2):
-        raise ValueError(f"C must be a finite number > 2 (so that x* = -1), got {C!r}")
-    out = []
-    coefs = periodic_coefficients(C, steps)
-    beta2 = 1.0 / (1.0 + C * C)
-    mean_slope = float(coefs.mean())
-    for amsgrad, target in ((False, 1.0), (True, -1.0)):
-        name = "amsgrad" if amsgrad else "adam"
-        for bc in (False, True):
-            res = run_online(coefs, lr=lr, beta1=0.0, beta2=beta2, amsgrad=amsgrad, bias_correction=bc)
-            hyper = {"lr": lr, "beta1": 0.0, "beta2": beta2, "amsgrad": amsgrad, "bias_correction": bc,
-                     "C": C, "steps": steps}
-            out.append(Record.judge(name, "lr/sqrt(t)", hyper, "online final x", target, res.x_final,
-                                    0.05 if amsgrad else 0.01))
-            regret = (target + 1.0) * mean_slope
-            tol = 0.05 * abs((C - 2) / 3) if amsgrad else 0.05 * abs(regret)
-            out.append(Record.judge(name, "lr/sqrt(t)", hyper, "online average regret", regret,
-                                    res.average_regret, tol))
-    coefs = stochastic_coefficients(stochastic_steps, seed=seed)
-    slope = 0.01 * 1010.0 + 0.99 * -10.0
-    for amsgrad, target, tol in ((False, 1.0, 0.02), (True, -1.0, 1.0)):
-        name = "amsgrad" if amsgrad else "adam"
-        res = run_online(coefs, lr=lr, beta1=0.9, beta2=0.99, amsgrad=amsgrad, bias_correction=True,
-                         expected_slope=slope)
-        hyper = {"lr": lr, "beta1": 0.9, "beta2": 0.99, "amsgrad": amsgrad, "bias_correction": True,
-                 "steps": stochastic_steps, "seed": seed}
-        out.append(Record.judge(name, "lr/sqrt(t)", hyper, "stochastic tail mean x", target, res.tail_mean,
-                                tol))
-        if not amsgrad:
-            regret = (target + 1.0) * slope
-            out.append(Record.judge(name, "lr/sqrt(t)", hyper, "stochastic average regret", regret,
-                                    res.average_regret, 0.05 * regret))
-    return out

@@ -18,7 +18,7 @@ Theory
     each closed form is checked against the exact worst case over [mu, L]
     (``optanalysis.symbolic.worst_case_rate``).  The n-step worst cases
     max_{h in [mu, L]} ||x_n - x*||^2/||x_0 - x*||^2 are ``optanalysis.worst_case.worst_case``.
-    The literature values of REFERENCE.md section 6.3 (Lessard et al. 2016 Prop. 1 as reproduced
+    The literature values of docs/reference.md section 4.5 (Lessard et al. 2016 Prop. 1 as reproduced
     there: LRP 0.640789 / 0.884722 / 0.963491 at kappa = 10 / 100 / 1000; standard 0.683772 /
     0.9 at kappa = 10 / 100) are independent oracles for the closed forms.
 
@@ -44,7 +44,7 @@ Method
 
 References
     B. T. Polyak (1964); Y. Nesterov (1983); L. Lessard, B. Recht, A. Packard (2016), SIAM J.
-    Optim. 26(1), Prop. 1; G. Goh (2017), Distill; REFERENCE.md sections 6.1-6.3.
+    Optim. 26(1), Prop. 1; G. Goh (2017), Distill; docs/reference.md sections 4.4-4.5.
 """
 import math
 
@@ -66,7 +66,7 @@ METHODS = (("gd (lr = 2/(L+mu))", "gd", "optimal"),
            ("heavy ball (Polyak)", "heavy_ball", "Polyak"),
            ("Nesterov (Lessard-Recht-Packard)", "nesterov", "Lessard-Recht-Packard"),
            ("Nesterov (standard, lr = 1/L)", "nesterov", "standard (lr = 1/L)"))
-# REFERENCE.md 6.3: independent literature values (six printed digits)
+# docs/reference.md 4.5: independent literature values (six printed digits)
 ORACLES = {("Lessard-Recht-Packard", 10): 0.640789, ("Lessard-Recht-Packard", 100): 0.884722,
            ("Lessard-Recht-Packard", 1000): 0.963491, ("standard (lr = 1/L)", 10): 0.683772,
            ("standard (lr = 1/L)", 100): 0.9}
@@ -108,7 +108,7 @@ def run(quick=False):
                                         DOUBLE_ROOT if double else EXACT))
             if (name, kappa) in ORACLES:
                 records.append(Record.judge(rule, "constant", hyper,
-                                            f"{label}: closed form vs REFERENCE.md oracle, kappa={kappa}",
+                                            f"{label}: closed form vs literature oracle, kappa={kappa}",
                                             ORACLES[(name, kappa)], rate, 5e-7))
             steps = math.ceil(30 / (1 - rate))  # loss falls ~e^-60 < 1e-24: the fit runs to the floor
             every = max(1, steps // 20000)

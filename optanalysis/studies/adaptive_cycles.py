@@ -13,11 +13,11 @@ Theory
     Jacobian (:func:`optanalysis.symbolic.cycles.period2_orbit`).  Homogeneity: h -> c h
     (m -> c m, v -> c^2 v) leaves the iterates unchanged, and (x0, lr) -> (c x0, c lr) scales them
     by c, so |x_k|/lr depends only on x0/lr, the betas and k -- bit for bit when c is a power of 2
-    (:func:`optanalysis.adaptive.eps0_band`).  REFERENCE.md 6.7 gives lr/2 (RMSProp) as an
+    (:func:`optanalysis.theory.adaptive.eps0_band`).  docs/reference.md 6.3 gives lr/2 (RMSProp) as an
     independent oracle of the derived amplitude.
 
 Method
-    RMSProp (:func:`optanalysis.adaptive.rmsprop_orbit_run`: the compiled rule, x0 = 3 lr, 6000
+    RMSProp (:func:`optanalysis.theory.adaptive.rmsprop_orbit_run`: the compiled rule, x0 = 3 lr, 6000
     steps) on a grid of lr, h, alpha.  Records: ``orbit|max rel. deviation`` of |x_k| from the
     derived amplitude over the last 200 steps, predicted 0, tolerance 1e-9 (the orbit attracts at
     alpha^(k/2): after 5800 steps with alpha <= 0.99 the deviation has shrunk by >= 1e-12 from
@@ -28,13 +28,13 @@ Method
     alpha = 0.5) against the derived two-step spectral radius, tolerance 1e-3 relative (the
     neglected quadratic terms are at most a few 1e-4 of the linear ones in that window; the
     largest error seen is 5e-4).  ``oracle amplitude``: derived vs lr/2, exact.  Adam
-    (:func:`optanalysis.adaptive.eps0_band`, 20000 steps, late window 5000, x0 = 10 lr) on lr and
+    (:func:`optanalysis.theory.adaptive.eps0_band`, 20000 steps, late window 5000, x0 = 10 lr) on lr and
     h that are powers of 2: ``band|max|x|/lr`` of every (lr, h) equals that of the first one
     exactly (tolerance 0), and ``band exceeds orbit`` is a pass iff the derived orbit repels
     (two-step radius > 1) and the band's max |x|/lr is larger than the orbit's amplitude.
 
 References
-    REFERENCE.md 6.7; C. Ma, L. Wu, W. E (2022), A qualitative study of the dynamic behavior for
+    docs/reference.md 6.3; C. Ma, L. Wu, W. E (2022), A qualitative study of the dynamic behavior for
     adaptive gradient algorithms, MSML; D. P. Kingma, J. Ba (2015), Adam, ICLR.
 """
 from __future__ import annotations
@@ -69,7 +69,7 @@ def run(quick=False) -> StudyResult:
     for lr in lrs:
         amp = float(amp_expr.subs({s: lr for s in amp_expr.free_symbols}))
         records.append(Record.judge("rmsprop", "constant", {"lr": lr, "eps": 0.0},
-                                    "oracle amplitude|lr/2 (REFERENCE 6.7)", lr / 2, amp, 1e-15 * lr))
+                                    "oracle amplitude|lr/2 (literature)", lr / 2, amp, 1e-15 * lr))
         for h in hs:
             for alpha in alphas:
                 r = rmsprop_orbit_run(lr, h, alpha=alpha, x0=RMS_X0_OVER_LR * lr, steps=RMS_STEPS, window=RMS_WINDOW)

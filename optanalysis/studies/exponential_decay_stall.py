@@ -8,7 +8,7 @@ Claim
 
 Theory
     The floor is the infinite product of gd's iteration matrices, derived from the rule
-    (:func:`optanalysis.predict.stall_floor`, truncated once lr_k max(h) < 1e-18, which moves log|x|
+    (:func:`optanalysis.theory.prediction.stall_floor`, truncated once lr_k max(h) < 1e-18, which moves log|x|
     by at most 1e-18/(1 - gamma)).  Independent oracle (the Robbins-Monro condition, textbook): with
     u_k = lr_k h < 1, log(1 - u) = -u - u^2/2 - ..., so the log of a direction's loss floor over
     its initial loss is -2 h S up to at most sum_k u_k^2/(1 - u_0) (the remainder of the series):
@@ -29,7 +29,7 @@ Method
 
 References
     H. Robbins, S. Monro (1951), A stochastic approximation method, Ann. Math. Stat. (sum lr = oo
-    is necessary); PyTorch ``torch.optim.lr_scheduler.ExponentialLR`` (REFERENCE.md 5.1); REFERENCE.md 6.1.
+    is necessary); PyTorch ``torch.optim.lr_scheduler.ExponentialLR`` (docs/reference.md 8.2); docs/reference.md 10.1.
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ Theory
     definitions) finds the identical characteristic polynomials, proves that no lr-independent
     change of variables S exists, and gives the per-lr one: textbook state = S(lr) library state
     (heavy ball: (x, x_prev) = (x, x + lr b); Nesterov: (x, v) = (x + lr momentum b, -lr b)).
-    ``optanalysis.predict.predict`` multiplies the derived iteration matrices along the lr
+    ``optanalysis.theory.prediction.predict`` multiplies the derived iteration matrices along the lr
     sequence: the predicted loss difference of the two formulations under a step decay.
 
 Method
@@ -32,14 +32,14 @@ Method
     Tolerances.  Same arithmetic in a different order: each step adds a few eps of relative
     rounding to states of size <= ||x0|| (the runs are stable), so after n steps the states agree
     within 64 n eps ||x0|| (measured below n eps ||x0||).  Loss differences: the predicted and
-    observed losses are each exact up to rounding (the bar of ``optanalysis.compare``: 1e-10 x
+    observed losses are each exact up to rounding (the bar of ``optanalysis.comparison``: 1e-10 x
     loss_0).  The claims (2) "same iterate" and (3) "differ under a schedule" are judged by a
     relative loss difference above 1e-6, 1e4 times that bar.
 
 References
     PyTorch torch/optim/sgd.py; B. T. Polyak (1964); I. Sutskever, J. Martens, G. Dahl, G. Hinton
     (2013), On the importance of initialization and momentum in deep learning, ICML; G. Goh (2017),
-    Distill (z+ = beta z + grad, w+ = w - alpha z+ is torch's form); REFERENCE.md section 6.2.
+    Distill (z+ = beta z + grad, w+ = w - alpha z+ is torch's form); docs/reference.md sections 2.4 and 2.6.
 """
 import numpy as np
 import sympy

@@ -33,7 +33,7 @@ Method
     two symbolic routes to the optimal rate agree to floating-point exactness (1e-12).
 
 References
-    REFERENCE.md section 6.1 (Goh 2017, Distill, "Why Momentum Really Works"; Lessard, Recht,
+    docs/reference.md sections 4.2-4.5 (Goh 2017, Distill, "Why Momentum Really Works"; Lessard, Recht,
     Packard 2016, Prop. 1, GD row); section 6.4 (Cohen et al. 2021, ICLR: GD on a quadratic is
     unstable iff the sharpness exceeds 2/lr).
 """

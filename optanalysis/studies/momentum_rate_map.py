@@ -41,7 +41,7 @@ Method
     momentum = 0.525) is off by 6.7e-3 although its fit's standard error is 7e-5.
 
 References
-    G. Goh (2017), Why Momentum Really Works, Distill (rate map, regions; REFERENCE.md 6.2 — its
+    G. Goh (2017), Why Momentum Really Works, Distill (rate map, regions; docs/reference.md 4.3 — its
     complex-root modulus is sqrt(beta), not the 2 sqrt(beta) printed there); B. T. Polyak (1964).
 """
 import numpy as np

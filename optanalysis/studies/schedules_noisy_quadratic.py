@@ -10,9 +10,9 @@ Claim
     lr h_i <= 1).
 
 Theory
-    ``optanalysis.noisy.expected_loss``: the exact E[loss] of the rule under any lr sequence (the
+    ``optanalysis.theory.noisy.expected_loss``: the exact E[loss] of the rule under any lr sequence (the
     first- and second-moment recursion derived from the rule's own step); without noise
-    ``optanalysis.predict.predict`` (the product of derived iteration matrices).
+    ``optanalysis.theory.prediction.predict`` (the product of derived iteration matrices).
     Reduce-on-plateau reacts to the run's own noisy loss, so its lr sequence is random and
     correlated with the noise: E[loss] given that sequence is *not* ``expected_loss(lrs=...)`` of
     it.  It is therefore compared through the Monte Carlo only (mean and interval, no
@@ -32,14 +32,14 @@ Method
     noise to become negligible — the point where a constant lr beats the open-loop decays.  Even
     there, reduce-on-plateau, which decays only once the loss stops improving, ends lower than
     the constant lr in the Monte Carlo: the claim holds for decays fixed in advance.)  For each
-    schedule and batch: ``expected_loss`` and ``optanalysis.compare.monte_carlo`` over fixed seeds
+    schedule and batch: ``expected_loss`` and ``optanalysis.comparison.monte_carlo`` over fixed seeds
     0..S-1 (``simulate_batch``; the noise of a seed does not depend on the batch it is in).
 
     Tolerances.  Predicted vs Monte Carlo final loss: z x (standard error of the mean), z the
     normal quantile of a two-sided family-wise level (0.99 full, 0.95 quick) split (Bonferroni)
     over the open-loop records — with fixed seeds a fail would be a real discrepancy at that
     level, not bad luck.  Deterministic runs: floating-point exactness (1e-10 x loss_0, the bar
-    of ``optanalysis.compare``).  Claims: "decay helps at small batch" is supported when every
+    of ``optanalysis.comparison``).  Claims: "decay helps at small batch" is supported when every
     open-loop decay has a lower predicted final E[loss] than the constant lr at B = 1;
     "constant is best at B = 1e6" when no open-loop decay has a lower one there; "without noise
     decays only slow down" when every schedule's exact final loss is >= the constant lr's.
@@ -47,7 +47,7 @@ Method
 References
     G. Zhang, L. Li, Z. Nado, J. Martens, S. Sachdeva, G. Dahl, C. Shallue, R. Grosse (2019), Which
     algorithmic choices matter at which batch sizes? Insights from a noisy quadratic model,
-    NeurIPS (REFERENCE.md section 6.5: "schedules ... make no difference in the deterministic
+    NeurIPS (docs/reference.md section 7.7: "schedules ... make no difference in the deterministic
     setting"); PyTorch torch/optim/lr_scheduler.py (the schedules).
 """
 import numpy as np
