@@ -2,6 +2,8 @@
 ``--version``, and two examples at the end of every subcommand's ``--help``."""
 import json
 import shlex
+import subprocess
+import sys
 
 import pytest
 
@@ -93,6 +95,8 @@ def test_an_empty_value_names_its_flag(capsys, command, flag):
      "error: lr must be in (0, inf), got -1"),
     (["worst-case", "gd", "--mu", "-1", "--L", "2", "--steps", "3"], "error: --mu must be in (0, inf)"),
     (["worst-case", "gd", "--mu", "1", "--L", "-inf", "--steps", "3"], "error: --L must be in [mu, inf)"),
+    (["worst-case", "gd", "--mu", "1", "--L", "2", "--steps", "3", "--metric", "-1"],
+     "error: --metric must be one of distance, loss, got '-1'"),
     (["simulate", "gd", "--hessian-diag", "1", "--x0", "-1,2", "--steps", "3"], "error: --x0: expected 1 or d = 1"),
     (["simulate", "gd", "--hessian-diag", "1", "--x0", "1", "--steps", "-3"], "error: --steps must be an integer >= 1"),
     (["compare", "gd", "--hessian", "-1,0;0,1", "--steps", "3"], "error: --hessian must be positive semi-definite"),
@@ -116,6 +120,14 @@ def test_negative_coordinates_run(capsys):
 def test_an_option_that_does_not_exist_is_still_an_error(capsys):
     code, _, err = _cli(capsys, "simulate", *BASE["simulate"], "--bogus", "1")
     assert code == 2 and "unrecognized arguments: --bogus" in err
+
+
+def test_building_the_parser_imports_neither_sympy_nor_numba():
+    # `optanalysis --version` and every `--help` answer at once; commands import the library in run()
+    code = "import sys; from optanalysis.cli import build_parser; build_parser(); " \
+           "print(sorted(m for m in ('sympy', 'numba') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "[]\n"
 
 
 def test_version(capsys):
