@@ -158,3 +158,17 @@ def test_the_examples_run(capsys, tmp_path, monkeypatch, command):
     for example in importlib.import_module(f"optanalysis.cli.{command.replace('-', '_')}").EXAMPLES:
         code, out, err = _cli(capsys, *shlex.split(example)[1:])
         assert code == 0 and out and err == "", (example, err)
+
+
+def test_the_readme_command_lines_parse():
+    """Every ``optanalysis ...`` line of the README's shell blocks is a valid command line."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    lines = [line.split("  #")[0].strip() for block in re.findall(r"```bash\n(.*?)```", readme, re.S)
+             for line in block.replace("\\\n", " ").splitlines()]
+    commands = [line for line in lines if line.startswith("optanalysis ")]
+    assert len(commands) >= 5
+    for command in commands:
+        build_parser().parse_args(shlex.split(command)[1:])  # exits (status 2) if the README is stale
