@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2 (argparse would print the usage too)
         raise SystemExit(_fail(f"{self.prog}: {message}"))
 
-    def _parse_optional(self, arg_string):
+    def _parse_optional(self, arg_string):  # argparse's own classifier (no public hook for this)
         if arg_string not in self._option_string_actions and _MINUS_VALUE.match(arg_string):
             return None  # a value (a positional, or the argument of the option before it)
         return super()._parse_optional(arg_string)
