@@ -101,7 +101,7 @@ def _run_diag(rule, params, h, x0, xstar):
                               _power_tables(km, hp, steps))  # as simulate tabulates them
         lrs, loss, lr_out, powers = buffers[steps]
         km.run_diag(state, init, fixed["row"], h, xstar, fixed["a"], False, fixed["seeds"], hp,
-                    lrs, fixed["row"], steps, *powers, fixed["closed"], fixed["cp"], fixed["cs"],
+                    lrs, fixed["row"], steps, 0, *powers, fixed["closed"], fixed["cp"], fixed["cs"],
                     fixed["interval"], steps, cap_max, loss, lr_out, fixed["diverged"],
                     fixed["xrec"], False, 0, 1)  # one problem, one thread, from init
         if fixed["diverged"][0] != -1:

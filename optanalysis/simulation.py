@@ -18,7 +18,8 @@ from functools import cached_property
 import numba
 import numpy as np
 
-from .checks import integer
+from .checks import INT64_MAX, integer
+from .display import html_table
 from .kernels import kernel_module
 from .models.quadratic import make_noise, make_quadratic, real_array
 from .rules import get_rule
@@ -64,6 +65,9 @@ class SimResult:
         The first step whose loss is non-finite or > 1e30 max(1, initial loss).
     xs : (n_rec + 1, d) array or None
         The recorded iterates when ``record_x`` (NaN after a divergence).
+    steps, start_step : int
+        The run's length and the step count it started from (its step k is step
+        ``start_step + k + 1`` of the optimizer).
     """
 
     loss: np.ndarray
@@ -71,11 +75,19 @@ class SimResult:
     state: tuple
     diverged_at: int | None
     xs: np.ndarray | None
+    steps: int
+    start_step: int
     _lr: Callable[[], np.ndarray] = field(repr=False, compare=False)
 
     @cached_property
     def lr(self) -> np.ndarray:
         return self._lr()
+
+    def _repr_html_(self) -> str:
+        rows = [("steps", self.steps), ("start step", self.start_step), ("d", self.x.size),
+                ("dtype", str(self.x.dtype)), ("initial loss", float(self.loss[0])),
+                ("final loss", float(self.loss[-1])), ("diverged at", self.diverged_at)]
+        return html_table(rows, ["", "value"], caption="simulate")
 
 
 @dataclass(frozen=True)
@@ -91,11 +103,23 @@ class BatchResult:
     loss: np.ndarray
     x: np.ndarray
     diverged_at: np.ndarray
+    steps: int
+    start_step: int
     _lr: Callable[[], np.ndarray] = field(repr=False, compare=False)
 
     @cached_property
     def lr(self) -> np.ndarray:
         return self._lr()
+
+    def _repr_html_(self) -> str:
+        P, S = self.diverged_at.shape
+        rows = [(p, s, float(self.loss[p, s, 0]), float(self.loss[p, s, -1]),
+                 None if self.diverged_at[p, s] < 0 else int(self.diverged_at[p, s]))
+                for p in range(P) for s in range(S)]
+        caption = (f"simulate_batch: {P} parameter sets x {S} seeds, {self.steps} steps from "
+                   f"step {self.start_step}, d = {self.x.shape[2]}, {self.x.dtype}")
+        return html_table(rows, ["params entry", "seed entry", "initial loss", "final loss",
+                                 "diverged at"], caption=caption)
 
 
 def _lr_plan(schedule, base_lr: float, steps: int):
@@ -115,31 +139,90 @@ def _lr_plan(schedule, base_lr: float, steps: int):
     return False, (lrs[:1] if np.all(lrs == lrs[0]) else lrs), empty, empty, 1
 
 
-def _problem(x0, hessian_diag, hessian, xstar, steps, noise, batch, dtype, record_every):
-    """Validated shared arrays of a run."""
+def _problem(hessian_diag, hessian, xstar, steps, start_step, noise, batch, dtype,
+             record_every):
+    """Validated shared arrays of a run (the starting point: :func:`_start`)."""
     steps = integer(steps, "steps", 1)
+    start_step = integer(start_step, "start_step", 0, INT64_MAX - steps)  # t stays an int64
     record_every = integer(record_every, "record_every", 1, steps)
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     q = make_quadratic(hessian_diag=hessian_diag, hessian=hessian, xstar=xstar)
-    x0 = real_array(x0, "x0", "a 1-D array of finite numbers")
-    if x0.shape != (q.d,):
-        raise ValueError(f"x0 must have shape ({q.d},) like the Hessian, got {x0.shape}")
-    if not np.all(np.isfinite(x0)):
-        raise ValueError("x0 must be finite")
-    with np.errstate(over="ignore", invalid="ignore"):
-        loss0 = q.loss(x0)
-    if not np.isfinite(loss0):  # divergence is measured relative to a finite initial loss
-        raise ValueError("x0: the initial loss 1/2 (x0 - x*)^T H (x0 - x*) overflows; rescale the problem")
     if dtype == "float32":
-        arrays = {"x0": x0, "xstar": q.xstar,
+        arrays = {"xstar": q.xstar,
                   **({"hessian_diag": q.hessian_diag} if q.diagonal else {"hessian": q.hessian})}
         for name, a in arrays.items():
-            if np.any(np.abs(a) > np.finfo(np.float32).max):
-                raise ValueError(f"{name} must be within the float32 range (|v| <= 3.4e38) "
-                                 "with dtype='float32'")
+            _check_float32(a, name)
     nz = make_noise(noise, q, integer(batch, "batch", 1))
-    return q, x0, nz, steps, record_every, _DTYPES[dtype]
+    return q, nz, steps, start_step, record_every, _DTYPES[dtype]
+
+
+def _check_float32(a, name: str) -> None:
+    if np.any(np.abs(a) > np.finfo(np.float32).max):
+        raise ValueError(f"{name} must be within the float32 range (|v| <= 3.4e38) "
+                         "with dtype='float32'")
+
+
+def _start(rule, q, x0, initial_state, dtype: str, P: int | None = None):
+    """(x0, given): the validated starting point, ``x0`` (d,) for ``rule.init`` or the
+    ``initial_state`` given, as (m, len(rule.state), d) float64 (m = 1, or P for a batch with
+    one state per parameter set); the other is None."""
+    n, d = len(rule.state), q.d
+    if initial_state is None:
+        if x0 is None:
+            raise TypeError("x0 is required (a 1-D array of finite numbers) unless initial_state "
+                            "is given")
+        x0 = real_array(x0, "x0", "a 1-D array of finite numbers")
+        if x0.shape != (d,):
+            raise ValueError(f"x0 must have shape ({d},) like the Hessian, got {x0.shape}")
+        if not np.all(np.isfinite(x0)):
+            raise ValueError("x0 must be finite")
+        firsts, name = x0[None], "x0"
+    else:
+        shapes = [(n, d)] + ([(P, n, d)] if P is not None else [])
+        what = " or ".join(map(str, shapes))
+        given = real_array(initial_state, "initial_state",
+                           f"an array of shape {what} (rows: {', '.join(rule.state)})")
+        if given.shape not in shapes:
+            raise ValueError(f"initial_state must have shape {what} (rows: "
+                             f"{', '.join(rule.state)}; columns: the Hessian's {d}), "
+                             f"got {given.shape}")
+        if not np.all(np.isfinite(given)):
+            raise ValueError("initial_state must be finite")
+        given = given.reshape(-1, n, d)
+        if x0 is not None:
+            x0 = real_array(x0, "x0", "a 1-D array of finite numbers")
+            if x0.shape != (d,) or not np.all(given[:, 0] == x0):
+                raise ValueError("x0 must be omitted or equal the first row of initial_state "
+                                 "(the iterate)")
+        firsts, name = given[:, 0], "initial_state"
+    for first in firsts:
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss0 = q.loss(first)
+        if not np.isfinite(loss0):  # divergence is measured relative to a finite initial loss
+            raise ValueError(f"{name}: the initial loss 1/2 (x0 - x*)^T H (x0 - x*) overflows; "
+                             "rescale the problem")
+    if dtype == "float32":
+        _check_float32(firsts if initial_state is None else given, name)
+    return (None, given) if initial_state is not None else (x0, None)
+
+
+def _lr_rows(lrs, steps: int, P: int | None = None):
+    """``lrs`` validated as (m, steps) float64 (m = 1, or P for a batch with one sequence per
+    parameter set), or None; the checks of :func:`optanalysis.theory.prediction.lr_sequence`."""
+    if lrs is None:
+        return None
+    shapes = [(steps,)] + ([(P, steps)] if P is not None else [])
+    what = " or ".join(map(str, shapes))
+    seq = real_array(lrs, "lrs", f"an array of shape {what} of finite numbers >= 0")
+    if seq.shape not in shapes:
+        raise ValueError(f"lrs must have shape {what} (one lr per step, steps={steps}), "
+                         f"got {seq.shape}")
+    if not np.all(np.isfinite(seq)):
+        raise ValueError("lrs must be finite")
+    if np.any(seq < 0):
+        raise ValueError("lrs entries must be >= 0")
+    return seq.reshape(-1, steps)
 
 
 def _seed(value, name: str) -> int:
@@ -192,7 +275,7 @@ def _forget_helpers() -> None:
 os.register_at_fork(after_in_child=_forget_helpers)
 
 
-def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, pwt, prow, cap_max,
+def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt, prow, cap_max,
                 record_every, loss, xrec, record_x, blocks):
     """One open-loop diagonal problem from ``S0`` with its coordinate blocks shared among the
     threads: the same bits as ``run_diag`` (blocks are independent; losses are added in block
@@ -200,18 +283,29 @@ def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, pwt, prow,
     loss0, limit, cap = km.limits(S0[0], h, xs, cap_max)
     rloss = np.zeros((blocks, loss.size))
     trips = np.zeros(blocks, np.int64)
-    _in_threads(km.run_diag_blocks, (S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, pwt, prow,
-                                     cap, record_every, rloss, trips, xrec, record_x), blocks)
-    return km.finish_diag_blocks(S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, pwt, prow,
+    _in_threads(km.run_diag_blocks, (S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt,
+                                     prow, cap, record_every, rloss, trips, xrec, record_x), blocks)
+    return km.finish_diag_blocks(S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt, prow,
                                  record_every, loss0, limit, rloss, trips, loss, xrec, record_x)
 
 
-def _lr_plans(base_lrs, schedules, steps: int, S: int):
+def _lr_plans(base_lrs, schedules, steps: int, S: int, lrs=None):
     """Per problem (p-major, S seeds per parameter set; ``base_lrs[p]`` and ``schedules[p]`` of
-    parameter set p): rows ``row`` of ``lr_table``, one per distinct (schedule, base lr) so that
-    a sweep shares them, and the plateau controllers (``closed``, ``interval``, ``cp``, ``cs``;
-    copies, as the kernels update ``cs``).  ``lr_table`` has one column when every row is
-    constant (the kernels read a one-value row as a constant lr), else ``steps``."""
+    parameter set p, or the lrs given, ``lrs`` (1 or P, steps)): rows ``row`` of ``lr_table``,
+    one per distinct (schedule, base lr) or sequence so that a sweep shares them, and the
+    plateau controllers (``closed``, ``interval``, ``cp``, ``cs``; copies, as the kernels
+    update ``cs``).  ``lr_table`` has one column when every row is constant (the kernels read a
+    one-value row as a constant lr), else ``steps``."""
+    if lrs is not None:
+        n = base_lrs.size * S
+        bits, plan_of = np.unique(lrs.view(np.int64), axis=0, return_inverse=True)
+        lr_table = bits.view(np.float64)
+        if np.all(lr_table == lr_table[:, :1]):
+            lr_table = lr_table[:, :1].copy()
+        row = np.repeat(np.broadcast_to(plan_of.reshape(-1), base_lrs.shape), S)
+        empty = np.zeros((n, 1))
+        return (lr_table, row.astype(np.int64), np.zeros(n, np.bool_), np.ones(n, np.int64),
+                empty, empty.copy())
     keys = base_lrs.view(np.int64)  # compared bit for bit
     if any(sch is not schedules[0] for sch in schedules):  # (the schedules outlive this call)
         keys = np.stack([[id(sch) for sch in schedules], keys], axis=1)
@@ -251,33 +345,41 @@ def _initial_states(rule, hp, x0) -> np.ndarray:
     return out
 
 
-def _power_tables(km, hp, steps: int):
-    """(table, rows) of the rule's tabulated powers (``kernels/rewrite.py``): one table row per
-    distinct value of each power's base hyperparameter (``hp`` columns, compared bit for bit),
-    and ``rows[p, j]``, the row of power j for parameter set p."""
+def _power_tables(km, hp, steps: int, start_step: int = 0):
+    """(table, rows) of the rule's tabulated powers (``kernels/rewrite.py``) for steps
+    ``start_step + 1 ...``: one table row per distinct value of each power's base
+    hyperparameter (``hp`` columns, compared bit for bit), and ``rows[p, j]``, the row of power
+    j for parameter set p."""
     tables, rows, offset = [], np.zeros((hp.shape[0], km.NPOW), np.int64), 0
     for j, base in enumerate(km.POW_BASES):
         bits, rows[:, j] = np.unique(hp[:, base].view(np.int64), return_inverse=True)
         rows[:, j] += offset
         table = np.empty((bits.size, steps))
-        _in_threads(km.power_table, (table, bits.view(np.float64), j), -(-steps // km.POWER_CHUNK))
+        _in_threads(km.power_table, (table, bits.view(np.float64), j, start_step),
+                    -(-steps // km.POWER_CHUNK))
         tables.append(table)
         offset += bits.size
     return (np.concatenate(tables) if tables else np.zeros((0, 0))), rows
 
 
-def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_x):
+def _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, record_every, dt, record_x):
     """One kernel call over every (parameter set, seed) problem, p-major; ``hp`` (P, k): the
-    validated hyperparameters in float64 (torch's Python floats), flags 0.0/1.0."""
+    validated hyperparameters in float64 (torch's Python floats), flags 0.0/1.0; ``start``:
+    (x0, given initial states) of :func:`_start`; ``lrs``: of :func:`_lr_rows`; ``t0``: the
+    step count before the first step."""
     P, S, d = hp.shape[0], len(seeds), q.d
     n = P * S
-    lr_table, row, closed, interval, cp, cs = _lr_plans(hp[:, 0], schedules, steps, S)
+    lr_table, row, closed, interval, cp, cs = _lr_plans(hp[:, 0], schedules, steps, S, lrs)
     km = kernel_module(rule)
-    pw_table, pw_rows = _power_tables(km, hp, steps)
+    pw_table, pw_rows = _power_tables(km, hp, steps, t0)
     pw_rows = np.repeat(pw_rows, S, axis=0)
-    with np.errstate(over="ignore"):  # a value beyond float32 rounds to inf, as in torch
-        init = _initial_states(rule, hp.astype(dt), x0.astype(dt, copy=False))  # kernels start here
-    init_row = np.repeat(np.arange(P), S)
+    x0, given = start
+    if given is None:
+        with np.errstate(over="ignore"):  # a value beyond float32 rounds to inf, as in torch
+            init = _initial_states(rule, hp.astype(dt), x0.astype(dt, copy=False))
+    else:
+        init = given.astype(dt)  # in range (checked): float32 rounds each value once
+    init_row = np.repeat(np.arange(P) if init.shape[0] == P else np.zeros(P, np.int64), S)
     state = np.empty((n, len(rule.state), d), dt)
     hp = np.repeat(hp, S, axis=0)
     n_rec = steps // record_every
@@ -298,7 +400,7 @@ def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_
         scale = nz.scale if noisy else np.zeros((d, d))
         hess = q.hessian.astype(dt, copy=False)
         _in_threads(km.run_dense, (state, init, init_row, hess, xs, scale, noisy, seed_arr, hp,
-                                   lr_table, row, steps, pw_table, pw_rows, closed, cp, cs,
+                                   lr_table, row, steps, t0, pw_table, pw_rows, closed, cp, cs,
                                    interval, record_every, loss, lr_out, diverged, xrec,
                                    record_x), n)
         return state, loss, used_lrs, diverged, xrec
@@ -308,7 +410,7 @@ def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_
             and not (noisy or record_x or closed.any())):
         lr_const = np.all(lr_table == lr_table[:, :1], axis=1)
         _in_threads(km.run_lanes, (state, init, init_row, h, xs, np.zeros(d), seed_arr, hp,
-                                   lr_table, row, lr_const, steps, pw_table, pw_rows,
+                                   lr_table, row, lr_const, steps, t0, pw_table, pw_rows,
                                    record_every, cap_max, loss, diverged, xrec),
                     -(-n // max(1, km.LANES // d)))
         return state, loss, used_lrs, diverged, xrec
@@ -319,8 +421,8 @@ def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_
     def rows(sel):  # run_diag's arguments for problems ``sel`` (views)
         s, ir, sd, hpp, rw, pwr, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel]
                                                                        for a in batch_arrays)
-        return (s, init, ir, h, xs, scale, noisy, sd, hpp, lr_table, rw, steps, pw_table, pwr, cl,
-                cpp, csp, itv, record_every, cap_max, lo, lro, dv, xr, record_x)
+        return (s, init, ir, h, xs, scale, noisy, sd, hpp, lr_table, rw, steps, t0, pw_table, pwr,
+                cl, cpp, csp, itv, record_every, cap_max, lo, lro, dv, xr, record_x)
 
     blocks = -(-d // km.BLOCK)
     if (n < _threads() and blocks >= 2 and d * steps >= _SPLIT_MIN_WORK
@@ -330,7 +432,7 @@ def _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every, dt, record_
                 km.run_diag(*rows(slice(p, p + 1)), 0, 1)
             else:
                 diverged[p] = _run_blocks(km, state[p], init[init_row[p]], h, xs, scale, noisy,
-                                          seed_arr[p], hp[p], lr_table[row[p]], steps, pw_table,
+                                          seed_arr[p], hp[p], lr_table[row[p]], steps, t0, pw_table,
                                           pw_rows[p], cap_max, record_every, loss[p], xrec[p],
                                           record_x, blocks)
     else:
@@ -350,9 +452,14 @@ def _used_lrs(lr_table, row, closed, lr_out, diverged, steps) -> np.ndarray:
     return out
 
 
-def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=None, steps,
-             schedule=None, noise=None, batch=1, seed=None, dtype="float64", record_every=1,
-             record_x=False) -> SimResult:
+def _one_schedule(schedule, lrs) -> None:
+    if lrs is not None and schedule is not None:
+        raise ValueError("give either schedule or lrs, not both")
+
+
+def simulate(rule, params=None, *, x0=None, hessian_diag=None, hessian=None, xstar=None, steps,
+             schedule=None, lrs=None, noise=None, batch=1, seed=None, dtype="float64",
+             record_every=1, record_x=False, initial_state=None, start_step=0) -> SimResult:
     """Run ``rule`` on 1/2 (x - x*)^T H (x - x*) from ``x0`` for ``steps`` steps.
 
     Parameters
@@ -361,17 +468,20 @@ def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=No
         A registered rule (``optanalysis rules`` lists them).
     params : dict, optional
         Hyperparameters (``Rule.params`` validates them; defaults fill the rest).  ``lr`` is the
-        base value of the schedule.
+        base value of the schedule (unused with ``lrs``).
     x0 : array_like (d,)
-        Initial iterate.
+        Initial iterate; required unless ``initial_state`` is given (x0 is then its first row,
+        and may be omitted).
     hessian_diag, hessian : exactly one
-        The diagonal of H (array or spectrum spec, see :mod:`optanalysis.quadratic`) or a dense
-        symmetric PSD matrix.
+        The diagonal of H (array or spectrum spec, see :mod:`optanalysis.models.quadratic`) or a
+        dense symmetric PSD matrix.
     xstar : array_like (d,), optional
         Minimiser (default 0).
     steps : int >= 1
     schedule : None, spec string or schedule object
         Anything ``optanalysis.schedules.make_schedule`` accepts; None = constant lr.
+    lrs : array_like (steps,), optional
+        The lr of each step, finite and >= 0, instead of a schedule (give either, not both).
     noise : None or spec string
         ``isotropic:sigma=S``, ``hessian:sigma=S`` or ``diag:c=[...]`` (covariance / ``batch``).
     batch : int >= 1
@@ -383,6 +493,21 @@ def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=No
         Record the loss (and iterate) every this many steps.
     record_x : bool
         Also return the recorded iterates.
+    initial_state : array_like (len(rule.state), d), optional
+        The full initial state in ``rule.state`` order, instead of ``rule.init(x0, ...)``: with
+        ``start_step`` it continues a run from its ``SimResult.state``.  Finite, and within the
+        float32 range with ``dtype="float32"`` (each value is rounded to the working dtype).
+    start_step : int >= 0
+        Steps already taken: step k of this run (0-based) uses the step count
+        t = start_step + k + 1 (bias corrections, ``beta**t``) and the noise of step
+        start_step + k.  A run continued from the state after k steps with ``start_step=k``
+        (and the rest of its lrs) equals the uninterrupted run bit for bit.  A huge value
+        (``10**18``) probes t -> oo, where ``beta**t`` is 0.  The divergence limit, the
+        recording and a reduce-on-plateau controller start afresh at the run's own start.
+
+    Returns
+    -------
+    SimResult
     """
     rule = get_rule(rule)
     if params is not None and not isinstance(params, dict):
@@ -390,25 +515,32 @@ def simulate(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=No
     hp = rule.params_table([params or {}])  # validated, float64, flags 0.0/1.0
     if not isinstance(record_x, bool):
         raise TypeError(f"record_x must be a bool, got {record_x!r}")
-    q, x0, nz, steps, record_every, dt = _problem(x0, hessian_diag, hessian, xstar, steps, noise,
-                                                  batch, dtype, record_every)
+    _one_schedule(schedule, lrs)
+    q, nz, steps, t0, record_every, dt = _problem(hessian_diag, hessian, xstar, steps, start_step,
+                                                  noise, batch, dtype, record_every)
+    start = _start(rule, q, x0, initial_state, dtype)
+    lrs = _lr_rows(lrs, steps)
     if nz is not None and seed is None:
         raise ValueError("seed is required when noise is given (an integer in [0, 2^64))")
     seed = 0 if seed is None else _seed(seed, "seed")
-    state, loss, lr, div, xrec = _run(rule, hp, [schedule], [seed], q, x0, nz, steps,
+    state, loss, lr, div, xrec = _run(rule, hp, [schedule], lrs, [seed], q, start, nz, steps, t0,
                                       record_every, dt, record_x)
     st = tuple(state[0, k] for k in range(len(rule.state)))
     return SimResult(loss=loss[0], x=st[0], state=st,
                      diverged_at=None if div[0] < 0 else int(div[0]),
-                     xs=xrec[0] if record_x else None, _lr=lambda: lr()[0])
+                     xs=xrec[0] if record_x else None, steps=steps, start_step=t0,
+                     _lr=lambda: lr()[0])
 
 
-def simulate_batch(rule, params_list, *, seeds=(0,), x0, hessian_diag=None, hessian=None,
-                   xstar=None, steps, schedule=None, noise=None, batch=1, dtype="float64",
-                   record_every=1) -> BatchResult:
+def simulate_batch(rule, params_list, *, seeds=(0,), x0=None, hessian_diag=None, hessian=None,
+                   xstar=None, steps, schedule=None, lrs=None, noise=None, batch=1,
+                   dtype="float64", record_every=1, initial_state=None,
+                   start_step=0) -> BatchResult:
     """Every (params_list[p], seeds[s]) run of ``simulate``, spread over numba.get_num_threads() threads.
 
-    ``schedule`` is one schedule for all, or a list with one per ``params_list`` entry; the other
+    ``schedule`` is one schedule for all, or a list with one per ``params_list`` entry; ``lrs``
+    one sequence for all, shape (steps,), or one per entry, (P, steps); ``initial_state`` one
+    for all, (len(rule.state), d), or one per entry, (P, len(rule.state), d).  The other
     arguments are those of :func:`simulate`.  Entry (p, s) equals ``simulate(rule,
     params_list[p], seed=seeds[s], schedule=..., ...)`` bit for bit.
     """
@@ -423,6 +555,7 @@ def simulate_batch(rule, params_list, *, seeds=(0,), x0, hessian_diag=None, hess
             or np.ndim(seeds) != 1 or not len(seeds)):
         raise TypeError("seeds must be a non-empty sequence of integers in [0, 2^64)")
     seeds = [_seed(int(s) if isinstance(s, np.integer) else s, "seeds entry") for s in seeds]
+    _one_schedule(schedule, lrs)
     if isinstance(schedule, list):
         if len(schedule) != len(hp):
             raise ValueError(f"schedule list must have one entry per params_list entry "
@@ -430,10 +563,13 @@ def simulate_batch(rule, params_list, *, seeds=(0,), x0, hessian_diag=None, hess
         schedules = schedule
     else:
         schedules = [schedule] * len(hp)
-    q, x0, nz, steps, record_every, dt = _problem(x0, hessian_diag, hessian, xstar, steps, noise,
-                                                  batch, dtype, record_every)
-    state, loss, lr, div, _ = _run(rule, hp, schedules, seeds, q, x0, nz, steps, record_every,
-                                   dt, False)
     P, S = len(hp), len(seeds)
+    q, nz, steps, t0, record_every, dt = _problem(hessian_diag, hessian, xstar, steps, start_step,
+                                                  noise, batch, dtype, record_every)
+    start = _start(rule, q, x0, initial_state, dtype, P)
+    lrs = _lr_rows(lrs, steps, P)
+    state, loss, lr, div, _ = _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0,
+                                   record_every, dt, False)
     return BatchResult(loss=loss.reshape(P, S, -1), x=state[:, 0].reshape(P, S, q.d),
-                       diverged_at=div.reshape(P, S), _lr=lambda: lr().reshape(P, S, steps))
+                       diverged_at=div.reshape(P, S), steps=steps, start_step=t0,
+                       _lr=lambda: lr().reshape(P, S, steps))

@@ -271,9 +271,9 @@ def test_powers_of_the_step_count_are_tabulated_with_the_bits_of_python_pow(rule
         shift = {"t": 0, "_add(t, 1)": 1}[exponent]
         steps = 2 * km.POWER_CHUNK + 100  # three chunks, as two threads would share them
         table, shared = np.empty((bases.size, steps)), np.empty((bases.size, steps))
-        km.power_table(table, bases, j, 0, 1)
-        km.power_table(shared, bases, j, 1, 2)
-        km.power_table(shared, bases, j, 0, 2)
+        km.power_table(table, bases, j, 0, 0, 1)
+        km.power_table(shared, bases, j, 0, 1, 2)
+        km.power_table(shared, bases, j, 0, 0, 2)
         assert np.array_equal(table, shared)
         for r, b in enumerate(bases):
             assert table[r].tolist() == [float(b) ** float(t + shift) for t in range(1, steps + 1)]
@@ -287,7 +287,7 @@ def test_powers_skipped_after_underflow_are_the_zeros_of_pow():
     km = kernel_module("adam")
     steps = 800_000
     table = np.empty((1, steps))
-    km.power_table(table, np.array([0.999]), 0, 0, 1)
+    km.power_table(table, np.array([0.999]), 0, 0, 0, 1)
     first_zero = int(np.argmax(table[0] == 0.0)) + 1
     assert 7e5 < first_zero < 7.6e5 and not table[0, first_zero - 2] == 0.0
     for t in list(range(first_zero - 2000, first_zero + 2000)) + list(range(755_000, steps + 1)):

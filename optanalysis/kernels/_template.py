@@ -191,23 +191,26 @@ _UNDERFLOWED = -1100.0
 
 
 @njit(nogil=True, **_OPTS)
-def power_table(out, bases, j, first, stride):
-    """``out[r, k] = bases[r] ** _exponent(j, k + 1)`` for the columns k of chunks ``first, first +
-    stride, ...`` of POWER_CHUNK steps: the rule's tabulated power j (see ``rewrite.py``) by the
-    rule's own ``_pow`` and exponent, so each value has the bits of the in-step ``pow`` it
-    replaces (+0 without the call where it has underflowed, see ``_UNDERFLOWED``); computed once
-    per distinct base, shared by the problems.  libm ``pow`` is the cost, so callers spread the
-    chunks over threads like problems."""
+def power_table(out, bases, j, t0, first, stride):
+    """``out[r, k] = bases[r] ** _exponent(j, t0 + k + 1)`` for the columns k of chunks ``first,
+    first + stride, ...`` of POWER_CHUNK steps (``t0``: the step count before column 0): the
+    rule's tabulated power j (see ``rewrite.py``) by the rule's own ``_pow`` and exponent, so
+    each value has the bits of the in-step ``pow`` it replaces (+0 without the call where it
+    has underflowed, see ``_UNDERFLOWED``); computed once per distinct base, shared by the
+    problems.  libm ``pow`` is the cost, so callers spread the chunks over threads like
+    problems."""
     steps = out.shape[1]
     for c in range(first, -(-steps // POWER_CHUNK), stride):
         for r in range(bases.size):
             b = bases[r]
             lb = np.log2(b) if b > 0 else np.nan  # not for -0.0: (-0.0) ** 3 is -0.0
-            # t counts in a float (exact below 2^53): the loop does not vectorise, which would
-            # call pow in every lane and mask the result
-            tf = np.float64(c * POWER_CHUNK)
+            # t counts in a float (exact below 2^53, else converted from the integer as the
+            # steps convert it): the loop does not vectorise, which would call pow in every
+            # lane and mask the result
+            exact = t0 + steps < 2**53
+            tf = np.float64(t0 + c * POWER_CHUNK)
             for k in range(c * POWER_CHUNK, min((c + 1) * POWER_CHUNK, steps)):
-                tf += 1.0
+                tf = tf + 1.0 if exact else np.float64(t0 + k + 1)
                 e = _exponent(j, tf)
                 out[r, k] = 0.0 if e * lb < _UNDERFLOWED else _pow(b, e)
 
@@ -239,9 +242,10 @@ def _fails(x, i, h, xs, cap):
 
 
 @njit(**_OPTS)
-def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k1, part, lt,
+def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k1, t0, part, lt,
                    nz, xrec, rec_every, record_x):
-    """Coordinates b0..b1-1 from step k0 to k1; adds each step's block loss to ``part[k]``."""
+    """Coordinates b0..b1-1 from step k0 to k1 of a run started at step count ``t0``; adds each
+    step's block loss to ``part[k]``."""
     n = b1 - b0
     ub = np.uint64(b0)
     for k in range(k0, k1):
@@ -249,9 +253,9 @@ def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k
         hp = to_fixed_tuple(hrow, NHYPER)
         pw = _powers_at(pwt, prow, k)
         t = k + 1
-        tf = np.float64(t)
+        tf = np.float64(t0 + t)
         if noisy:
-            _noise(a, seed, k, b0, n, nz)
+            _noise(a, seed, t0 + k, b0, n, nz)
         for j in range(n):
             i = ub + np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
             _store(S, i, _advanced(_load(S, i), i, h, xs, noisy, nz[j], hp, tf, pw))
@@ -262,7 +266,7 @@ def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k
 
 
 @njit(**_OPTS)
-def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, b0, b1, cap,
+def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow, b0, b1, cap,
                   rec_every, rloss, lt, NZ, xrec, record_x):
     """Coordinates b0..b1-1 over all steps of an open-loop run, the loss summed only at the
     recorded steps (added to ``rloss[r]``), every step checked against the certificate
@@ -313,19 +317,21 @@ def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, 
             hrow[0] = lrs[k]
             hp = to_fixed_tuple(hrow, NHYPER)
         pw = _powers_at(pwt, prow, k)
-        tf = np.float64(k + 1)
+        tf = np.float64(t0 + k + 1)
         if noisy:
-            _noise(a, seed, k, b0, n, nz)
+            _noise(a, seed, t0 + k, b0, n, nz)
         bad = False
         if deep and k + DEEP <= min(steps, next_rec):  # steps k .. k + DEEP - 1 together
             if noisy:
                 for q in range(1, DEEP):
-                    _noise(a, seed, k + q, b0, n, NZ[q])
+                    _noise(a, seed, t0 + k + q, b0, n, NZ[q])
             for j in range(w):
                 i = np.uint64(j)
                 s = _load(W, i)
                 for q in range(DEEP):  # a constant trip count: unrolled
-                    s = _round(W, _advanced(s, i, hb, xsb, noisy, NZ[q, j], hp, tf + q, pw))
+                    # t converted from the integer, as a single step converts it
+                    s = _round(W, _advanced(s, i, hb, xsb, noisy, NZ[q, j], hp,
+                                            np.float64(t0 + k + 1 + q), pw))
                     bad |= _fails(s[0], i, hb, xsb, cap)
                 _store(W, i, s)
             k += DEEP
@@ -335,9 +341,9 @@ def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, 
                 hrow2[0] = lrs[k + 1]
                 hp2 = to_fixed_tuple(hrow2, NHYPER)
             pw2 = _powers_at(pwt, prow, k + 1)
-            tf2 = np.float64(k + 2)
+            tf2 = np.float64(t0 + k + 2)
             if noisy:
-                _noise(a, seed, k + 1, b0, n, nz2)
+                _noise(a, seed, t0 + k + 1, b0, n, nz2)
             for j in range(w):
                 i = np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
                 s = _round(W, _advanced(_load(W, i), i, hb, xsb, noisy, nz[j], hp, tf, pw))
@@ -389,7 +395,7 @@ def _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x):
 
 
 @njit(**_OPTS)
-def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, closed, cp, cs,
+def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow, closed, cp, cs,
                 interval, rec_every, loss0, limit, loss, lr_out, xrec, record_x):
     """A diagonal problem with the loss summed at every step; returns the divergence step or -1.
     A closed loop writes the lr of each step into ``lr_out``; an open loop's are ``lrs``.
@@ -411,7 +417,7 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, close
             lr_out[k] = lr
             for b0 in range(0, d, BLOCK):
                 _advance_exact(S, h, xs, a, noisy, seed, hrow, lr_out, pwt, prow, b0,
-                               min(b0 + BLOCK, d), k, k + 1, part, lt, nz, xrec, rec_every,
+                               min(b0 + BLOCK, d), k, k + 1, t0, part, lt, nz, xrec, rec_every,
                                record_x)
             if not part[k] <= limit:  # also catches NaN
                 K = k + 1
@@ -421,7 +427,7 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, close
     else:
         for b0 in range(0, d, BLOCK):
             _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, min(b0 + BLOCK, d),
-                           0, steps, part, lt, nz, xrec, rec_every, record_x)
+                           0, steps, t0, part, lt, nz, xrec, rec_every, record_x)
         for k in range(steps):
             if not part[k] <= limit:
                 K = k + 1
@@ -431,12 +437,13 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, close
             part[:] = 0.0
             for b0 in range(0, d, BLOCK):
                 _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
-                               min(b0 + BLOCK, d), 0, K, part, lt, nz, xrec, rec_every, record_x)
+                               min(b0 + BLOCK, d), 0, K, t0, part, lt, nz, xrec, rec_every,
+                               record_x)
     return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
 
 
 @njit(**_OPTS)
-def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, closed, cp, cs,
+def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow, closed, cp, cs,
                   interval, rec_every, cap_max, loss, lr_out, xrec, record_x):
     """One diagonal problem on one thread; returns the divergence step or -1.
 
@@ -453,15 +460,15 @@ def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, clo
         W = _block_buffer(S)
         tripped = False
         for b0 in range(0, h.size, BLOCK):
-            if _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, b0,
-                             min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, NZ,
+            if _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow,
+                             b0, min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, NZ,
                              xrec, record_x):
                 tripped = True
                 break
         if not tripped:
             return _accept(loss0, rloss, loss)
-    return _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow, closed, cp, cs,
-                       interval, rec_every, loss0, limit, loss, lr_out, xrec, record_x)
+    return _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow, closed, cp,
+                       cs, interval, rec_every, loss0, limit, loss, lr_out, xrec, record_x)
 
 
 @njit(**_OPTS)
@@ -494,7 +501,7 @@ def _loss_dense(x, H, xs, e, r):
 
 
 @njit(**_OPTS)
-def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, steps, pwt, prow, closed, cp, cs,
+def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, steps, t0, pwt, prow, closed, cp, cs,
                    interval, rec_every, loss, lr_out, xrec, record_x):
     """One problem with a dense Hessian (noise A z, A A^T = covariance); divergence step or -1."""
     d = xs.size
@@ -520,12 +527,12 @@ def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, steps, pwt, prow, cl
         hrow[0] = lr
         hp = to_fixed_tuple(hrow, NHYPER)
         t = k + 1
-        tf = np.float64(t)
+        tf = np.float64(t0 + t)
         for i in range(d):
             y[i] = _grad_point(*_load(S, i), *hp) - xs[i]
         _matvec(H, y, g)
         if noisy:
-            key = step_key(seed, k)
+            key = step_key(seed, t0 + k)
             for j in range(d):
                 z[j] = normal(key, j)
             _matvec(A, z, nz)
@@ -544,7 +551,7 @@ def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, steps, pwt, prow, cl
 
 
 @njit(nogil=True, **_OPTS)
-def run_diag(S, S0, s0_row, h, xs, a, noisy, seeds, hp, lr_table, lr_row, steps, pw_table,
+def run_diag(S, S0, s0_row, h, xs, a, noisy, seeds, hp, lr_table, lr_row, steps, t0, pw_table,
              pw_rows, closed, cp, cs, interval, rec_every, cap_max, loss, lr_out, diverged, xrec,
              record_x, first, stride):
     """Problems ``first, first + stride, ...`` of the batch (``S[p]`` updated in place), diagonal
@@ -561,13 +568,13 @@ def run_diag(S, S0, s0_row, h, xs, a, noisy, seeds, hp, lr_table, lr_row, steps,
     """
     for p in range(first, S.shape[0], stride):
         diverged[p] = _problem_diag(S[p], S0[s0_row[p]], h, xs, a, noisy, seeds[p], hp[p].copy(),
-                                    lr_table[lr_row[p]], steps, pw_table, pw_rows[p], closed[p],
-                                    cp[p], cs[p], interval[p], rec_every, cap_max, loss[p],
-                                    lr_out[p], xrec[p], record_x)
+                                    lr_table[lr_row[p]], steps, t0, pw_table, pw_rows[p],
+                                    closed[p], cp[p], cs[p], interval[p], rec_every, cap_max,
+                                    loss[p], lr_out[p], xrec[p], record_x)
 
 
 @njit(nogil=True, **_OPTS)
-def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, steps, pwt, prow, cap, rec_every,
+def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, steps, t0, pwt, prow, cap, rec_every,
                     rloss, trips, xrec, record_x, first, stride):
     """Blocks ``first, first + stride, ...`` of ONE open-loop diagonal problem (state ``S``) on
     the certified fast path, so that one large problem uses every thread: block b adds its
@@ -579,14 +586,14 @@ def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, steps, pwt, prow, cap
     hrow = hp.copy()
     for b in range(first, trips.size, stride):
         b0 = b * BLOCK
-        trips[b] = _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, pwt, prow,
+        trips[b] = _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow,
                                  b0, min(b0 + BLOCK, h.size), cap, rec_every, rloss[b], lt, NZ,
                                  xrec, record_x)
 
 
 @njit(**_OPTS)
-def finish_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, steps, pwt, prow, rec_every, loss0,
-                       limit, rloss, trips, loss, xrec, record_x):
+def finish_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, steps, t0, pwt, prow, rec_every,
+                       loss0, limit, rloss, trips, loss, xrec, record_x):
     """After :func:`run_diag_blocks`: the block losses summed in block order (the order of
     :func:`run_diag`, hence its bits) or, if a block failed the certificate, the exact rerun
     from ``S0``.  Returns the divergence step or -1."""
@@ -598,8 +605,8 @@ def finish_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, steps, pwt, prow, 
             total += rloss[b]
         return _accept(loss0, total, loss)
     none = np.zeros(0)
-    return _exact_diag(S, S0, h, xs, a, noisy, seed, hp.copy(), lrs, steps, pwt, prow, False, none,
-                       none, 1, rec_every, loss0, limit, loss, none, xrec, record_x)
+    return _exact_diag(S, S0, h, xs, a, noisy, seed, hp.copy(), lrs, steps, t0, pwt, prow, False,
+                       none, none, 1, rec_every, loss0, limit, loss, none, xrec, record_x)
 
 
 @njit(**_OPTS)
@@ -673,7 +680,7 @@ def _lanes_trip(SL, hl, xsl, fl, live, tripped, m, d):
 
 
 @njit(nogil=True, **_OPTS)
-def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, steps, pw_table,
+def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, steps, t0, pw_table,
               pw_rows, rec_every, cap_max, loss, diverged, xrec, first, stride):
     """Open-loop noiseless diagonal problems of small d, ``LANES // d`` at a time: groups
     ``first, first + stride, ...`` of the batch (arguments as :func:`run_diag`; no lr output:
@@ -717,7 +724,7 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, st
         if np.isnan(cap):  # mixed flags: one problem at a time
             for p in range(p0, p0 + mg):
                 diverged[p] = _problem_diag(S[p], S0[s0_row[p]], h, xs, a, False, seeds[p],
-                                            hp[p].copy(), lr_table[lr_row[p]], steps, pw_table,
+                                            hp[p].copy(), lr_table[lr_row[p]], steps, t0, pw_table,
                                             pw_rows[p], False, none, none, 1, rec_every, cap_max,
                                             loss[p], none, xrec[p], False)
             continue
@@ -736,13 +743,13 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, st
             two = FUSE and k + 1 < steps and k + 1 != next_rec
             if varying or NPOW:
                 _lanes_fill(LR, PW, 0, k, varying, lr_table, lr_row, pw_table, pw_rows, p0, mg, d)
-            tf = np.float64(k + 1)
+            tf = np.float64(t0 + k + 1)
             bad = False
             if two:
                 if varying or NPOW:
                     _lanes_fill(LR, PW, 1, k + 1, varying, lr_table, lr_row, pw_table, pw_rows,
                                 p0, mg, d)
-                tf2 = np.float64(k + 2)
+                tf2 = np.float64(t0 + k + 2)
                 for j in range(wg):
                     i = np.uint64(j)
                     s = _round(SL, _lane_step(_load(SL, i), i, hl, xsl, zero, HP, LR, PW, F, 0, tf))
@@ -772,7 +779,7 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, st
             p = p0 + q
             if tripped[q]:
                 diverged[p] = _exact_diag(S[p], S0[s0_row[p]], h, xs, a, False, seeds[p],
-                                          hp[p].copy(), lr_table[lr_row[p]], steps, pw_table,
+                                          hp[p].copy(), lr_table[lr_row[p]], steps, t0, pw_table,
                                           pw_rows[p], False, none, none, 1, rec_every, loss0[q],
                                           _divergence_limit(loss0[q]), loss[p], none, xrec[p],
                                           False)
@@ -784,12 +791,12 @@ def run_lanes(S, S0, s0_row, h, xs, a, seeds, hp, lr_table, lr_row, lr_const, st
 
 
 @njit(nogil=True, **_OPTS)
-def run_dense(S, S0, s0_row, H, xs, A, noisy, seeds, hp, lr_table, lr_row, steps, pw_table,
+def run_dense(S, S0, s0_row, H, xs, A, noisy, seeds, hp, lr_table, lr_row, steps, t0, pw_table,
               pw_rows, closed, cp, cs, interval, rec_every, loss, lr_out, diverged, xrec, record_x,
               first, stride):
     """As :func:`run_diag` with a dense Hessian ``H`` and noise ``A z`` (A A^T = covariance)."""
     for p in range(first, S.shape[0], stride):
         diverged[p] = _problem_dense(S[p], S0[s0_row[p]], H, xs, A, noisy, seeds[p], hp[p].copy(),
-                                     lr_table[lr_row[p]], steps, pw_table, pw_rows[p], closed[p],
-                                     cp[p], cs[p], interval[p], rec_every, loss[p], lr_out[p],
-                                     xrec[p], record_x)
+                                     lr_table[lr_row[p]], steps, t0, pw_table, pw_rows[p],
+                                     closed[p], cp[p], cs[p], interval[p], rec_every, loss[p],
+                                     lr_out[p], xrec[p], record_x)
