@@ -96,10 +96,20 @@ def nqm(d=20) -> dict:
     return dict(hessian_diag=h, x0=np.ones(d))
 
 
+def mc_seeds(quick: bool) -> int:
+    """Seeds 0..n-1 of a Monte Carlo check: 200 in quick mode, else 1000."""
+    return 200 if quick else 1000
+
+
+def mc_parameters(quick: bool) -> dict:
+    """The parameters of a study's Monte Carlo check, for its provenance."""
+    return {"seeds": f"Monte Carlo check 0..{mc_seeds(quick) - 1}", "monte_carlo_sigmas": MC_SIGMAS}
+
+
 def mc_check(quick, rule, params, schedule, steps, noise, exact_final, **prob) -> Record:
-    """Kernel Monte Carlo mean of the final loss (200 seeds quick, else 1000) against the exact
+    """Kernel Monte Carlo mean of the final loss (:func:`mc_seeds` seeds) against the exact
     expected loss, within :data:`MC_SIGMAS` standard errors."""
-    seeds = 200 if quick else 1000
+    seeds = mc_seeds(quick)
     mc = monte_carlo(rule, params, seeds=seeds, level=0.95 if quick else 0.99, steps=steps, schedule=schedule,
                      noise=noise, record_every=steps, **prob)
     return Record.judge(rule, schedule or "constant", {**params, "noise": noise, "seeds": seeds},

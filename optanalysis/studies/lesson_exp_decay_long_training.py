@@ -41,8 +41,8 @@ from __future__ import annotations
 import numpy as np
 
 from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (MC_SIGMAS, check_quick, claim, claims_first, holds, lesson_figure, mc_check,
-                                         nqm, verdict_of)
+from optanalysis.studies._lesson import (check_quick, claim, claims_first, holds, lesson_figure, mc_check,
+                                         mc_parameters, nqm, verdict_of)
 from optanalysis.theory.noisy import expected_loss
 from optanalysis.theory.prediction import lr_sequence
 
@@ -102,7 +102,7 @@ def run(quick=False) -> StudyResult:
     data = {"horizons": list(HORIZONS), "fixed_gamma": fixed_T, "constant": const_T, "horizon_tuned": tuned_T,
             "t0": T0}
     parameters = {"problem": "NQM h_i = 1/i, d = 20, x0 = 1", "noise": NOISE, "horizons": HORIZONS, "t0": T0,
-                  "seeds": f"Monte Carlo check 0..{199 if quick else 999}", "monte_carlo_sigmas": MC_SIGMAS}
+                  **mc_parameters(quick)}
     return StudyResult(claims_first(records), data, parameters)
 
 

@@ -37,8 +37,8 @@ from __future__ import annotations
 import numpy as np
 
 from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (MC_SIGMAS, check_quick, claim, claims_first, holds, lesson_figure, mc_check,
-                                         nqm, verdict_of)
+from optanalysis.studies._lesson import (check_quick, claim, claims_first, holds, lesson_figure, mc_check,
+                                         mc_parameters, nqm, verdict_of)
 from optanalysis.theory.noisy import expected_loss
 from optanalysis.theory.prediction import predict
 
@@ -84,7 +84,7 @@ def run(quick=False) -> StudyResult:
     data = {k: {"decay": v["decay"], "constant": v["constant"]} for k, v in out.items()}
     data["schedule"] = SCHEDULE
     parameters = {"problem": "NQM h_i = 1/i, d = 20, x0 = 1", "noise": NOISE, "steps": STEPS, "schedule": SCHEDULE,
-                  "seeds": f"Monte Carlo check 0..{199 if quick else 999}", "monte_carlo_sigmas": MC_SIGMAS}
+                  **mc_parameters(quick)}
     return StudyResult(claims_first(records), data, parameters)
 
 

@@ -1,147 +1,142 @@
-"""Checks of the adaptive-rule theory (RMSProp, Adam, Adagrad) against runs of the same rules.
+"""The adaptive rules' theory (RMSProp, Adam) and the runs of the same rules that observe it.
 
-Claims and method
-    1. Stability threshold (:func:`threshold_sweep`).  The frozen-preconditioner linearisation
-       (:mod:`optanalysis.symbolic.linearization`) predicts instability once
-       lambda_max(P^-1 H) exceeds the derived threshold (Adam (2 + 2 beta1)/((1 - beta1) lr),
-       RMSProp (2 + 2 momentum)/lr).  Two regimes are run with the rule's own compiled step:
-       ``"warm"``: a first phase at a small lr builds v on a dense quadratic; the preconditioner
-       P of that state (the linearisation's expression) gives the predicted critical lr; a probe
-       phase continues from that v with beta2 (alpha) = the largest float below 1 and t -> oo,
-       so that P stays put, and bisects the lr at which the loss grows 1e8-fold.
-       ``"large_eps"``: a cold start (v = 0) with the default beta2 and sqrt(v) << eps, where
-       P ~ eps (small-gradient regime), in the steady state t -> oo: with bias correction the
-       first steps of Adam take the larger effective step lr (1 - beta1)/(1 - beta1^t)
-       (``Linearization.effective_lr_t``), whose transient growth would mask the onset.
-       :func:`small_gradient_threshold` does the same in the small-gradient regime with cold
-       runs of the compiled kernels, for every adaptive rule without a first-moment bias
-       correction, and so checks torch's and optax's eps placements (P = eps vs sqrt(eps)).
-    2. eps = 0 (:func:`eps0_band`, :func:`rmsprop_orbit_run`): RMSProp lands on x = +-lr/2;
-       Adam's late iterates lock onto its orbit when that attracts (small beta1) and otherwise
-       stay in a band measured in units of lr.
-    3. Adagrad (:func:`adagrad_trajectory`): the kernel's iterates against the symbolic map
-       iterated at 50 significant digits; the asymptotic rate 1 - lr h/(sqrt(s_oo) + eps), or
-       with torch's built-in lr_decay the power law x_t ~ t^-a.
+Thresholds
+    The frozen-preconditioner linearisation (:mod:`optanalysis.symbolic.linearization`) predicts
+    instability once lambda_max(P^-1 H) exceeds its derived threshold (Adam
+    (2 + 2 beta1)/((1 - beta1) lr), RMSProp (2 + 2 momentum)/lr); :func:`critical_lr` turns it into
+    the critical lr of a given preconditioned sharpness.  :func:`critical_lr_probe` measures the
+    onset on a dense quadratic with :func:`optanalysis.simulation.simulate`, in two regimes:
+    ``"warm"``: a first phase at a small lr builds the second moment v; the preconditioner P of
+    that state (the linearisation's expression) gives the predicted critical lr; a probe phase
+    continues from that state with the decay of v (beta2, alpha) = the largest float below 1 and
+    t -> oo, so that P stays put, and bisects the lr at which the loss grows 1e8-fold.
+    ``"large_eps"``: a cold start (v = 0) with sqrt(v) << eps, where P ~ eps or sqrt(eps)
+    (small-gradient regime), in the steady state t -> oo: with bias correction the first steps of Adam take the
+    larger effective step lr (1 - beta1)/(1 - beta1^t) (``Linearization.effective_lr_t``), whose
+    transient growth would mask the onset.  :func:`small_gradient_threshold` does the same in
+    the small-gradient regime with cold 1-D runs, for every adaptive rule without a first-moment
+    bias correction, and so checks torch's and optax's eps placements (P = eps vs sqrt(eps)).
+eps = 0
+    :func:`rmsprop_orbit_run` (RMSProp lands on x = +-lr/2) and :func:`eps0_band` (Adam's late
+    iterates in units of lr) against the derived period-2 orbit.
+Adagrad
+    :mod:`optanalysis.theory.adagrad`.
+
+These functions return predicted and observed numbers; the claims, tolerances and verdicts built
+on them are the studies ``edge_of_stability`` and ``adaptive_cycles``.
 
 References
-    J. M. Cohen et al. (2022) arXiv:2207.14484; REFERENCE.md sections 6.4 and 6.7.
+    J. M. Cohen et al. (2022) arXiv:2207.14484; docs/reference.md sections 5.2 and 6.1-6.3.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
-import mpmath
-import numba
 import numpy as np
 import sympy
 
 from ..checks import integer
-from ..comparison import Record
+from ..models.quadratic import make_quadratic, vector
 from ..rules import RULES, get_rule
 from ..simulation import simulate
-from ..symbolic.core import H, T, update
+from ..symbolic.core import T, update
 from ..symbolic.cycles import period2_orbit
 from ..symbolic.linearization import LAM, linearize
 
-__all__ = ["threshold_sweep", "small_gradient_threshold", "eps0_band", "rmsprop_orbit_run",
-           "adagrad_trajectory"]
+__all__ = ["Threshold", "critical_lr", "critical_lr_probe", "small_gradient_threshold", "eps0_band",
+           "rmsprop_orbit_run"]
 
-_ADAM_STEP = numba.njit(RULES["adam"].step)
-_RMSPROP_STEP = numba.njit(RULES["rmsprop"].step)
-_KIND = {"adam": 0, "rmsprop": 1}
-# beta2 / alpha of the probe, the largest float below 1: g^2 moves v only once |g| has grown to
-# ~1e7 sqrt(v), far beyond _GROWTH, so the probe sees the frozen P (the v-feedback that would otherwise
-# re-stabilise the run is the edge-of-stability mechanism, not the onset measured here).
+# Decay of the frozen state in the probe, the largest float below 1: g^2 moves v only once |g| has
+# grown to ~1e7 sqrt(v), far beyond _GROWTH, so the probe sees the frozen P (the v-feedback that
+# would otherwise re-stabilise the run is the edge-of-stability mechanism, not the onset measured).
 _FROZEN_DECAY = 1.0 - 2.0**-53
 _GROWTH = 1e8  # loss growth that marks an unstable run (|x| x 1e4; transients stay far below)
-_T_INFINITY = 1e18  # step count of the probe: beta**t underflows to 0, bias corrections are 1
-_REL_TOL = 0.02  # tolerance of a critical lr, relative to the prediction (see _record)
-_QUANTITY = {"warm": "critical lr|frozen-P probe", "large_eps": "critical lr|small-gradient probe"}
+_T_INFINITY = 10**18  # first step count of a steady-state probe: beta**t underflows, corrections are 1
 
 
-def _record(rule, quantity, predicted, observed, hyper) -> Record:
-    """A critical-lr :class:`optanalysis.compare.Record` judged within 2 % of the prediction (the
-    project's criterion for thresholds; the probes' measured bias is <= 0.2 %)."""
-    return Record.judge(rule, "constant", hyper, quantity, predicted, observed, _REL_TOL * abs(predicted))
+@dataclass(frozen=True)
+class Threshold:
+    """A critical learning rate, derived and observed.
 
-
-@numba.njit(cache=True)
-def _loss(hess, x):
-    """1/2 x^T H x."""
-    out = 0.0
-    for i in range(x.size):
-        for j in range(x.size):
-            out += 0.5 * x[i] * hess[i, j] * x[j]
-    return out
-
-
-@numba.njit(cache=True)
-def _run(kind, hess, state, hyper, flag, t0, steps):
-    """Run ``steps`` steps in place; returns (initial loss, largest loss, diverged step or -1).
-
-    ``kind`` 0 = adam (lr, beta1, beta2, eps, weight_decay, amsgrad), 1 = rmsprop (lr, alpha,
-    eps, weight_decay, momentum, centered); step k uses t = t0 + k.
+    Attributes
+    ----------
+    predicted : float
+        The lr at which lambda_max(P^-1 H) equals the linearisation's threshold.
+    observed : float
+        The lr the probe's bisection finds (relative resolution 1e-4).
+    lambda_max : float
+        lambda_max(P^-1 H) of the probed problem (preconditioned sharpness).
+    preconditioner : str or None
+        The derived P of the small-gradient regime (e.g. ``"1/100"``); None where P is the
+        state of a warm run (a vector).
     """
-    d = hess.shape[0]
-    g = np.empty(d)
-    loss0 = _loss(hess, state[0])
-    top = loss0
-    for k in range(steps):
-        for i in range(d):
-            acc = 0.0
-            for j in range(d):
-                acc += hess[i, j] * state[0, j]
-            g[i] = acc
-        for i in range(d):
-            if kind == 0:
-                a, b, c, e = _ADAM_STEP(state[0, i], state[1, i], state[2, i], state[3, i], g[i], hyper[0],
-                                        hyper[1], hyper[2], hyper[3], hyper[4], flag, t0 + k)
-            else:
-                a, b, c, e = _RMSPROP_STEP(state[0, i], state[1, i], state[2, i], state[3, i], g[i],
-                                           hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], flag, t0 + k)
-            state[0, i], state[1, i], state[2, i], state[3, i] = a, b, c, e
-        loss = _loss(hess, state[0])
-        top = max(top, loss)
-        if not (loss < 1e30 * max(1.0, loss0)):
-            return loss0, top, k
-    return loss0, top, -1
+
+    predicted: float
+    observed: float
+    lambda_max: float
+    preconditioner: str | None = None
 
 
-def _hyper(rule, params) -> tuple:
-    vals = rule.values(params)
-    return np.array(vals[:5], dtype=np.float64), bool(vals[5])
+def _adaptive(rule):
+    """The rule named ``rule``; ValueError unless it is adaptive (nonlinear, with a preconditioner)."""
+    rule = get_rule(rule)
+    if rule.linear:
+        raise ValueError(f"rule {rule.name!r} is not adaptive (it has no preconditioner); valid: "
+                         f"{', '.join(n for n, r in RULES.items() if not r.linear)}")
+    return rule
 
 
-def _state(rule, x0) -> np.ndarray:
-    init = rule.init(x0, *rule.values(rule.defaults))
-    return np.array([np.asarray(s, dtype=np.float64) + 0 * x0 for s in init])
-
-
-def _rotated_hessian(kappa: float, d: int, rng) -> np.ndarray:
-    """Q diag(geometric spectrum 1..kappa) Q^T with a random orthogonal Q."""
-    q, _ = np.linalg.qr(rng.standard_normal((d, d)))
-    return (q * np.geomspace(1.0, kappa, d)) @ q.T
+def _flags(rule, params: dict) -> tuple:
+    """The flag values of ``params``: the linearisation's form depends on them."""
+    return tuple((p.name, params[p.name]) for p in rule.hyper if p.flag)
 
 
 @lru_cache(maxsize=None)
-def _critical_lr_fn(rule_name: str, fixed: tuple):
+def _critical_lr_fn(rule_name: str, flags: tuple):
     """lr at which ``lam`` equals the linearisation's threshold, as a numeric function of
     (lam, remaining hyperparameters)."""
-    lin = linearize(rule_name, **dict(fixed))
+    lin = linearize(rule_name, **dict(flags))
     lr = sympy.Symbol("lr", positive=True)
     (crit,) = sympy.solve(sympy.Eq(lin.threshold, LAM), lr)
     args = sorted(crit.free_symbols - {LAM}, key=str)
     return sympy.lambdify([LAM, *args], crit, "math"), [str(a) for a in args]
 
 
+def critical_lr(rule, lam, **params) -> float:
+    """The lr at which the preconditioned sharpness ``lam`` = lambda_max(P^-1 H) reaches the
+    frozen-preconditioner linearisation's threshold.
+
+    Parameters
+    ----------
+    rule : str or Rule
+        An adaptive rule (``adam``, ``rmsprop``, ...).
+    lam : float > 0
+    **params
+        Hyperparameters other than ``lr`` (validated; defaults fill the rest).  Those the
+        linearisation sets to 0 unless fixed (weight decay, ...) are taken as 0.
+
+    Returns
+    -------
+    float
+    """
+    rule = _adaptive(rule)
+    (lam,) = _positive_list((lam,), "lam")
+    if "lr" in params:
+        raise ValueError("lr is what critical_lr returns; give the other hyperparameters")
+    full = rule.params(**params)
+    fn, args = _critical_lr_fn(rule.name, _flags(rule, full))
+    return float(fn(lam, *[full[a] for a in args]))
+
+
 @lru_cache(maxsize=None)
-def _preconditioner_fn(rule_name: str, fixed: tuple):
-    """(P_t as a function of (frozen state, hyperparameters, t), carry) where ``carry`` maps the
-    frozen state at step t to the state giving the same P in the steady state (t -> oo); both
+def _preconditioner_fn(rule_name: str, flags: tuple):
+    """(P_t as a function of (frozen state, t, hyperparameters), carry, names) where ``carry`` maps
+    the frozen state at step t to the state giving the same P in the steady state (t -> oo); both
     derived from the linearisation's expressions."""
-    lin = linearize(rule_name, **dict(fixed))
-    (frozen,) = lin.frozen_symbols()  # v
+    lin = linearize(rule_name, **dict(flags))
+    frozen = lin.frozen_symbols()[0]  # v
     later = sympy.Symbol("v_later", positive=True)
     (carry,) = sympy.solve(sympy.Eq(lin.preconditioner_t, lin.preconditioner.subs(frozen, later)), later)
     syms = sorted((lin.preconditioner_t.free_symbols | carry.free_symbols) - {frozen, T}, key=str)
@@ -150,13 +145,30 @@ def _preconditioner_fn(rule_name: str, fixed: tuple):
     return p_fn, c_fn, [str(s) for s in syms]
 
 
-def _unstable(rule, params, hess, x_probe, state_frozen, t0, steps) -> bool:
-    st = _state(rule, x_probe)
-    frozen_row = list(rule.state).index(linearize(rule.name).frozen[0])
-    st[frozen_row] = state_frozen
-    hyper, flag = _hyper(rule, params)
-    loss0, top, div = _run(_KIND[rule.name], hess, st, hyper, flag, t0, steps)
-    return div >= 0 or top > _GROWTH * loss0
+@lru_cache(maxsize=None)
+def _frozen_decay(rule_name: str) -> tuple:
+    """(state row, hyperparameter name) of the frozen second moment and of its decay: the
+    coefficient of v in v's own update (beta2 for Adam, alpha for RMSProp), read from the rule."""
+    rule = get_rule(rule_name)
+    name = linearize(rule).frozen[0]
+    row = list(rule.state).index(name)
+    state, new, hp = update(rule, t=T)
+    decay = sympy.diff(new[row], state[row])
+    names = [n for n, sym in hp.items() if sym == decay]
+    if not names:
+        raise ValueError(f"rule {rule.name!r}: its preconditioner state {name!r} is not a decaying average "
+                         f"(d {name}_new / d {name} = {decay}), so the warm probe cannot freeze it")
+    return row, names[0]
+
+
+def _small_gradient_p(rule, params: dict) -> sympy.Expr:
+    """P when the frozen state is negligible (e.g. eps, or sqrt(eps) inside the root), exact."""
+    return linearize(rule, **{k: v for k, v in params.items() if k != "lr"}).small_gradient_preconditioner()
+
+
+def _grew(res) -> bool:
+    """An unstable probe: ``simulate`` reported divergence, or the loss grew _GROWTH-fold."""
+    return res.diverged_at is not None or np.nanmax(res.loss) > _GROWTH * res.loss[0]
 
 
 def _bisect(unstable, lo: float, hi: float, rel: float = 1e-4) -> float:
@@ -168,112 +180,82 @@ def _bisect(unstable, lo: float, hi: float, rel: float = 1e-4) -> float:
     return math.sqrt(lo * hi)
 
 
-def _momentum_name(rule) -> str:
-    return "beta1" if rule.name == "adam" else "momentum"
-
-
-def threshold_sweep(rule="adam", *, momenta=(0.0, 0.5, 0.9), kappas=(10.0, 1000.0), regime="warm",
-                    d=6, warm_lr=1e-3, warm_steps=2000, probe_steps=10000, seed=0) -> tuple:
-    """Predicted vs observed critical learning rate for Adam or RMSProp on dense quadratics.
+def critical_lr_probe(rule, hessian, x0, *, regime="warm", warm_lr=1e-3, warm_steps=2000, probe_steps=10000,
+                      **params) -> Threshold:
+    """Predicted vs observed critical lr of an adaptive rule on the dense quadratic 1/2 x^T H x.
 
     Parameters
     ----------
-    rule : {"adam", "rmsprop"}
-    momenta : sequence of float in [0, 1)
-        beta1 (Adam) or momentum (RMSProp) values.
-    kappas : sequence of float >= 1
-        Condition numbers of H (geometric spectrum 1..kappa, random rotation).
+    rule : str or Rule
+        An adaptive rule whose preconditioner state is a decaying average (``adam``,
+        ``rmsprop``, ...).
+    hessian : (d, d) array_like
+        Symmetric positive semi-definite H.
+    x0 : (d,) array_like
+        Starting point (with H x0 != 0).
     regime : {"warm", "large_eps"}
-        See the module docstring.  ``large_eps`` uses eps = 1 and |H x0| = 1e-8.
-    d : int >= 2
-        Dimension.
+        See the module docstring.  ``large_eps`` uses eps = 1 unless given and rescales x0 so
+        that |H x0| = 1e-8 P (P: the preconditioner with the second moment at 0).
     warm_lr, warm_steps : float > 0, int >= 1
         First phase of the warm regime (warm_steps also sets the bias-correction step t).
     probe_steps : int >= 100
         Steps of each stability probe.
-    seed : int >= 0
-        Seed of the rotations and starting points.
+    **params
+        Hyperparameters other than ``lr`` (validated); in the warm regime the decay of the
+        second moment is replaced by the largest float below 1 during the probe.
 
     Returns
     -------
-    records : list of optanalysis.compare.Record
-        One per (momentum, kappa), hyperparameters ``{beta1 or momentum, kappa, regime}``,
-        quantity ``"critical lr|frozen-P probe"`` (warm) or ``"critical lr|small-gradient probe"``
-        (large_eps), tolerance 2 % of the prediction.
-    lambda_max : list of float
-        lambda_max(P^-1 H) of each record's problem (data for plots and sanity checks).
+    Threshold
     """
-    rule = get_rule(rule)
-    if rule.name not in _KIND:
-        raise ValueError(f"rule must be 'adam' or 'rmsprop', got {rule.name!r}")
+    rule = _adaptive(rule)
     if regime not in ("warm", "large_eps"):
         raise ValueError(f"regime must be 'warm' or 'large_eps', got {regime!r}")
-    for name, value, low in (("d", d, 2), ("warm_steps", warm_steps, 1), ("probe_steps", probe_steps, 100),
-                             ("seed", seed, 0)):
-        integer(value, name, low)
-    if not (isinstance(warm_lr, (int, float)) and math.isfinite(warm_lr) and warm_lr > 0):
-        raise ValueError(f"warm_lr must be a finite number > 0, got {warm_lr!r}")
-    for k in kappas:
-        if not (isinstance(k, (int, float)) and math.isfinite(k) and k >= 1):
-            raise ValueError(f"kappas entries must be finite numbers >= 1, got {k!r}")
-    mom = _momentum_name(rule)
-    rng = np.random.default_rng(seed)
-    records, lambda_max = [], []
-    for beta in momenta:
-        rule.params(**{mom: beta})  # validates the range [0, 1)
-        for kappa in kappas:
-            hess = _rotated_hessian(float(kappa), d, rng)
-            x0 = rng.standard_normal(d)
-            rec, lam = _threshold_one(rule, mom, float(beta), float(kappa), hess, x0, regime, warm_lr,
-                                      warm_steps, probe_steps)
-            records.append(rec)
-            lambda_max.append(lam)
-    return records, lambda_max
-
-
-def _threshold_one(rule, mom, beta, kappa, hess, x0, regime, warm_lr, warm_steps, probe_steps) -> tuple:
-    crit_fn, crit_args = _critical_lr_fn(rule.name, ())
-    decay = "beta2" if rule.name == "adam" else "alpha"
+    if "lr" in params:
+        raise ValueError("lr is what is measured; give the other hyperparameters")
+    integer(warm_steps, "warm_steps", 1)
+    integer(probe_steps, "probe_steps", 100)
+    (warm_lr,) = _positive_list((warm_lr,), "warm_lr")
+    hess = make_quadratic(hessian=hessian).hessian
+    x0 = vector(x0, "x0", hess.shape[0])
+    if not np.any(hess @ x0):
+        raise ValueError("x0 must not be a minimiser (H x0 = 0): the probe starts from its gradient")
+    problem = dict(hessian=hess, steps=probe_steps, start_step=_T_INFINITY)
     if regime == "large_eps":
-        params = rule.params(**{mom: beta, "eps": 1.0})
-        x0 = x0 * 1e-8 / np.linalg.norm(hess @ x0)  # sqrt(v_hat) ~ 1e-8 eps until |x| grew 1e6-fold
-        lam = float(np.linalg.eigvalsh(hess)[-1]) / params["eps"]  # P = eps
-        predicted = crit_fn(lam, *[params[a] for a in crit_args])
-
-        def unstable(lr):
-            st = _state(rule, x0)
-            hyper, flag = _hyper(rule, {**params, "lr": lr})
-            loss0, top, div = _run(_KIND[rule.name], hess, st, hyper, flag, _T_INFINITY, probe_steps)
-            return div >= 0 or top > _GROWTH * loss0
+        full = rule.params(**{"eps": 1.0, **params})
+        p0 = float(_small_gradient_p(rule, full))
+        x0 = x0 * 1e-8 * p0 / np.linalg.norm(hess @ x0)  # sqrt(v_hat) ~ 1e-8 P until |x| grew 1e6-fold
+        lam = float(np.linalg.eigvalsh(hess)[-1]) / p0
+        start = None
     else:
-        warm = rule.params(**{mom: beta, "lr": warm_lr})
-        st = _state(rule, x0)
-        hyper, flag = _hyper(rule, warm)
-        _run(_KIND[rule.name], hess, st, hyper, flag, 1.0, warm_steps)
-        p_fn, c_fn, p_args = _preconditioner_fn(rule.name, ())
-        frozen_row = list(rule.state).index(linearize(rule.name).frozen[0])
-        vals = [warm[a] for a in p_args]
-        p = p_fn(st[frozen_row], float(warm_steps), *vals)
-        v_probe = c_fn(st[frozen_row], float(warm_steps), *vals)
+        row, decay = _frozen_decay(rule.name)
+        full = rule.params(**{**params, "lr": warm_lr})
+        state = np.array(simulate(rule, full, x0=x0, hessian=hess, steps=warm_steps).state)
+        p_fn, c_fn, p_args = _preconditioner_fn(rule.name, _flags(rule, full))
+        vals = [full[a] for a in p_args]
+        p = p_fn(state[row], float(warm_steps), *vals)
         scaled = hess / np.sqrt(np.outer(p, p))  # similar to P^-1 H, symmetric
         lam = float(np.linalg.eigvalsh(scaled)[-1])
-        params = rule.params(**{mom: beta, decay: _FROZEN_DECAY})
-        predicted = crit_fn(lam, *[params[a] for a in crit_args])
+        full = rule.params(**{**params, decay: _FROZEN_DECAY})
         # The probe is linear in (x, m) while v is frozen: start it small (|H x| = 1e-8 min P) so
         # that g^2 stays negligible against v long after the growth criterion has fired.
-        x_probe = st[0] + 1e-3 * np.linalg.norm(st[0]) * np.ones_like(x0)
-        x_probe *= 1e-8 * p.min() / np.abs(hess @ x_probe).max()
+        x0 = state[0] + 1e-3 * np.linalg.norm(state[0]) * np.ones_like(x0)
+        x0 *= 1e-8 * p.min() / np.abs(hess @ x0).max()
+        start = np.array([np.broadcast_to(np.asarray(s, dtype=np.float64), x0.shape)
+                          for s in rule.init(x0, *rule.values(full))])
+        start[row] = c_fn(state[row], float(warm_steps), *vals)  # the same P at t -> oo
+    full = {k: v for k, v in full.items() if k != "lr"}
+    predicted = critical_lr(rule, lam, **full)
 
-        def unstable(lr):
-            return _unstable(rule, {**params, "lr": lr}, hess, x_probe, v_probe, _T_INFINITY, probe_steps)
-    observed = _bisect(unstable, 0.8 * predicted, 1.25 * predicted)
-    hyper = {mom: beta, "kappa": kappa, "regime": regime}
-    return _record(rule.name, _QUANTITY[regime], predicted, observed, hyper), lam
+    def unstable(lr):
+        return _grew(simulate(rule, {**full, "lr": lr}, x0=x0, initial_state=start, **problem))
+
+    return Threshold(predicted, _bisect(unstable, 0.8 * predicted, 1.25 * predicted), lam)
 
 
-def small_gradient_threshold(rule, h=1.0, *, steps=4000, **params) -> tuple:
+def small_gradient_threshold(rule, h=1.0, *, steps=4000, **params) -> Threshold:
     """Critical lr in the small-gradient regime (sqrt(v) << eps), predicted vs one compiled run
-    per probe (:func:`optanalysis.simulate.simulate`, cold start as the library runs it).
+    per probe (:func:`optanalysis.simulation.simulate`, cold start as the library runs it).
 
     P is the linearisation's preconditioner with the frozen state at 0: ``eps`` for torch's
     eps outside the root, ``sqrt(eps)`` for optax's default eps inside it, so the two
@@ -281,7 +263,7 @@ def small_gradient_threshold(rule, h=1.0, *, steps=4000, **params) -> tuple:
     |g| = 1e-8 P, so the second moment stays negligible until the loss has grown 1e8-fold.
     Rules with bias correction of the first moment (Adam with beta1 > 0) take larger early
     steps (``Linearization.effective_lr_t``) that this cold start would mistake for the onset;
-    use :func:`threshold_sweep` for them.
+    use :func:`critical_lr_probe` for them.
 
     Parameters
     ----------
@@ -296,16 +278,11 @@ def small_gradient_threshold(rule, h=1.0, *, steps=4000, **params) -> tuple:
 
     Returns
     -------
-    record : optanalysis.compare.Record
-        Quantity ``"critical lr|small-gradient probe"``, hyperparameters ``{h, **params}``,
-        tolerance 2 % of the prediction.
-    preconditioner : str
-        The derived P in this regime (e.g. ``"1/100"`` for eps = 1e-2 outside the root).
+    Threshold
+        With ``lambda_max = h/P`` and ``preconditioner`` the derived P in this regime (e.g.
+        ``"1/100"`` for eps = 1e-2 outside the root).
     """
-    rule = get_rule(rule)
-    if rule.linear:
-        raise ValueError(f"rule {rule.name!r} is not adaptive (it has no eps); valid: "
-                         f"{', '.join(n for n, r in RULES.items() if not r.linear)}")
+    rule = _adaptive(rule)
     (h,) = _positive_list((h,), "h")
     integer(steps, "steps", 100)
     if "lr" in params:
@@ -313,20 +290,15 @@ def small_gradient_threshold(rule, h=1.0, *, steps=4000, **params) -> tuple:
     full = rule.params(**params)
     if not full.get("eps", 0) > 0:
         raise ValueError(f"eps must be > 0 for the small-gradient regime, got {full.get('eps')!r}")
-    lin = linearize(rule, **{k: v for k, v in full.items() if k != "lr"})
-    p0 = float(lin.small_gradient_preconditioner())
-    lr = sympy.Symbol("lr", positive=True)
-    (crit,) = sympy.solve(sympy.Eq(lin.threshold, LAM), lr)
-    predicted = float(crit.subs(LAM, h / p0))
-    x0 = np.array([1e-8 * p0 / h])
+    p0 = _small_gradient_p(rule, full)
+    lam = h / float(p0)
+    predicted = critical_lr(rule, lam, **params)
+    x0 = np.array([1e-8 * float(p0) / h])
 
     def unstable(value):
-        res = simulate(rule, {**params, "lr": value}, x0=x0, hessian_diag=np.array([h]), steps=steps)
-        return res.diverged_at is not None or np.nanmax(res.loss) > _GROWTH * res.loss[0]
+        return _grew(simulate(rule, {**params, "lr": value}, x0=x0, hessian_diag=np.array([h]), steps=steps))
 
-    observed = _bisect(unstable, 0.8 * predicted, 1.25 * predicted)
-    record = _record(rule.name, _QUANTITY["large_eps"], predicted, observed, {"h": h, **params})
-    return record, str(lin.small_gradient_preconditioner())
+    return Threshold(predicted, _bisect(unstable, 0.8 * predicted, 1.25 * predicted), lam, str(p0))
 
 
 def _positive_list(values, name: str) -> list:
@@ -443,98 +415,3 @@ def rmsprop_orbit_run(lr=1e-2, h=1.0, *, alpha=0.99, x0=1e-2, steps=6000, window
             "max_rel_dev": float(dev[-window:].max()),
             "two_step_radius": orbit.spectral_radius(lr=lr, h=h, alpha=alpha),
             "observed_contraction": contraction}
-
-
-@lru_cache(maxsize=None)
-def _adagrad_map():
-    """The symbolic Adagrad update (weight_decay = 0) as an mpmath function of
-    (x, s, h, lr, lr_decay, eps, t)."""
-    state, new, hp = update("adagrad", t=T, weight_decay=0)
-    args = [*state, H, hp["lr"], hp["lr_decay"], hp["eps"], T]
-    return sympy.lambdify(args, list(new), "mpmath")
-
-
-@lru_cache(maxsize=None)
-def _adagrad_asymptotics(lr_decay: float):
-    """From the frozen-s linearisation x <- m(lam, t) x (lam = h/P, P = sqrt(s) + eps): the
-    asymptotic contraction |m| (lr_decay = 0) or the power-law exponent lim t (1 - m)
-    (lr_decay > 0: x_t ~ t^-exponent), as functions of (lam, hyperparameters)."""
-    lin = linearize("adagrad", lr_decay=lr_decay)
-    (m,) = lin.matrix
-    expr = sympy.Abs(m) if lr_decay == 0 else sympy.limit(T * (1 - m), T, sympy.oo)
-    # x_{t+1} = (1 - a/tau_t) x_t with tau_t = a/(1 - m): x_t ~ tau_t^-a (tau = t - 1 + 1/lr_decay).
-    tau = expr / (1 - m)
-    args = sorted((expr.free_symbols | tau.free_symbols) - {LAM, T}, key=str)
-    frozen = lin.frozen_symbols()[0]
-    p_args = sorted(lin.preconditioner.free_symbols - {frozen}, key=str)
-    return (sympy.lambdify([LAM, *args], expr, "mpmath"), sympy.lambdify([LAM, T, *args], tau, "numpy"),
-            [str(a) for a in args],
-            sympy.lambdify([frozen, *p_args], lin.preconditioner, "mpmath"), [str(a) for a in p_args])
-
-
-def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, lr_decay=0.0, steps=400, dps=50) -> dict:
-    """Adagrad on 1/2 h x^2: the kernel against the symbolic map iterated at ``dps`` digits.
-
-    The per-coordinate recursion (torch: x <- x - clr_t h x/(sqrt(s) + eps), s <- s + h^2 x^2,
-    clr_t = lr/(1 + (t - 1) lr_decay)) is 1-D.  Its effective lr clr_t/(sqrt(s_t) + eps) is
-    non-increasing.  With lr_decay = 0 it tends to lr/(sqrt(s_oo) + eps) and the iterates converge
-    linearly at the rate |1 - lr h/(sqrt(s_oo) + eps)|; with the built-in decay lr_decay > 0 the
-    step falls like 1/t and x_t decays like a power tau_t^-a, a = lr h/(lr_decay (sqrt(s_oo) + eps)),
-    tau_t = t - 1 + 1/lr_decay; consistent when a > 1/2 (then sum x_t^2, hence s, converges; for
-    a <= 1/2 s grows without bound and x decays more slowly than the frozen-s power).  Both come
-    from the frozen-s linearisation (:func:`optanalysis.symbolic.linearization.linearize`).
-
-    Parameters
-    ----------
-    lr, h, x0 : float > 0
-    eps, s0, lr_decay : float >= 0
-        Adagrad's eps, initial accumulator and built-in inverse-time decay.
-    steps : int >= 8
-    dps : int >= 20
-        Significant digits of the reference iteration.
-
-    Returns
-    -------
-    dict
-        ``predicted`` and ``observed`` (steps + 1,) iterates, ``max_rel_err`` (relative to
-        max |x|), ``s_final`` (high-precision s after ``steps``), and over the last quarter:
-        lr_decay = 0: ``rate_predicted`` (from s_final) and ``rate_observed`` (geometric mean of
-        |x_{k+1}/x_k|); lr_decay > 0: ``exponent_predicted`` and ``exponent_observed`` (slope of
-        -log|x_t| against log tau_t).  Observed values are NaN if x reached 0 exactly.
-    """
-    lr, h, x0 = _positive_list((lr, h, x0), "lr, h, x0")
-    params = get_rule("adagrad").params(lr=lr, eps=eps, initial_accumulator_value=s0, lr_decay=lr_decay)
-    integer(steps, "steps", 8)  # the rate uses the last quarter
-    integer(dps, "dps", 20)
-    step = _adagrad_map()
-    asym, tau_fn, asym_args, precond, p_args = _adagrad_asymptotics(params["lr_decay"])
-    with mpmath.workdps(dps):
-        x, s = mpmath.mpf(x0), mpmath.mpf(s0)
-        pred = [x]
-        for t in range(1, steps + 1):
-            x, s = step(x, s, mpmath.mpf(h), mpmath.mpf(lr), mpmath.mpf(params["lr_decay"]),
-                        mpmath.mpf(params["eps"]), t)
-            pred.append(x)
-        lam = h / precond(s, *[mpmath.mpf(params[a]) for a in p_args])
-        theory = float(asym(lam, *[mpmath.mpf(params[a]) for a in asym_args]))
-        predicted = np.array([float(v) for v in pred])
-        s_final = float(s)
-    res = simulate("adagrad", params, x0=np.array([x0]), hessian_diag=np.array([h]), steps=steps,
-                   record_x=True)
-    observed = res.xs[:, 0]
-    q = steps - steps // 4
-    late = observed[q:]
-    out = {"predicted": predicted, "observed": observed,
-           "max_rel_err": float(np.max(np.abs(observed - predicted)) / np.max(np.abs(predicted))),
-           "s_final": s_final}
-    reached_zero = bool(np.any(late == 0))  # e.g. x0 = lr with eps = 0: one sign step lands on 0
-    if params["lr_decay"] == 0:
-        out["rate_predicted"] = theory
-        out["rate_observed"] = math.nan if reached_zero else float(
-            np.exp(np.mean(np.log(np.abs(late[1:] / late[:-1])))))
-    else:
-        out["exponent_predicted"] = theory
-        tau = tau_fn(float(lam), np.arange(q, steps + 1, dtype=float), *[params[a] for a in asym_args])
-        out["exponent_observed"] = math.nan if reached_zero else float(
-            -np.polyfit(np.log(tau), np.log(np.abs(late)), 1)[0])
-    return out
