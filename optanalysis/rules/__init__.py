@@ -47,7 +47,9 @@ class Rule:
         first), whether exact linear theory applies, which library it reproduces, its sources
         and cross-parameter constraints ``(predicate(params) -> bool, message)``.
     order : int
-        Rank in listings (``optanalysis rules``); ties, and rules registered later, by name.
+        Rank of a built-in rule in listings (``optanalysis rules``), ties by module name: the
+        teaching order (gd, momentum forms, then adaptive rules, torch before its optax twin),
+        which names alone do not give.  Rules registered later follow, in registration order.
     canonical : bool
         A textbook form (gd, heavy ball, Nesterov) that linearisations are matched against.
     equivalences : tuple of Equivalence
@@ -72,7 +74,7 @@ class Rule:
     semantics: str  # which library's update it reproduces exactly
     references: tuple = ()
     constraints: tuple = ()  # (predicate(params) -> bool, message) checked after the ranges
-    order: int = 1000  # rank in listings (`optanalysis rules`); ties and registered rules by name
+    order: int = 1000  # rank of a built-in rule in listings (`optanalysis rules`)
     canonical: bool = False  # a textbook form that linearisations are matched against
     equivalences: tuple = ()  # of Equivalence: claims with this rule on the first side
     preconditioner: tuple = ()  # state entries forming the preconditioner (empty: linear rule)

@@ -3,7 +3,8 @@
 ``core`` (symbols, the symbolic update, T(h)) is imported eagerly; the heavier parts load on
 first use: :func:`derive` / :class:`Derivation` (everything for a linear rule, cached),
 :func:`spectral_radius` and :func:`worst_case_rate` (fast numeric functions),
-:func:`linearize` (adaptive rules around a frozen preconditioner).
+:func:`linearize` (adaptive rules around a frozen preconditioner), :func:`latex` (an
+expression in the plain or the literature's notation).
 """
 import importlib
 
@@ -15,6 +16,7 @@ _LAZY = {
     "KAPPA": "analysis",
     "spectral_radius": "numeric", "worst_case_rate": "numeric", "roots": "numeric",
     "linearize": "linearization", "linearization_dict": "linearization",
+    "latex": "notation",
 }
 
 __all__ = ["H", "T", "Z", "hyper_symbols", "iteration_matrix", "source_key", "state_symbols",

@@ -62,8 +62,8 @@ class Linearization:
     charpoly : sympy.Expr
         Its characteristic polynomial in ``z``.
     equivalent : str or None
-        ``"gd"``, ``"heavy_ball"`` or ``"nesterov"`` (None if no match, e.g. AdamW with
-        weight decay).
+        The canonical rule (declared ``canonical``: gd, heavy ball, Nesterov) with the same
+        polynomial (None if no match, e.g. AdamW with weight decay).
     mapping : dict
         Hyperparameters of the equivalent rule (``lr``, ``momentum``) in this rule's symbols.
     jury : tuple
