@@ -10,7 +10,7 @@ Model
 
 Method
     :func:`run_online` iterates ``optanalysis.rules.adam.step`` (torch semantics; ``amsgrad``
-    flag) compiled with Numba inside a module-level cached loop, with the gradient of the
+    flag) compiled with Numba inside a module-level loop, with the gradient of the
     step's linear loss, the lr lr/sqrt(t) and a projection onto [-bound, bound].  The paper's
     algorithm has no bias correction: that is the same step evaluated at t = oo (every
     beta**t -> 0), so ``bias_correction=False`` passes t = inf instead of retyping Adam.  With
@@ -46,7 +46,9 @@ __all__ = ["OnlineResult", "periodic_coefficients", "stochastic_coefficients", "
 _adam_step = RULES["adam"].step
 
 
-@numba.njit(cache=True)
+# Not cache=True: Numba keys its disk cache on this file alone, so an edit of the inlined rule step
+# would leave a stale compiled loop; compiling it takes about a second per process.
+@numba.njit
 def _run(coefs, x1, lr, beta1, beta2, eps, amsgrad, bias_correction, bound, xs_mean_from):
     """Projected Adam on the linear losses coefs[t-1] * x; returns (final x, sum of
     coefs[t-1] x_t, sum of x_t, mean of x_t for t > xs_mean_from)."""
