@@ -59,3 +59,15 @@ def test_html_escapes_text():
     from optanalysis.display import html_table
 
     assert "&lt;b&gt;" in html_table([["<b>"]], ["x"])
+
+
+def test_rules_is_the_subpackage_and_lists_the_rules():
+    import optanalysis.rules
+
+    assert oa.rules is optanalysis.rules and oa.get_rule is optanalysis.rules.get_rule
+    linear = oa.rules(linear=True)
+    assert [r.name for r in linear] == [n for n, r in optanalysis.rules.RULES.items() if r.linear]
+    assert {r.name for r in oa.rules()} == set(optanalysis.rules.RULES)
+    assert "heavy_ball" in oa.rules()._repr_html_()
+    with pytest.raises(TypeError, match="linear"):
+        oa.rules(linear="yes")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
@@ -33,7 +34,7 @@ import numpy as np
 
 from ..hyper import Flag, Real
 
-__all__ = ["Rule", "Equivalence", "RULES", "get_rule", "rule_names", "register"]
+__all__ = ["Rule", "Equivalence", "RULES", "RuleList", "get_rule", "rule_names", "register"]
 
 
 @dataclass(frozen=True)
@@ -267,3 +268,29 @@ def get_rule(name) -> Rule:
     if not isinstance(name, str) or name not in RULES:
         raise ValueError(f"unknown rule {name!r}; valid: {', '.join(RULES)}")
     return RULES[name]
+
+
+class RuleList(list):
+    """A list of :class:`Rule` that shows itself as a table in a notebook."""
+
+    def _repr_html_(self) -> str:
+        from ..display import html_table
+
+        rows = ([r.name, "linear" if r.linear else "adaptive",
+                 ", ".join(f"{p.name}={p.default}" for p in r.hyper), r.semantics] for r in self)
+        return html_table(rows, ("rule", "kind", "hyperparameters (defaults)", "semantics"),
+                          f"{len(self)} rules")
+
+
+class _Package(ModuleType):
+    """This package, callable, so that ``oa.rules()`` and the subpackage ``optanalysis.rules`` are
+    one object (the import system binds the subpackage to the parent's ``rules`` attribute)."""
+
+    def __call__(self, linear: bool | None = None) -> RuleList:
+        """The registered rules, in their declared order (only the linear or adaptive ones if asked)."""
+        if linear is not None and not isinstance(linear, bool):
+            raise TypeError(f"linear must be None or a bool, got {linear!r}")
+        return RuleList(RULES[n] for n in rule_names(linear))
+
+
+sys.modules[__name__].__class__ = _Package
