@@ -1,13 +1,19 @@
-"""Atomic output: an interrupted run never leaves a half-written file or destroys an earlier one."""
+"""Atomic output: an interrupted run never leaves a half-written file or destroys an earlier one.
+
+``atomic_write``/``atomic_path`` replace their target; ``directory_once`` creates its directory
+only if it does not exist yet, and never replaces it (generated sources whose mtimes key
+Numba's cache must keep their first version, whichever process wins a race).
+"""
 from __future__ import annotations
 
 import math
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write", "finite_or_null"]
+__all__ = ["atomic_path", "atomic_write", "directory_once", "finite_or_null"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -38,6 +44,35 @@ def atomic_write(path, data) -> Path:
         else:
             tmp.write_bytes(data)
     return Path(path)
+
+
+def directory_once(path, files: dict) -> bool:
+    """Create the directory ``path`` holding ``files`` (name -> str) atomically unless it exists;
+    never replace it.  Returns whether this call created it.
+
+    The files are written into a temporary directory beside ``path``, which is then renamed:
+    a reader sees no directory or the complete one.
+    """
+    path = Path(path)
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".", dir=path.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes 0700
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+            os.chmod(tmp / name, 0o666 & ~_UMASK)
+        try:
+            os.rename(tmp, path)  # fails if another process made path (never empty) meanwhile
+        except OSError:
+            if not path.is_dir():
+                raise
+            return False
+        return True
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
 
 
 def finite_or_null(v):

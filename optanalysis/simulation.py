@@ -5,7 +5,7 @@
 ``simulate`` bit for bit, whatever the thread count (each problem runs sequentially on its
 own rows; the noise is a hash of (seed, step, coordinate)).
 
-Observations only: the matching theory lives in :mod:`optanalysis.predict`.
+Observations only: the matching theory lives in :mod:`optanalysis.theory.prediction`.
 """
 from __future__ import annotations
 
@@ -34,9 +34,8 @@ _SPLIT_MAX_LOSSES = 2**23
 # Open-loop noiseless batches of problems this small are advanced LANES // d problems at a time
 # (run_lanes): one problem alone is a latency chain that leaves the vector units idle.  Not for
 # rules with tabulated powers (Adam's bias corrections): their per-step sqrt and divisions of
-# hyperparameters, hoisted out of one problem's loop, would be redone in every lane (measured
-# 1.2-1.4x slower for Adam, AdamW, adam_optax and rmsprop_optax at d = 16; 1.1-1.5x faster for
-# the others).
+# hyperparameters, hoisted out of one problem's loop, would be redone in every lane (slower;
+# the measurements: benchmarks/README.md).  Either way each problem has the bits of run_diag.
 _LANES_MAX_D = 128
 
 
@@ -239,8 +238,8 @@ def _in_threads(kernel, args, n: int) -> None:
 
     The kernels release the GIL; item p (a problem, or a block of one) is computed by thread
     p % threads, alone and in the same order whatever the thread count, so results are
-    bit-identical.  The calling thread takes share 0 and waiting helper threads the others: a
-    thread started per call began its share up to 4 ms late (measured), a tenth of a sweep.
+    bit-identical.  The calling thread takes share 0 and waiting helper threads the others (a
+    thread started per call starts its share late; benchmarks/README.md).
     """
     threads = min(n, _threads())
     if threads == 1:
@@ -405,7 +404,7 @@ def _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, record_every,
                                    record_x), n)
         return state, loss, used_lrs, diverged, xrec
     h = q.hessian_diag.astype(dt, copy=False)
-    cap_max = float(np.finfo(dt).max)  # see limits() in kernels/_template.py
+    cap_max = float(np.finfo(dt).max)  # see limits() in kernels/paths/core.py
     if (d <= _LANES_MAX_D and n >= 2 and _lanes_pay(km)
             and not (noisy or record_x or closed.any())):
         lr_const = np.all(lr_table == lr_table[:, :1], axis=1)

@@ -1,10 +1,13 @@
-"""The generated kernel modules hit Numba's disk cache in a new process (the reason they exist)."""
+"""The generated kernel packages hit Numba's disk cache in a new process (the reason they exist),
+and bind exactly what the paths take from a rule (kernels/contract.py)."""
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from optanalysis.kernels.build import _source
+import re
+
+from optanalysis.kernels.contract import NAMES, binding_source
 from optanalysis.rules import get_rule
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,25 +31,28 @@ def _probe(cache):
 
 def test_second_process_loads_the_compiled_kernel_from_disk(tmp_path):
     hits, misses, path = _probe(tmp_path)
-    assert (hits, misses) == (0, 1) and path.parent == tmp_path / "kernels"
-    assert path.name.startswith("optanalysis_kernel_gd_")
+    assert (hits, misses) == (0, 1) and path.parent.parent == tmp_path / "kernels"
+    assert path.parent.name.startswith("optanalysis_kernel_gd_") and path.name == "__init__.py"
     hits, misses, again = _probe(tmp_path)
     assert (hits, misses) == (1, 0) and again == path
 
 
 def test_generated_source_binds_the_rule():
-    src = _source(get_rule("adam"))
+    src = binding_source(get_rule("adam"))
     # the rule's own functions, their arithmetic through kernels/mixed.py
     # and its powers of t tabulated (kernels/rewrite.py): beta2 ** t is _pw[0], beta1 ** t _pw[1]
     assert "def _step(x, m, v, vmax, g, lr, beta1, beta2, eps, weight_decay, amsgrad, t, _pw):" in src
     assert "denom = _add(_truediv(ops.sqrt(v), ops.sqrt(_sub(1, _pw[0]))), eps)" in src
     assert "NPOW = 2\nPOW_BASES = (2, 1)\n" in src
-    adamw = _source(get_rule("adamw"))  # another rule's step, called by this one, is rewritten too
+    adamw = binding_source(get_rule("adamw"))  # another rule's step, called by this one, is rewritten too
     assert "def _adam_step(" in adamw and "return _adam_step(_mul(x, _sub(1, _mul(lr, weight_decay)))" in adamw
     assert "amsgrad, t, _pw)" in adamw and "_pw[1]" in adamw
     assert "NSTATE = 4\nNHYPER = 6\n" in src
     assert "return (S[0, i], S[1, i], S[2, i], S[3, i],)" in src
-    assert src.count("# BINDING START") == 1 and "optanalysis.rules.gd" not in src
+    assert "optanalysis.rules.gd" not in src
+    defined = set(re.findall(r"^def (\w+)\(|^(\w+) =", src, re.M))
+    defined = {a or b for a, b in defined}
+    assert defined == set(NAMES)  # the contract, exactly
 
 
 def test_rewrite_tabulates_only_hyperparameters_to_powers_of_t(tmp_path, monkeypatch):

@@ -1,5 +1,5 @@
 """Batches of small open-loop noiseless diagonal problems run side by side as lanes
-(``run_lanes`` in kernels/_template.py): each problem has the bits it has when run alone
+(``run_lanes`` in kernels/paths/lanes.py): each problem has the bits it has when run alone
 (``run_diag``), whatever the grouping, the thread count, its schedule or its divergence."""
 import numpy as np
 import pytest

@@ -1,12 +1,14 @@
 """Numba kernels built from the rules' single definitions.
 
-``kernel_module(rule)`` gives a module with the batch kernels ``run_diag`` (diagonal Hessian)
-and ``run_dense`` (dense Hessian), ``run_diag_blocks``/``finish_diag_blocks`` (one large
-diagonal problem over threads), ``limits`` and ``power_table``, each compiled once per dtype
-(float64, float32) and cached on disk (under :func:`optanalysis.cache.cache_dir`).  The public,
-validated entry points are :func:`optanalysis.simulate.simulate` and
-:func:`optanalysis.simulate.simulate_batch`; see ``_template.py`` for the loops, ``build.py``
-for how a rule is bound into them and ``rewrite.py``/``mixed.py`` for how its source is adapted.
+``kernel_module(rule)`` gives a package with the batch kernels ``run_diag`` (diagonal Hessian),
+``run_lanes`` (small diagonal problems side by side), ``run_dense`` (dense Hessian),
+``run_diag_blocks``/``finish_diag_blocks`` (one large diagonal problem over threads),
+``limits`` and ``power_table``, each compiled once per dtype (float64, float32) and cached on
+disk (under :func:`optanalysis.cache.cache_dir`).  The public, validated entry points are
+:func:`optanalysis.simulation.simulate` and :func:`optanalysis.simulation.simulate_batch`; see
+``paths/`` for the loops (one module per execution path), ``contract.py`` for what they take
+from a rule, ``build.py`` for how a rule is bound into them and ``rewrite.py``/``mixed.py`` for
+how its source is adapted.
 """
 from .build import kernel_module
 

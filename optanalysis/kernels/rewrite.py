@@ -7,10 +7,10 @@ Two rewrites of the source text, neither visible in the results:
 * **tabulated powers**: ``beta1 ** t`` (a hyperparameter to a power that depends on the step
   count only) becomes ``_pw[j]``.  The kernels pass, at each step, values tabulated once per
   distinct hyperparameter value by ``power_table`` (the same ``_pow`` of the same float64
-  operands, so the same bits).  libm ``pow`` costs 10-30 ns here (more once it underflows), two
-  per Adam step: a sweep over 4096 configurations that share beta2 and 64 values of beta1
-  computes 65 rows of powers instead of 8192, and a single run computes its powers in a tight
-  loop, off the update's critical path.
+  operands, so the same bits).  libm ``pow`` is the costliest operation of an Adam step (two
+  per step; benchmarks/README.md): a sweep over 4096 configurations that share beta2 and 64
+  values of beta1 computes 65 rows of powers instead of 8192, and a single run computes its
+  powers in a tight loop, off the update's critical path.
 
 A function of another rule called by the rule (AdamW calls Adam's step) is rewritten too, as
 ``_adam_step``; its powers are tabulated when the call passes the caller's hyperparameters by
