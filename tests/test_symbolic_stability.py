@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from optanalysis.symbolic.core import H
 from optanalysis.symbolic.derivation import derive
-from optanalysis.symbolic.numeric import iteration_matrix_fn, roots, spectral_radius, worst_case_rate
+from optanalysis.symbolic.numeric import iteration_matrix_fn, roots, root_radius, worst_case_rate
 
 VARIANTS = [("gd", {}), ("heavy_ball", {}), ("nesterov", {}), ("sgd_momentum", {}),
             ("sgd_momentum", {"nesterov": True}), ("heavy_ball", {"momentum": 0})]
@@ -82,7 +82,7 @@ def test_stability_region_matches_numeric_eigenvalues(variant):
     assert mismatch.size == 0, f"{mismatch.size} samples disagree, e.g. " + str(
         {k: v[keep][mismatch[0]] for k, v in vals.items()})
     # the fast numeric spectral radius is the same number
-    sr = spectral_radius(rule, vals["h"], **fixed, **{n: vals[n] for n in names})
+    sr = root_radius(rule, vals["h"], **fixed, **{n: vals[n] for n in names})
     np.testing.assert_allclose(sr, rho, rtol=1e-7, atol=1e-9)
 
 
@@ -153,7 +153,7 @@ def test_heavy_ball_regimes_equal_reference():
     crit = d.discriminant_zeros["momentum"]
     assert any(_eq(c, (1 - sympy.sqrt(x)) ** 2) for c in crit)
     # numerically: Goh's example alpha = 0.01, beta = 0.9, lambda = 1 -> 0.94868
-    assert spectral_radius("heavy_ball", 1.0, lr=0.01, momentum=0.9) == pytest.approx(0.9486833, abs=1e-7)
+    assert root_radius("heavy_ball", 1.0, lr=0.01, momentum=0.9) == pytest.approx(0.9486833, abs=1e-7)
     # critical damping: double root 1 - sqrt(lr h)
     for a in (0.04, 0.3, 0.8):
         r = roots("heavy_ball", 1.0, lr=a, momentum=(1 - math.sqrt(a)) ** 2)
@@ -172,14 +172,14 @@ def test_nesterov_regimes_equal_reference():
     assert any(_eq(c, (1 - sympy.sqrt(x)) / (1 + sympy.sqrt(x))) for c in crit)
     # just below / above the threshold at lr = 0.01, momentum = 0.9 (REFERENCE 6.4)
     thr = (2 + 2 * 0.9) / (0.01 * (1 + 2 * 0.9))
-    assert spectral_radius("nesterov", 0.99 * thr, lr=0.01, momentum=0.9) < 1
-    assert spectral_radius("nesterov", 1.01 * thr, lr=0.01, momentum=0.9) > 1
+    assert root_radius("nesterov", 0.99 * thr, lr=0.01, momentum=0.9) < 1
+    assert root_radius("nesterov", 1.01 * thr, lr=0.01, momentum=0.9) > 1
 
 
 def test_torch_first_step_quirk_is_a_different_branch():
     """torch keeps no buffer at momentum 0 (dampening ignored): spectral_radius follows it."""
-    assert spectral_radius("sgd_momentum", 1.0, lr=0.5, momentum=0.0, dampening=0.5) == pytest.approx(0.5)
-    assert spectral_radius("sgd_momentum", 1.0, lr=0.5, momentum=1e-12, dampening=0.5) == pytest.approx(0.75)
+    assert root_radius("sgd_momentum", 1.0, lr=0.5, momentum=0.0, dampening=0.5) == pytest.approx(0.5)
+    assert root_radius("sgd_momentum", 1.0, lr=0.5, momentum=1e-12, dampening=0.5) == pytest.approx(0.75)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def test_stable_iff_spectral_radius_below_one(x, m, h, rule):
     d = derive(rule)
     lr = x / h
     bound = float(d.lr_bound.subs({H: h, d.hyper["momentum"]: m}))
-    rho = float(spectral_radius(rule, h, lr=lr, momentum=m))
+    rho = float(root_radius(rule, h, lr=lr, momentum=m))
     if abs(lr - bound) <= 1e-9 * bound or abs(rho - 1) <= 1e-9:
         return
     assert (lr < bound) == (rho < 1)
@@ -213,7 +213,7 @@ def test_worst_case_rate_is_the_maximum_over_h(rule):
             params["weight_decay"] = float(rng.uniform(0, 1))
         exact = worst_case_rate(rule, mu, L, **params)
         grid = np.linspace(mu, L, 100_001)
-        on_grid = spectral_radius(rule, grid, **params).max()
+        on_grid = root_radius(rule, grid, **params).max()
         assert on_grid <= exact + 1e-12
         # rho has sqrt cusps at the zeros of the discriminant: grid error ~ sqrt(spacing)
         assert exact - on_grid <= 3e-3 * max(1.0, exact), (params, mu, L)

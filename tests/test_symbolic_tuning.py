@@ -12,7 +12,7 @@ import sympy
 
 from optanalysis.symbolic.analysis import KAPPA, L, MU
 from optanalysis.symbolic.derivation import derive
-from optanalysis.symbolic.numeric import spectral_radius, worst_case_rate
+from optanalysis.symbolic.numeric import root_radius, worst_case_rate
 
 from hash_seeds import json_under_hash_seeds
 
@@ -90,7 +90,7 @@ def test_rate_is_the_worst_case_over_a_fine_grid(case, kappa):
     params = _params(t, mu, Lv)
     rate = float(t.rate.subs(KAPPA, kappa))
     grid = np.geomspace(mu, Lv, 200_001)
-    on_grid = float(spectral_radius(case[0], grid, **params).max())
+    on_grid = float(root_radius(case[0], grid, **params).max())
     assert on_grid == pytest.approx(rate, rel=1e-7, abs=1e-9)
     # the optima sit on double roots, which floating point resolves to ~sqrt(machine eps)
     assert worst_case_rate(case[0], mu, Lv, **params) == pytest.approx(rate, rel=1e-7, abs=1e-9)

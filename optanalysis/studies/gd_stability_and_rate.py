@@ -11,7 +11,7 @@ Theory
     definition (``optanalysis/rules/gd.py``): ``derive("gd").lr_bound`` (the Jury condition
     solved for lr, 2/h, evaluated at h = L), the optimal tuning ``derive("gd").optimal`` (lr and
     rate as expressions in mu, L, kappa, solved from "equalise the extremal modes r(mu) = -r(L)"),
-    and the spectral radius at each lr (``optanalysis.symbolic.spectral_radius``, maximised over
+    and the spectral radius at each lr (``optanalysis.spectral_radius``, maximised over
     the problem's eigenvalues).  The tuned rate is also checked against the exact worst case over
     the whole interval (``worst_case_rate``), a different route through the same polynomial.
 
@@ -44,7 +44,8 @@ from optanalysis.plotting import figure
 from optanalysis.rates import fit_rate
 from optanalysis.simulation import simulate_batch
 from optanalysis.studies import StudyResult, verdict_line
-from optanalysis.symbolic import H, derive, spectral_radius, worst_case_rate
+from optanalysis.symbolic import H, derive, worst_case_rate
+from optanalysis.theory.prediction import spectral_radius
 from optanalysis.symbolic.analysis import KAPPA, L as L_SYM, MU
 
 TITLE = "Gradient descent is stable iff lr < 2/L; its best rate is (kappa-1)/(kappa+1) at lr = 2/(L+mu)"
@@ -79,7 +80,7 @@ def run(quick=False):
         # kappa = 100, lr = 0.9875 * 2/L) mix for hundreds of steps before one dominates
         steps = 4000 + 10 * kappa
         res = simulate_batch("gd", [{"lr": v} for v in lrs], x0=np.ones(DIM), hessian_diag=h, steps=steps)
-        predicted = [float(np.max(spectral_radius("gd", h, lr=v))) for v in lrs]
+        predicted = [float(np.max(spectral_radius("gd", h=h, lr=v))) for v in lrs]
         observed = [_fitted(res.loss[i, 0], int(res.diverged_at[i, 0])) for i in range(len(lrs))]
         hyper = {"kappa": kappa, "L": L, "mu": mu}
 
@@ -105,7 +106,7 @@ def run(quick=False):
             "edge": edge, "lr_opt": lr_opt, "rate_closed_form": closed, "scan_lr": lrs[1:],
             "scan_predicted": predicted[1:], "scan_observed": observed[1:],
             "scan_diverged_at": res.diverged_at[1:, 0].tolist(), "fine_lr": fine.tolist(),
-            "fine_predicted": [float(np.max(spectral_radius("gd", h, lr=v))) for v in fine],
+            "fine_predicted": [float(np.max(spectral_radius("gd", h=h, lr=v))) for v in fine],
             "opt_loss": res.loss[0, 0].tolist(), "opt_observed": observed[0], "steps": steps,
         }
     grid = np.geomspace(1, 1e4, 200)

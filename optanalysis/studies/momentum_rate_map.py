@@ -12,7 +12,7 @@ Theory
     ``derive("heavy_ball")`` (from the rule's single definition): the discriminant's zeros in
     momentum (critical damping), the zero of the coefficient c1 of z (where the dominant root
     changes sign), the Jury bound lr < 2(1 + momentum)/h (divergence); predicted rates are
-    ``optanalysis.symbolic.spectral_radius`` maximised over the problem's eigenvalues.
+    ``optanalysis.spectral_radius`` maximised over the problem's eigenvalues.
 
 Method
     H = diag of 16 eigenvalues log-spaced in [0.1, 1] (kappa = 10, L = 1, so lr = lr L), x0 = 1,
@@ -52,7 +52,8 @@ from optanalysis.plotting import figure
 from optanalysis.rates import FLOOR, fit_rate
 from optanalysis.simulation import simulate_batch
 from optanalysis.studies import StudyResult, verdict_line
-from optanalysis.symbolic import H, derive, roots, spectral_radius
+from optanalysis.symbolic import H, derive, roots
+from optanalysis.theory.prediction import spectral_radius
 
 TITLE = "Heavy-ball rate map: fitted kernel rates equal the worst-case spectral radius over (lr, momentum)"
 
@@ -101,7 +102,7 @@ def run(quick=False):
         raise TypeError(f"quick must be a bool, got {quick!r}")
     lrs, moms = _grid(quick)
     LR, M = np.meshgrid(lrs, moms, indexing="ij")
-    predicted = np.max(spectral_radius("heavy_ball", SPECTRUM[:, None, None], lr=LR[None], momentum=M[None]), axis=0)
+    predicted = np.max(spectral_radius("heavy_ball", {"momentum": M[None]}, SPECTRUM[:, None, None], lr=LR[None]), axis=0)
     plist = [{"lr": float(a), "momentum": float(b)} for a, b in zip(LR.ravel(), M.ravel())]
     res = simulate_batch("heavy_ball", plist, x0=np.ones(SPECTRUM.size), hessian_diag=SPECTRUM, steps=STEPS)
     observed = np.full(LR.shape, np.nan)

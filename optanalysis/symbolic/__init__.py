@@ -2,7 +2,7 @@
 
 ``core`` (symbols, the symbolic update, T(h)) is imported eagerly; the heavier parts load on
 first use: :func:`derive` / :class:`Derivation` (everything for a linear rule, cached),
-:func:`spectral_radius` and :func:`worst_case_rate` (fast numeric functions),
+:func:`worst_case_rate` and :func:`roots` (fast numeric functions),
 :func:`linearize` (adaptive rules around a frozen preconditioner), :func:`latex` (an
 expression in the plain or the literature's notation).
 """
@@ -14,7 +14,7 @@ _LAZY = {
     "derive": "derivation", "Derivation": "derivation", "parse": "derivation",
     "characteristic_polynomial": "analysis", "MU": "analysis", "L": "analysis",
     "KAPPA": "analysis",
-    "spectral_radius": "numeric", "worst_case_rate": "numeric", "roots": "numeric",
+    "worst_case_rate": "numeric", "roots": "numeric",
     "linearize": "linearization", "linearization_dict": "linearization",
     "latex": "notation",
 }

@@ -1,7 +1,8 @@
 """Fast numeric functions made from the derived characteristic polynomials (lambdified, cached).
 
-``spectral_radius(rule, h, **params)`` evaluates max |root| of the derived characteristic
-polynomial, vectorised over ``h`` (and over array-valued hyperparameters);
+``root_radius(rule, h, **params)`` evaluates max |root| of the derived characteristic
+polynomial, vectorised over ``h`` (and over array-valued hyperparameters): the primitive behind
+the package's one spectral-radius function, :func:`optanalysis.theory.prediction.spectral_radius`;
 ``worst_case_rate(rule, mu, L, **params)`` is its exact maximum over ``h`` in ``[mu, L]``.
 
 Why the maximum over an interval is exact with finitely many candidates
@@ -34,7 +35,7 @@ from ..rules import get_rule
 from .analysis import characteristic_polynomial
 from .core import H, Z, source_key, with_pinned
 
-__all__ = ["spectral_radius", "worst_case_rate", "worst_case_candidates", "roots",
+__all__ = ["root_radius", "worst_case_rate", "worst_case_candidates", "roots",
            "iteration_matrix_fn", "poly_coefficients_fn"]
 
 
@@ -125,7 +126,7 @@ def roots(rule, h, **params) -> np.ndarray:
     return _eval(rule, h, params, fn)
 
 
-def spectral_radius(rule, h, **params) -> np.ndarray:
+def root_radius(rule, h, **params) -> np.ndarray:
     """max |root| of the characteristic polynomial at curvature(s) ``h``.
 
     Parameters
@@ -199,7 +200,7 @@ def worst_case_rate(rule, mu, L, **params) -> float:
     if not (0 < mu <= L) or not np.isfinite(L):
         raise ValueError(f"need 0 < mu <= L < inf, got mu={mu!r}, L={L!r}")
     cands = worst_case_candidates(rule, mu, L, **params)
-    return float(np.max(spectral_radius(rule, cands, **params)))
+    return float(np.max(root_radius(rule, cands, **params)))
 
 
 # --------------------------------------------------------------------------------------------

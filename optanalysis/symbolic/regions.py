@@ -5,7 +5,7 @@ ball, Nesterov) the plane (lr*h, momentum) at h = 1 describes every eigen-direct
 come from the :class:`~optanalysis.symbolic.derivation.Derivation`: the stable mask from its
 simplified stability conditions (lambdified), the boundary from its ``lr_bound``, the
 complex-root region from the zeros of its discriminant in lr, and the spectral radius from
-:func:`optanalysis.symbolic.numeric.spectral_radius`.
+:func:`optanalysis.symbolic.numeric.root_radius`.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sympy
 
 from .core import H
 from .derivation import derive
-from .numeric import spectral_radius
+from .numeric import root_radius
 
 __all__ = ["stability_map"]
 
@@ -55,7 +55,7 @@ def stability_map(rule, x, momentum=None) -> dict:
                            "complex_boundaries_lr": [str(z) for z in d.discriminant_zeros.get("lr", ())]}}
     if momentum is None or not isinstance(m_sym, sympy.Symbol):
         out["momentum"] = None
-        out["rho"] = spectral_radius(rule, 1.0, lr=x)
+        out["rho"] = root_radius(rule, 1.0, lr=x)
         out["stable"] = np.broadcast_to(_fn(cond, [lr])(x), x.shape).astype(bool)
         out["boundary"] = float(bound)
         out["complex"] = None
@@ -63,7 +63,7 @@ def stability_map(rule, x, momentum=None) -> dict:
     m = np.asarray(momentum, dtype=float)
     X, M = np.meshgrid(x, m)
     out["momentum"] = m
-    out["rho"] = spectral_radius(rule, 1.0, lr=X, momentum=M)
+    out["rho"] = root_radius(rule, 1.0, lr=X, momentum=M)
     out["stable"] = np.broadcast_to(_fn(cond, [lr, m_sym])(X, M), X.shape).astype(bool)
     out["boundary"] = np.broadcast_to(_fn(bound, [m_sym])(m), m.shape).astype(float)
     if len(zeros) == 2:

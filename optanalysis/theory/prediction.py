@@ -28,7 +28,7 @@ import numpy as np
 import sympy
 
 from ..checks import integer
-from ..models.quadratic import float_or_inf, make_quadratic, vector
+from ..models.quadratic import float_or_inf, make_quadratic, real_array, vector
 from ..rules import Rule, get_rule
 from ..schedules import make_schedule
 from ..symbolic.core import H, hyper_symbols, state_symbols, update
@@ -311,17 +311,20 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
 
 
 def spectral_radius(rule, params=None, h=None, *, lr=None, t=2) -> np.ndarray:
-    """Spectral radius of the derived iteration map at curvatures ``h``.
+    """Spectral radius of a linear rule's derived iteration map at curvatures ``h``: the one
+    spectral-radius function of the package.
 
     Parameters
     ----------
     rule : str or Rule
         A linear rule.
     params : dict, optional
-        Hyperparameters (validated; defaults for the others).
+        Hyperparameters (validated; defaults for the others).  Real ones may be arrays: they
+        broadcast with ``h`` (a whole (lr, momentum) grid in one call), for t >= 2 and lr > 0.
     h : array_like
-        Curvatures; the result has the shape of ``np.atleast_1d(h)``.
-    lr : float >= 0, optional
+        Curvatures, by keyword or third; the result has the broadcast shape of
+        ``np.atleast_1d(h)`` and the array hyperparameters.
+    lr : float or array_like >= 0, optional
         Step size, instead of ``params["lr"]``; 0 (a schedule's end, e.g. cosine's minimum) is
         allowed here although outside the rule's range.
     t : int >= 1
@@ -330,29 +333,38 @@ def spectral_radius(rule, params=None, h=None, *, lr=None, t=2) -> np.ndarray:
 
     Notes
     -----
-    For t >= 2 this is :func:`optanalysis.symbolic.numeric.spectral_radius`: the roots of the
-    derived characteristic polynomial, in closed form up to degree 2, stay accurate to machine eps
-    at nilpotent maps (e.g. torch's Nesterov momentum at lr h = 1, rho = 0), where the eigenvalues of the defective
-    matrix are only accurate to sqrt(machine eps) ~ 1e-8.  The eigenvalues of the derived matrix A_t remain for what that function
-    does not cover: t = 1 (the characteristic polynomial is the t = 2 map's) and lr = 0 (which it
-    rejects, as outside the rule's range).
+    For t >= 2 and lr > 0 this is the largest modulus of the roots of the derived characteristic
+    polynomial (:func:`optanalysis.symbolic.numeric.root_radius`), in closed form up to degree 2:
+    accurate to machine eps at nilpotent maps (e.g. torch's Nesterov momentum at lr h = 1,
+    rho = 0), where the eigenvalues of the defective matrix are only accurate to
+    sqrt(machine eps) ~ 1e-8.  The eigenvalues of the derived matrix A_t serve what the roots do
+    not: t = 1 (the characteristic polynomial is the t = 2 map's) and lr = 0 (outside the rule's
+    range), with scalar hyperparameters.
     """
     rule = get_rule(rule)
-    params = rule.params(**(params or {}))
+    _require_linear(rule)
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of hyperparameters, got {type(params).__name__} "
+                        "(curvatures go in h=)")
+    given = dict(params or {})
     integer(t, "t", 1)
     if h is None:
         raise ValueError("h (the curvatures) is required")
-    h = np.atleast_1d(np.asarray(h, dtype=float))
-    if lr is None:
-        lr = params["lr"]
-    elif isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not (math.isfinite(lr) and lr >= 0):
-        raise ValueError(f"lr must be a finite number >= 0, got {lr!r}")
-    lr = float(lr)
-    if t >= 2 and lr > 0:
-        from ..symbolic.numeric import spectral_radius as stationary  # lazy: SymPy lambdify on first use
+    h = np.atleast_1d(real_array(h, "h", "an array of curvatures"))
+    if lr is not None:
+        lrs = np.asarray(lr, dtype=float) if not isinstance(lr, (bool, str, bytes)) else None
+        if lrs is None or lrs.dtype.kind != "f" or not np.all(np.isfinite(lrs) & (lrs >= 0)):
+            raise ValueError(f"lr must be a finite number >= 0 (or an array of them), got {lr!r}")
+        given["lr"] = lr if np.ndim(lr) else float(lr)
+    lr_all = np.asarray(given.get("lr", rule.defaults["lr"]), dtype=float)
+    if t >= 2 and np.all(lr_all > 0):
+        from ..symbolic.numeric import root_radius  # lazy: SymPy lambdify on first use
 
-        _require_linear(rule)
-        return stationary(rule, h, **{**params, "lr": lr})
+        return root_radius(rule, h, **given)
+    if any(np.ndim(v) for v in given.values()):
+        raise ValueError("array hyperparameters need t >= 2 and lr > 0 (the characteristic polynomial)")
+    lr = float(lr_all)
+    params = rule.params(**{**given, "lr": rule.defaults["lr"] if lr == 0 else lr})
     maps = linear_maps(rule, params)
     return np.max(np.abs(np.linalg.eigvals(maps.A(t, h, lr, maps.rest(params)))), axis=-1)
 
