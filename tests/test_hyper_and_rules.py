@@ -106,7 +106,7 @@ def test_declarations_render_ranges():
 
 
 def test_torch_defaults():
-    # torch.optim defaults (REFERENCE.md §1), including AdamW's larger weight decay.
+    # torch.optim defaults (docs/reference.md §2–§3), including AdamW's larger weight decay.
     assert get_rule("sgd_momentum").defaults["lr"] == 1e-3
     assert get_rule("rmsprop").defaults == {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0,
                                              "momentum": 0.0, "centered": False}

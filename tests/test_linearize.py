@@ -1,5 +1,5 @@
 """Frozen-preconditioner linearisation of the adaptive rules, against literature formulas
-(REFERENCE.md sections 4, 6.4, 6.7) and against the rules' own floating-point step."""
+(docs/reference.md §5.2, §6.1–§6.2) and against the rules' own floating-point step."""
 import json
 import math
 
@@ -49,7 +49,7 @@ def test_adam_is_heavy_ball_on_preconditioned_curvature():
     lin = linearize("adam")
     assert lin.equivalent == "heavy_ball"
     b1, lr = S["beta1"], S["lr"]
-    # REFERENCE.md section 4 (last row): alpha = lr (1 - beta1), momentum = beta1, lam = h/P.
+    # docs/reference.md §6.1: alpha = lr (1 - beta1), momentum = beta1, lam = h/P.
     assert _equal(lin.mapping["lr"], lr * (1 - b1))
     assert sympy.simplify(lin.mapping["momentum"] - b1) == 0
     # The rule's linearised charpoly equals heavy ball's under that mapping (independent check

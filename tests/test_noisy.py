@@ -1,6 +1,6 @@
 """The noisy quadratic model (optanalysis.noisy) against the paper's formulas and Monte Carlo.
 
-Oracles typed here come from REFERENCE.md §6.5 (Zhang et al. 2019, the authors' notebook); the
+Oracles typed here come from docs/reference.md §7 (Zhang et al. 2019, the authors' notebook); the
 package derives everything from the rule definitions instead.
 """
 import numpy as np
@@ -40,7 +40,7 @@ def test_steady_state_ema_and_preconditioning_match_the_paper():
 
 
 def test_sgd_transient_closed_form():
-    """E l_i(t) = (1 - a h)^(2t) l_i(0) + (1 - (1 - a h)^(2t)) a c/(2B(2 - a h)) (REFERENCE §6.5)."""
+    """E l_i(t) = (1 - a h)^(2t) l_i(0) + (1 - (1 - a h)^(2t)) a c/(2B(2 - a h)) (docs/reference.md §7.3)."""
     h = np.array([0.05, 0.5, 1.5])
     x0 = np.array([2.0, -1.0, 0.5])
     a, sigma, batch = 0.4, 0.3, 8

@@ -152,7 +152,7 @@ def test_phase_rates_gd_equal_the_closed_form_over_the_spectrum():
     phases = phase_rates("gd", {"lr": 0.6}, lrs, h=h)
     assert [(p.start, p.stop) for p in phases] == [(0, 10), (10, 30), (30, 35)]
     for p in phases:
-        # REFERENCE §6.1: rate max_i |1 - lr h_i|
+        # docs/reference.md §4.1: rate max_i |1 - lr h_i|
         assert p.rate == pytest.approx(np.max(np.abs(1 - p.lr * h)), rel=1e-14)
 
 
@@ -160,7 +160,7 @@ def test_phase_rates_gd_equal_the_closed_form_over_the_spectrum():
 def test_phase_rate_over_interval_matches_literature_tunings(kappa):
     mu, L = 1.0, kappa
     sk = math.sqrt(kappa)
-    # REFERENCE §6.2 (Polyak/Goh) and §6.3 (standard Nesterov tuning) — independent oracles
+    # docs/reference.md §4.5 (Polyak/Goh; standard Nesterov tuning) — independent oracles
     lr_hb = 4 / (math.sqrt(L) + math.sqrt(mu)) ** 2
     hb = phase_rates("heavy_ball", {"lr": lr_hb, "momentum": ((sk - 1) / (sk + 1)) ** 2}, [lr_hb], mu=mu, L=L)
     # double roots at the endpoints: eigenvalues of a defective matrix are accurate to sqrt(eps)

@@ -3,7 +3,7 @@
 T(h) is the Jacobian of the rule's own symbolic step (lambdified); its eigenvalues by
 ``numpy.linalg.eigvals`` are the independent reference.  10^4 random (hyperparameters, h) per
 linear rule (and variant); samples within 1e-9 of a boundary are excluded, since there the
-floating-point eigenvalues cannot decide.  REFERENCE.md section 4 and 6.1-6.3 formulas are typed
+floating-point eigenvalues cannot decide.  docs/reference.md §4.1–§4.5 formulas are typed
 here only, as oracles.
 """
 import math
@@ -120,7 +120,7 @@ def test_regimes_match_numeric_roots(variant):
 
 
 # ---------------------------------------------------------------------------------------------
-# REFERENCE.md oracles (typed here only)
+# literature oracles (docs/reference.md §4.2–§4.3; typed here only)
 
 
 def _eq(a, b):
@@ -136,7 +136,7 @@ def test_lr_bounds_equal_reference():
     assert _eq(derive("sgd_momentum").lr_bound, 2 * (1 + m) / ((1 - dmp) * (H + wd)))
     assert _eq(derive("sgd_momentum", nesterov=True).lr_bound,
                (2 + 2 * m) / ((1 + 2 * m) * (H + wd)))
-    # edge-of-stability sharpness thresholds (REFERENCE 6.4)
+    # edge-of-stability sharpness thresholds (docs/reference.md §5.1)
     assert _eq(derive("gd").h_bound, 2 / lr)
     assert _eq(derive("heavy_ball").h_bound, (2 + 2 * m) / lr)
     assert _eq(derive("nesterov").h_bound, (2 + 2 * m) / (lr * (1 + 2 * m)))
@@ -170,7 +170,7 @@ def test_nesterov_regimes_equal_reference():
     x = sympy.Symbol("x", positive=True)
     crit = [c.subs(lr, x / H) for c in d.discriminant_zeros["momentum"]]
     assert any(_eq(c, (1 - sympy.sqrt(x)) / (1 + sympy.sqrt(x))) for c in crit)
-    # just below / above the threshold at lr = 0.01, momentum = 0.9 (REFERENCE 6.4)
+    # just below / above the threshold at lr = 0.01, momentum = 0.9 (docs/reference.md §5.1)
     thr = (2 + 2 * 0.9) / (0.01 * (1 + 2 * 0.9))
     assert root_radius("nesterov", 0.99 * thr, lr=0.01, momentum=0.9) < 1
     assert root_radius("nesterov", 1.01 * thr, lr=0.01, momentum=0.9) > 1

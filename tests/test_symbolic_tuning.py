@@ -1,4 +1,4 @@
-"""Optimal tunings derived by SymPy against REFERENCE.md (typed here only) and against numerics.
+"""Optimal tunings derived by SymPy against the literature's formulas (docs/reference.md §4.5, typed here only) and against numerics.
 
 For kappa in {2, 10, 100, 10^4}: the derived rate equals the spectral radius maximised over a
 fine h-grid at the derived hyperparameters, equals the exact worst case, and no (lr, momentum)
@@ -35,7 +35,7 @@ def _same(a, b):
     return sympy.simplify((a - b).subs(L, KAPPA * MU)) == 0
 
 
-# REFERENCE.md 6.1-6.3, typed here as oracles
+# docs/reference.md §4.5, typed here as oracles
 ORACLES = {
     ("gd", None): {"lr": 2 / (L + MU), "rate": (k - 1) / (k + 1)},
     ("heavy_ball", None): {"lr": 4 / (sympy.sqrt(L) + sympy.sqrt(MU)) ** 2,
@@ -67,7 +67,7 @@ def test_lessard_recht_packard_numbers():
 
 
 def test_ordering_at_equal_kappa():
-    """HB optimum < Lessard NAG < standard NAG < GD (REFERENCE 6.3)."""
+    """HB optimum < Lessard NAG < standard NAG < GD (docs/reference.md §4.5)."""
     for kv in (10, 100, 1000):
         r = [float(t.rate.subs(KAPPA, kv)) for t in (_tuning("heavy_ball"), _tuning("nesterov", "Lessard"),
                                                       _tuning("nesterov", "standard"), _tuning("gd"))]

@@ -65,7 +65,7 @@ def test_grid_doubling_changes_nothing():
 
 @pytest.mark.parametrize("kappa", [10.0, 100.0])
 def test_long_runs_approach_the_worst_spectral_radius(kappa):
-    """ratio^(1/(2n)) -> worst-case rate.  Oracles from REFERENCE §6.1–6.3.  The n-step ratio is
+    """ratio^(1/(2n)) -> worst-case rate.  Oracles from docs/reference.md §4.5.  The n-step ratio is
     rate^(2n) times a prefactor between n^-2 and n^2 (double roots give a factor n), so
     |log(ratio)/(2n) - log(rate)| <= (2 log n + 2)/(2n)."""
     n = 20_000

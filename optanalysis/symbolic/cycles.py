@@ -24,7 +24,7 @@ Theoretical guarantee on quadratics
     iterates wander in a band (see :func:`optanalysis.adaptive.eps0_band`).
 
 References
-    REFERENCE.md section 6.7; C. Ma, L. Wu, W. E (2022), A qualitative study of the dynamic
+    docs/reference.md §6.3; C. Ma, L. Wu, W. E (2022), A qualitative study of the dynamic
     behavior for adaptive gradient algorithms, MSML (sign-like late phase of Adam).
 """
 from __future__ import annotations

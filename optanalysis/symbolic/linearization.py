@@ -20,7 +20,7 @@ Theoretical guarantee on quadratics
 
 References
     J. M. Cohen et al. (2022), Adaptive Gradient Methods at the Edge of Stability,
-    arXiv:2207.14484 (38/lr); REFERENCE.md sections 6.4 and 6.7.
+    arXiv:2207.14484 (38/lr); docs/reference.md §5.2 and §6.1–§6.2.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ follows the deterministic prediction and the covariance P of the state follows
 so E f(x_t) = sum over directions of h/2 ((E x - y*)^2 + P_xx).  Only the variance of each
 direction's own noise enters its loss, so correlated noise across directions is handled exactly.
 
-Extensions of REFERENCE.md §6.5:
+Extensions of the noisy quadratic model (docs/reference.md §7):
 
 * exponential moving average of the iterates, x~_t = gamma x~_{t-1} + (1 - gamma) x_t, x~_0 = x_0:
   the state is augmented with x~ and the loss is that of x~;
