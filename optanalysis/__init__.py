@@ -32,7 +32,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "derive": "symbolic.derivation",
     "linearize": "symbolic.linearization",
-    "spectral_radius": "theory.prediction",
+    "spectral_radius": "theory.spectrum",
     "simulate": "simulation",
     "simulate_batch": "simulation",
     "predict": "theory.prediction",

@@ -22,7 +22,8 @@ import numpy as np
 from .checks import integer
 from .io import atomic_write
 from .schedules import make_schedule
-from .theory.prediction import MAX_STEPS, _require_linear, predict, spectral_radius
+from .theory.prediction import MAX_STEPS, _require_linear, predict
+from .theory.spectrum import spectral_radius
 from .rates import fit_rate
 from .rules import get_rule
 

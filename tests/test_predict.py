@@ -13,7 +13,8 @@ from optanalysis.schedules import make_schedule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optanalysis.theory.prediction import linear_maps, lr_sequence, phase_rates, predict, spectral_radius, stall_floor
+from optanalysis.theory.prediction import linear_maps, lr_sequence, predict
+from optanalysis.theory.spectrum import phase_rates, spectral_radius, stall_floor
 from optanalysis.rules import get_rule
 
 LINEAR = {

@@ -108,7 +108,7 @@ def test_recorded_iterates_and_final_state_match_the_kernel():
 def test_stall_floor_matches_the_kernel():
     """gd under exponential decay stops at prod_k (1 - lr_k h): the kernel's loss after the floor's
     horizon and 500 steps more both equal the predicted floor (rounding only)."""
-    from optanalysis.theory.prediction import stall_floor
+    from optanalysis.theory.spectrum import stall_floor
 
     prob = {"hessian_diag": [0.02, 0.3, 1.0], "x0": [3.0, -1.0, 2.0], "xstar": [1.0, 0.0, 0.0]}
     fl = stall_floor("gd", {"lr": 0.5}, schedule="exponential:gamma=0.98", **prob)

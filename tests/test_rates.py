@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from optanalysis.theory.prediction import phase_rates, spectral_radius
+from optanalysis.theory.spectrum import phase_rates, spectral_radius
 from optanalysis.rates import fit_rate
 from optanalysis.simulation import simulate
 

@@ -43,7 +43,7 @@ import sympy
 from optanalysis.comparison import Record
 from optanalysis.models.quadratic import rotated_hessian
 from optanalysis.plotting import figure
-from optanalysis.theory.prediction import spectral_radius
+from optanalysis.theory.spectrum import spectral_radius
 from optanalysis.simulation import simulate_batch
 from optanalysis.studies import StudyResult
 from optanalysis.symbolic import derive

@@ -8,7 +8,7 @@ Claim
 
 Theory
     The floor is the infinite product of gd's iteration matrices, derived from the rule
-    (:func:`optanalysis.theory.prediction.stall_floor`, truncated once lr_k max(h) < 1e-18, which moves log|x|
+    (:func:`optanalysis.theory.spectrum.stall_floor`, truncated once lr_k max(h) < 1e-18, which moves log|x|
     by at most 1e-18/(1 - gamma)).  Independent oracle (the Robbins-Monro condition, textbook): with
     u_k = lr_k h < 1, log(1 - u) = -u - u^2/2 - ..., so the log of a direction's loss floor over
     its initial loss is -2 h S up to at most sum_k u_k^2/(1 - u_0) (the remainder of the series):
@@ -39,7 +39,8 @@ import numpy as np
 
 from optanalysis.comparison import Record
 from optanalysis.plotting import figure
-from optanalysis.theory.prediction import lr_sequence, stall_floor
+from optanalysis.theory.prediction import lr_sequence
+from optanalysis.theory.spectrum import stall_floor
 from optanalysis.simulation import simulate, simulate_batch
 from optanalysis.studies import StudyResult
 

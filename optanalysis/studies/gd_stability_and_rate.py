@@ -45,7 +45,7 @@ from optanalysis.rates import fit_rate
 from optanalysis.simulation import simulate_batch
 from optanalysis.studies import StudyResult, verdict_line
 from optanalysis.symbolic import H, derive, worst_case_rate
-from optanalysis.theory.prediction import spectral_radius
+from optanalysis.theory.spectrum import spectral_radius
 from optanalysis.symbolic.analysis import KAPPA, L as L_SYM, MU
 
 TITLE = "Gradient descent is stable iff lr < 2/L; its best rate is (kappa-1)/(kappa+1) at lr = 2/(L+mu)"

@@ -53,7 +53,7 @@ from optanalysis.rates import FLOOR, fit_rate
 from optanalysis.simulation import simulate_batch
 from optanalysis.studies import StudyResult, verdict_line
 from optanalysis.symbolic import H, derive, roots
-from optanalysis.theory.prediction import spectral_radius
+from optanalysis.theory.spectrum import spectral_radius
 
 TITLE = "Heavy-ball rate map: fitted kernel rates equal the worst-case spectral radius over (lr, momentum)"
 

@@ -2,7 +2,7 @@
 
 ``root_radius(rule, h, **params)`` evaluates max |root| of the derived characteristic
 polynomial, vectorised over ``h`` (and over array-valued hyperparameters): the primitive behind
-the package's one spectral-radius function, :func:`optanalysis.theory.prediction.spectral_radius`;
+the package's one spectral-radius function, :func:`optanalysis.theory.spectrum.spectral_radius`;
 ``worst_case_rate(rule, mu, L, **params)`` is its exact maximum over ``h`` in ``[mu, L]``.
 
 Why the maximum over an interval is exact with finitely many candidates

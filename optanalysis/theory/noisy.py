@@ -229,7 +229,7 @@ def steady_state(rule, params=None, *, hessian_diag=None, hessian=None, noise, b
     """Steady-state expected loss of each eigen-direction (minimiser 0: the mean then decays to
     0, even with weight decay) under the constant lr ``params["lr"]``; ``inf`` where the rule is
     unstable (spectral radius >= 1) in that direction."""
-    from .prediction import spectral_radius
+    from .spectrum import spectral_radius
 
     rule = get_rule(rule)
     _require_linear(rule)

@@ -46,7 +46,8 @@ import sympy
 from numba import njit
 
 from ..checks import integer
-from .prediction import _interval, linear_maps, lr_sequence
+from .prediction import linear_maps, lr_sequence
+from .spectrum import _interval
 from ..models.quadratic import real_array
 from ..rules import get_rule
 from ..symbolic.core import H
