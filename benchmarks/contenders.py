@@ -76,7 +76,7 @@ def _run_diag(rule, params, h, x0, xstar):
     no validation, no schedule evaluation, no result packing (what simulate adds on top)."""
     from optanalysis.kernels import kernel_module
     from optanalysis.rules import get_rule
-    from optanalysis.simulation import _power_tables
+    from optanalysis.kernels.arguments import power_tables
 
     r = get_rule(rule)
     km = kernel_module(r)
@@ -98,7 +98,7 @@ def _run_diag(rule, params, h, x0, xstar):
             # a constant lr is one value, as simulate passes it; lr_out is only written by a
             # closed loop
             buffers[steps] = (np.full((1, 1), vals[0]), np.empty((1, 2)), np.empty((1, 0)),
-                              _power_tables(km, hp, steps))  # as simulate tabulates them
+                              power_tables(km, hp, steps))  # as simulate tabulates them
         lrs, loss, lr_out, powers = buffers[steps]
         km.run_diag(state, init, fixed["row"], h, xstar, fixed["a"], False, fixed["seeds"], hp,
                     lrs, fixed["row"], steps, 0, *powers, fixed["closed"], fixed["cp"], fixed["cs"],

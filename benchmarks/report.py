@@ -5,11 +5,12 @@ import json
 import os
 import platform
 import sys
-import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 
 import numba
+
+from optanalysis.io import atomic_write
 
 __all__ = ["environment", "verdicts", "table", "write_json", "update_readme"]
 
@@ -152,7 +153,8 @@ def table(results: dict) -> str:
                         if "speedup_vs_jax_vmap" in s else ""))
     if results.get("loop_shapes"):
         lines.append("")
-        lines.append("loop shapes (diagnosis micro-benchmark, loop_shapes.py): ns/elem-step")
+        lines.append("loop shapes (diagnosis micro-benchmark, diagnostics/loop_shapes.py): "
+                     "ns/elem-step")
         for r in results["loop_shapes"]:
             lines.append(f"  {r['rule']:10s} {r['dtype']:7s} d={r['d']:<9d} {r['shape']:44s} "
                          f"{r['ns_per_element_step']:8.3f}")
@@ -172,18 +174,8 @@ def table(results: dict) -> str:
 
 
 def write_json(path, results: dict) -> None:
-    """Write ``results`` to ``path`` atomically (temporary file in the same directory, replace)."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".results.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(results, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write ``results`` to ``path`` atomically (``optanalysis.io.atomic_write``)."""
+    atomic_write(path, json.dumps(results, indent=1) + "\n")
 
 
 README_START, README_END = "<!-- TABLE START -->", "<!-- TABLE END -->"
@@ -199,13 +191,4 @@ def update_readme(path, text: str) -> None:
         raise ValueError(f"{path} has no {README_START} ... {README_END} block")
     head, rest = content.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_START}\n```\n{text}\n```\n{README_END}{tail}"
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".README.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(new)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, f"{head}{README_START}\n```\n{text}\n```\n{README_END}{tail}")

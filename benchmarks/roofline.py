@@ -6,7 +6,7 @@ array and one write of each state array (a perfectly fused step).  Its bound is 
 ``bytes / bandwidth`` with the bandwidth a triad of the same working set reaches (cache or DRAM).
 A kernel that runs all steps of a coordinate block while the block sits in L1/L2 moves ~0
 bytes per element-step from memory: it is compute-bound, and is compared with the compute floor
-measured by ``loop_shapes.py``.
+measured by ``diagnostics/loop_shapes.py``.
 """
 from __future__ import annotations
 

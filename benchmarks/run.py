@@ -112,11 +112,11 @@ def main(argv=None) -> int:
     write_json(args.out, results)
     print("loop shapes ...", flush=True)
     try:
-        from loop_shapes import bench_loop_shapes
+        from diagnostics.loop_shapes import bench_loop_shapes
 
         results["loop_shapes"] = bench_loop_shapes(quick=args.quick, target=cfg["shape_target"])
         if results["sweep"]:
-            from loop_shapes import bench_sweep_shape
+            from diagnostics.loop_shapes import bench_sweep_shape
 
             results["sweep_shapes"] = [bench_sweep_shape(rule, cfg["sweep_side"],
                                                          repeats=cfg["sweep_repeats"])

@@ -3,24 +3,24 @@
 ``simulate`` runs one configuration; ``simulate_batch`` runs a grid of hyperparameters x seeds
 (x schedules) in one call of a kernel spread over threads, and every entry equals the corresponding
 ``simulate`` bit for bit, whatever the thread count (each problem runs sequentially on its
-own rows; the noise is a hash of (seed, step, coordinate)).
+own rows; the noise is a hash of (seed, step, coordinate)).  This module validates the input,
+chooses the execution path and packs the results; the kernels' argument arrays are made by
+:mod:`optanalysis.kernels.arguments`, the threads run by :mod:`optanalysis.kernels.threads`.
 
 Observations only: the matching theory lives in :mod:`optanalysis.theory.prediction`.
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor, wait
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import numba
 import numpy as np
 
 from .checks import INT64_MAX, integer
 from .display import html_table
-from .kernels import kernel_module
+from .kernels import kernel_module, threads
+from .kernels.arguments import initial_states, lr_plans, power_tables, used_lrs
 from .models.quadratic import make_noise, make_quadratic, real_array
 from .rules import get_rule
 
@@ -121,23 +121,6 @@ class BatchResult:
                                  "diverged at"], caption=caption)
 
 
-def _lr_plan(schedule, base_lr: float, steps: int):
-    """(closed, lrs, controller params, controller state, interval) for one schedule; ``lrs``
-    holds one lr per step, or a single one when it is constant (or the base of a closed loop)."""
-    empty = np.zeros(0)
-    if schedule is None:
-        return False, np.full(1, base_lr), empty, empty, 1
-    from .schedules import Plateau, make_schedule  # only needed when a schedule is given
-
-    sched = make_schedule(schedule)
-    if isinstance(sched, Plateau):
-        cp, cs = sched.controller(base_lr)
-        return (True, np.full(1, base_lr), np.asarray(cp, np.float64),
-                np.asarray(cs, np.float64), integer(sched.interval, "schedule interval", 1))
-    lrs = sched.lrs(base_lr, steps)
-    return False, (lrs[:1] if np.all(lrs == lrs[0]) else lrs), empty, empty, 1
-
-
 def _problem(hessian_diag, hessian, xstar, steps, start_step, noise, batch, dtype,
              record_every):
     """Validated shared arrays of a run (the starting point: :func:`_start`)."""
@@ -228,52 +211,6 @@ def _seed(value, name: str) -> int:
     return integer(value, name, 0, 2**64 - 1)
 
 
-def _threads() -> int:
-    """Threads to use: Numba's setting (``numba.set_num_threads``, ``NUMBA_NUM_THREADS``)."""
-    return numba.get_num_threads()
-
-
-def _in_threads(kernel, args, n: int) -> None:
-    """Run ``kernel(*args, first, stride)`` on ``min(n, _threads())`` threads.
-
-    The kernels release the GIL; item p (a problem, or a block of one) is computed by thread
-    p % threads, alone and in the same order whatever the thread count, so results are
-    bit-identical.  The calling thread takes share 0 and waiting helper threads the others (a
-    thread started per call starts its share late; benchmarks/README.md).
-    """
-    threads = min(n, _threads())
-    if threads == 1:
-        kernel(*args, 0, 1)
-        return
-    shares = [_helpers().submit(kernel, *args, first, threads) for first in range(1, threads)]
-    try:
-        kernel(*args, 0, threads)
-    finally:
-        wait(shares)  # they write into the same arrays: never leave one running
-    for share in shares:
-        share.result()  # re-raises a helper's exception
-
-
-_pool = None  # the helper threads of _in_threads (each started when a share first needs it)
-
-
-def _helpers() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(thread_name_prefix="optanalysis")
-    return _pool
-
-
-def _forget_helpers() -> None:
-    """A forked child (``studies`` runs jobs in forked processes) has the pool but not its
-    threads: it makes its own."""
-    global _pool
-    _pool = None
-
-
-os.register_at_fork(after_in_child=_forget_helpers)
-
-
 def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt, prow, cap_max,
                 record_every, loss, xrec, record_x, blocks):
     """One open-loop diagonal problem from ``S0`` with its coordinate blocks shared among the
@@ -282,83 +219,10 @@ def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt, p
     loss0, limit, cap = km.limits(S0[0], h, xs, cap_max)
     rloss = np.zeros((blocks, loss.size))
     trips = np.zeros(blocks, np.int64)
-    _in_threads(km.run_diag_blocks, (S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt,
+    threads.run(km.run_diag_blocks, (S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt,
                                      prow, cap, record_every, rloss, trips, xrec, record_x), blocks)
     return km.finish_diag_blocks(S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt, prow,
                                  record_every, loss0, limit, rloss, trips, loss, xrec, record_x)
-
-
-def _lr_plans(base_lrs, schedules, steps: int, S: int, lrs=None):
-    """Per problem (p-major, S seeds per parameter set; ``base_lrs[p]`` and ``schedules[p]`` of
-    parameter set p, or the lrs given, ``lrs`` (1 or P, steps)): rows ``row`` of ``lr_table``,
-    one per distinct (schedule, base lr) or sequence so that a sweep shares them, and the
-    plateau controllers (``closed``, ``interval``, ``cp``, ``cs``; copies, as the kernels
-    update ``cs``).  ``lr_table`` has one column when every row is constant (the kernels read a
-    one-value row as a constant lr), else ``steps``."""
-    if lrs is not None:
-        n = base_lrs.size * S
-        bits, plan_of = np.unique(lrs.view(np.int64), axis=0, return_inverse=True)
-        lr_table = bits.view(np.float64)
-        if np.all(lr_table == lr_table[:, :1]):
-            lr_table = lr_table[:, :1].copy()
-        row = np.repeat(np.broadcast_to(plan_of.reshape(-1), base_lrs.shape), S)
-        empty = np.zeros((n, 1))
-        return (lr_table, row.astype(np.int64), np.zeros(n, np.bool_), np.ones(n, np.int64),
-                empty, empty.copy())
-    keys = base_lrs.view(np.int64)  # compared bit for bit
-    if any(sch is not schedules[0] for sch in schedules):  # (the schedules outlive this call)
-        keys = np.stack([[id(sch) for sch in schedules], keys], axis=1)
-    _, first, plan_of = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    table = [_lr_plan(schedules[p], float(base_lrs[p]), steps) for p in first]
-    row = np.repeat(plan_of.reshape(-1).astype(np.int64), S)
-    closed = np.array([plan[0] for plan in table], np.bool_)[row]
-    interval = np.array([plan[4] for plan in table], np.int64)[row]
-    cp, cs = (_padded([plan[k] for plan in table])[row] for k in (2, 3))
-    lrs = [plan[1] for plan in table]
-    lr_table = np.empty((len(lrs), max(a.size for a in lrs)))
-    for r, a in enumerate(lrs):
-        lr_table[r] = a  # a one-value row broadcasts
-    return lr_table, row, closed, interval, cp, cs
-
-
-def _padded(arrays) -> np.ndarray:
-    """Stack 1-D float arrays of different lengths, zero-padded (at least one column)."""
-    out = np.zeros((len(arrays), max(1, max(a.size for a in arrays))))
-    for i, a in enumerate(arrays):
-        out[i, :a.size] = a
-    return out
-
-
-def _initial_states(rule, hp, x0) -> np.ndarray:
-    """(P, nstate, d) initial states: ``rule.init`` called once per combination of flags, on
-    the columns of real hyperparameters (broadcasting: rules are plain NumPy arithmetic)."""
-    flags = [k for k, p in enumerate(rule.hyper) if p.flag]
-    combos, which = np.unique(hp[:, flags] != 0, axis=0, return_inverse=True)
-    out = np.empty((hp.shape[0], len(rule.state), x0.size), x0.dtype)
-    for c, combo in enumerate(combos):
-        idx = np.flatnonzero(which.reshape(-1) == c)
-        fixed = dict(zip(flags, combo.tolist()))
-        args = [fixed[k] if k in fixed else hp[idx, k, None] for k in range(len(rule.hyper))]
-        for s, value in enumerate(rule.init(x0[None, :], *args)):
-            out[idx, s] = np.broadcast_to(value, (len(idx), x0.size))
-    return out
-
-
-def _power_tables(km, hp, steps: int, start_step: int = 0):
-    """(table, rows) of the rule's tabulated powers (``kernels/rewrite.py``) for steps
-    ``start_step + 1 ...``: one table row per distinct value of each power's base
-    hyperparameter (``hp`` columns, compared bit for bit), and ``rows[p, j]``, the row of power
-    j for parameter set p."""
-    tables, rows, offset = [], np.zeros((hp.shape[0], km.NPOW), np.int64), 0
-    for j, base in enumerate(km.POW_BASES):
-        bits, rows[:, j] = np.unique(hp[:, base].view(np.int64), return_inverse=True)
-        rows[:, j] += offset
-        table = np.empty((bits.size, steps))
-        _in_threads(km.power_table, (table, bits.view(np.float64), j, start_step),
-                    -(-steps // km.POWER_CHUNK))
-        tables.append(table)
-        offset += bits.size
-    return (np.concatenate(tables) if tables else np.zeros((0, 0))), rows
 
 
 def _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, record_every, dt, record_x):
@@ -368,14 +232,14 @@ def _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, record_every,
     step count before the first step."""
     P, S, d = hp.shape[0], len(seeds), q.d
     n = P * S
-    lr_table, row, closed, interval, cp, cs = _lr_plans(hp[:, 0], schedules, steps, S, lrs)
+    lr_table, row, closed, interval, cp, cs = lr_plans(hp[:, 0], schedules, steps, S, lrs)
     km = kernel_module(rule)
-    pw_table, pw_rows = _power_tables(km, hp, steps, t0)
+    pw_table, pw_rows = power_tables(km, hp, steps, t0)
     pw_rows = np.repeat(pw_rows, S, axis=0)
     x0, given = start
     if given is None:
         with np.errstate(over="ignore"):  # a value beyond float32 rounds to inf, as in torch
-            init = _initial_states(rule, hp.astype(dt), x0.astype(dt, copy=False))
+            init = initial_states(rule, hp.astype(dt), x0.astype(dt, copy=False))
     else:
         init = given.astype(dt)  # in range (checked): float32 rounds each value once
     init_row = np.repeat(np.arange(P) if init.shape[0] == P else np.zeros(P, np.int64), S)
@@ -392,27 +256,27 @@ def _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, record_every,
     # never written (no column at all when every problem is open loop)
     lr_out = np.empty((n, steps if closed.any() else 0))
 
-    def used_lrs():
-        return _used_lrs(lr_table, row, closed, lr_out, diverged, steps)
+    def lrs_used():
+        return used_lrs(lr_table, row, closed, lr_out, diverged, steps)
 
     if not q.diagonal:
         scale = nz.scale if noisy else np.zeros((d, d))
         hess = q.hessian.astype(dt, copy=False)
-        _in_threads(km.run_dense, (state, init, init_row, hess, xs, scale, noisy, seed_arr, hp,
+        threads.run(km.run_dense, (state, init, init_row, hess, xs, scale, noisy, seed_arr, hp,
                                    lr_table, row, steps, t0, pw_table, pw_rows, closed, cp, cs,
                                    interval, record_every, loss, lr_out, diverged, xrec,
                                    record_x), n)
-        return state, loss, used_lrs, diverged, xrec
+        return state, loss, lrs_used, diverged, xrec
     h = q.hessian_diag.astype(dt, copy=False)
     cap_max = float(np.finfo(dt).max)  # see limits() in kernels/paths/core.py
     if (d <= _LANES_MAX_D and n >= 2 and _lanes_pay(km)
             and not (noisy or record_x or closed.any())):
         lr_const = np.all(lr_table == lr_table[:, :1], axis=1)
-        _in_threads(km.run_lanes, (state, init, init_row, h, xs, np.zeros(d), seed_arr, hp,
+        threads.run(km.run_lanes, (state, init, init_row, h, xs, np.zeros(d), seed_arr, hp,
                                    lr_table, row, lr_const, steps, t0, pw_table, pw_rows,
                                    record_every, cap_max, loss, diverged, xrec),
                     -(-n // max(1, km.LANES // d)))
-        return state, loss, used_lrs, diverged, xrec
+        return state, loss, lrs_used, diverged, xrec
     scale = nz.scale if noisy else np.zeros(d)
     batch_arrays = (state, init_row, seed_arr, hp, row, pw_rows, closed, cp, cs, interval, loss,
                     lr_out, diverged, xrec)
@@ -424,7 +288,7 @@ def _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, record_every,
                 cl, cpp, csp, itv, record_every, cap_max, lo, lro, dv, xr, record_x)
 
     blocks = -(-d // km.BLOCK)
-    if (n < _threads() and blocks >= 2 and d * steps >= _SPLIT_MIN_WORK
+    if (n < threads.count() and blocks >= 2 and d * steps >= _SPLIT_MIN_WORK
             and blocks * (n_rec + 1) <= _SPLIT_MAX_LOSSES):
         for p in range(n):  # fewer problems than threads: an open-loop one shares out its blocks
             if closed[p]:
@@ -435,20 +299,8 @@ def _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, record_every,
                                           pw_rows[p], cap_max, record_every, loss[p], xrec[p],
                                           record_x, blocks)
     else:
-        _in_threads(km.run_diag, rows(slice(None)), n)
-    return state, loss, used_lrs, diverged, xrec
-
-
-def _used_lrs(lr_table, row, closed, lr_out, diverged, steps) -> np.ndarray:
-    """(n, steps) lrs used by each problem: an open loop's row of ``lr_table`` (NaN from the step
-    at which it diverged, as the kernels write a closed loop's), a closed loop's ``lr_out``."""
-    out = np.empty((row.size, steps))
-    out[:] = lr_table[row]  # a one-value row broadcasts
-    if closed.any():
-        out[closed] = lr_out[closed]
-    for p in np.flatnonzero((diverged >= 0) & ~closed):
-        out[p, diverged[p]:] = np.nan
-    return out
+        threads.run(km.run_diag, rows(slice(None)), n)
+    return state, loss, lrs_used, diverged, xrec
 
 
 def _one_schedule(schedule, lrs) -> None:

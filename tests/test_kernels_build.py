@@ -77,3 +77,31 @@ def test_rewrite_tabulates_only_hyperparameters_to_powers_of_t(tmp_path, monkeyp
     assert "a = _add(_pw[0], _pw[1])" in source
     assert "b = _pow(gamma, t)" in source and "c = _pow(beta, x)" in source
     assert "if j == 0:\n        return t\n    if j == 1:\n        return _add(t, 1)\n" in source
+
+
+def test_the_fingerprint_covers_the_rule_file_and_the_plateau_controller():
+    import inspect
+
+    from optanalysis.kernels.build import _inlined_files
+    from optanalysis.schedules import plateau_update
+
+    files = _inlined_files(get_rule("adamw"))
+    controller = getattr(plateau_update, "py_func", plateau_update)
+    for path in (inspect.getsourcefile(get_rule("adamw").module),
+                 inspect.getsourcefile(controller)):
+        assert Path(path).resolve() in files
+    names = {p.name for p in files}
+    assert {"ops.py", "adam.py", "noise.py", "reduce.py", "mixed.py", "rewrite.py",
+            "contract.py"} <= names
+
+
+def test_a_kernel_package_is_written_once_and_never_replaced(tmp_path):
+    from optanalysis.io import directory_once
+
+    target = tmp_path / "pkg"
+    assert directory_once(target, {"a.py": "first\n", "b.py": "x = 1\n"})
+    mtime = (target / "a.py").stat().st_mtime_ns
+    assert not directory_once(target, {"a.py": "second\n"})
+    assert (target / "a.py").read_text() == "first\n" and (target / "b.py").exists()
+    assert (target / "a.py").stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]  # no temporary left

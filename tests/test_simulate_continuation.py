@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import optanalysis.simulation as sim
+from optanalysis.kernels import threads
 from optanalysis.models.quadratic import rotated_hessian
 from optanalysis.rules import get_rule
 from optanalysis.schedules import make_schedule
@@ -94,7 +95,7 @@ def test_a_continued_batch_equals_the_uninterrupted_batch_in_lanes_and_alone(dty
 
 
 def test_a_continued_large_problem_split_over_threads_equals_the_uninterrupted_run(monkeypatch):
-    monkeypatch.setattr(sim, "_threads", lambda: 2)
+    monkeypatch.setattr(threads, "count", lambda: 2)
     monkeypatch.setattr(sim, "_SPLIT_MIN_WORK", 0)  # every size takes the split path
     d = 1300  # three blocks
     kw = dict(hessian_diag=np.linspace(0.01, 1.0, d), noise="isotropic:sigma=0.1", seed=5)
@@ -193,15 +194,18 @@ BAD = [
     (dict(lrs=[0.1] * 9 + [np.nan]), ValueError, "lrs must be finite"),
     (dict(lrs="0.1"), TypeError, "lrs must be"),
     (dict(x0=None), TypeError, "x0 is required"),
-    (dict(x0=None, initial_state=np.zeros((1, 3))), ValueError, r"initial_state must have shape \(2, 3\)"),
-    (dict(x0=None, initial_state=[[0, 1, np.inf], [0, 0, 0]]), ValueError, "initial_state must be finite"),
+    (dict(x0=None, initial_state=np.zeros((1, 3))), ValueError,
+     r"initial_state must have shape \(2, 3\)"),
+    (dict(x0=None, initial_state=[[0, 1, np.inf], [0, 0, 0]]), ValueError,
+     "initial_state must be finite"),
     (dict(x0=None, initial_state=[["a"] * 3] * 2), TypeError, "initial_state must be"),
     (dict(x0=[1, 2, 3], initial_state=np.zeros((2, 3))), ValueError, "x0 must be omitted or equal"),
     (dict(x0=None, initial_state=[[1e39, 0, 0], [0, 0, 0]], dtype="float32"), ValueError,
      "initial_state must be within the float32 range"),
     (dict(x0=None, initial_state=[[0, 0, 0], [1e39, 0, 0]], dtype="float32"), ValueError,
      "initial_state must be within the float32 range"),
-    (dict(x0=None, initial_state=[[1e300, 0, 0], [0, 0, 0]]), ValueError, "initial_state: the initial loss"),
+    (dict(x0=None, initial_state=[[1e300, 0, 0], [0, 0, 0]]), ValueError,
+     "initial_state: the initial loss"),
     (dict(start_step=-1), ValueError, r"start_step must be an integer in \[0, "),
     (dict(start_step=1.0), TypeError, "start_step must be an integer"),
     (dict(start_step=True), TypeError, "start_step must be an integer"),
@@ -236,4 +240,5 @@ def test_results_show_themselves_as_a_table():
                            hessian_diag=[1.0], steps=60)
     html = batch._repr_html_()
     assert "2 parameter sets x 2 seeds, 60 steps" in html
-    assert html.count("<tr>") == 5 and "<td>1</td><td>1</td><td>0.5</td><td>nan</td><td>51</td>" in html
+    assert html.count("<tr>") == 5
+    assert "<td>1</td><td>1</td><td>0.5</td><td>nan</td><td>51</td>" in html

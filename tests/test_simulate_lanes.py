@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 import optanalysis.simulation as sim
+from optanalysis.kernels import threads
 from optanalysis.kernels.build import kernel_module
 from optanalysis.simulation import simulate, simulate_batch
 
-# the rules without tabulated powers take the lanes path (see _LANES_MAX_D in simulate.py)
+# the rules without tabulated powers take the lanes path (see _LANES_MAX_D in simulation.py)
 LANE_RULES = {
     "gd": [{"lr": 0.3}, {"lr": 1.9}],
     "heavy_ball": [{"lr": 0.5, "momentum": 0.8}, {"lr": 0.2}],
@@ -80,7 +81,7 @@ def test_groups_and_threads_do_not_change_the_bits(lanes, monkeypatch):
     results = []
     calls = lanes("heavy_ball")
     for n_threads in (1, 2, 3):
-        monkeypatch.setattr(sim, "_threads", lambda: n_threads)
+        monkeypatch.setattr(threads, "count", lambda: n_threads)
         results.append(simulate_batch("heavy_ball", params_list, seeds=[0, 1], **kw))
         assert sorted(calls) == list(range(n_threads))
         calls.clear()

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 import optanalysis.simulation as sim
+from optanalysis.kernels import threads as kernel_threads
+from optanalysis.kernels.arguments import lr_plans
 from optanalysis.kernels.build import kernel_module
 from optanalysis.rules import RULES as RULES_ALL, get_rule
 from optanalysis.schedules import make_schedule
@@ -33,7 +35,7 @@ def threads(monkeypatch):
     """Set the thread count simulate uses (Python threads over nogil kernels: any count works
     on any machine) and let every problem size take the split path."""
     def use(n):
-        monkeypatch.setattr(sim, "_threads", lambda: n)
+        monkeypatch.setattr(kernel_threads, "count", lambda: n)
     monkeypatch.setattr(sim, "_SPLIT_MIN_WORK", 0)
     return use
 
@@ -90,12 +92,12 @@ def test_a_varying_lr_in_fused_steps_keeps_the_bits_of_single_steps(rule, dtype)
 
 def test_a_constant_lr_is_one_value_and_the_lrs_used_are_every_steps():
     steps = 10**7  # one value, not an 80 MB table
-    table, row, closed, *_ = sim._lr_plans(np.array([0.1, 0.2, 0.1]),
-                                           [None, NEVER_CUTS, "step:step_size=20000000"], steps, 1)
+    table, row, closed, *_ = lr_plans(np.array([0.1, 0.2, 0.1]),
+                                      [None, NEVER_CUTS, "step:step_size=20000000"], steps, 1)
     assert table.shape == (3, 1) and table[row, 0].tolist() == [0.1, 0.2, 0.1]
     assert closed.tolist() == [False, True, False]
     spec = "step:step_size=2,gamma=0.5"
-    table, row, *_ = sim._lr_plans(np.array([0.1, 0.1]), [None, spec], 9, 1)
+    table, row, *_ = lr_plans(np.array([0.1, 0.1]), [None, spec], 9, 1)
     assert table.shape == (2, 9) and np.all(table[row[0]] == 0.1)
     assert np.array_equal(table[row[1]], make_schedule(spec).lrs(0.1, 9))
     res = simulate("gd", {"lr": 0.1}, x0=[1.0, 2.0], hessian_diag=[1.0, 3.0], steps=50)
@@ -200,7 +202,7 @@ def test_the_problem_size_spans_blocks_with_a_partial_last_one():
     assert D > 2 * kernel_module("gd").BLOCK and D % kernel_module("gd").BLOCK
 
 
-def test_in_threads_runs_every_share_once_and_reraises_after_all_finish(threads):
+def test_threads_run_every_share_once_and_reraise_after_all_finish(threads):
     threads(3)
     seen = []
 
@@ -212,10 +214,11 @@ def test_in_threads_runs_every_share_once_and_reraises_after_all_finish(threads)
 
     out = np.zeros(3)
     with pytest.raises(ZeroDivisionError, match="share 2"):
-        sim._in_threads(kernel, (out,), 10)
+        kernel_threads.run(kernel, (out,), 10)
     assert sorted(seen) == [(0, 3), (1, 3), (2, 3)] and np.all(out == 1)
     seen.clear()
-    sim._in_threads(lambda first, stride: seen.append((first, stride)), (), 2)  # 2 items: 2 threads
+    # 2 items: 2 threads
+    kernel_threads.run(lambda first, stride: seen.append((first, stride)), (), 2)
     assert sorted(seen) == [(0, 2), (1, 2)]
 
 

@@ -1,7 +1,9 @@
 """Diagnosis micro-benchmark: which loop shape makes a rule's compiled step fast.
 
-Every loop below calls the rule's own ``step`` (the single definition in optanalysis/rules,
-made callable from Numba by ``optanalysis.kernels.jitable``); only the loop around it changes.
+Only the shapes that still explain a decision of the kernels are kept (each named below with
+the decision it explains).  Every loop below calls the rule's own ``step`` (the single
+definition in optanalysis/rules, made callable from Numba by ``optanalysis.kernels.jitable``);
+only the loop around it changes.
 The kernel runs the rule as ``kernels/rewrite.py`` writes it (torch's float32 arithmetic, powers
 of t tabulated): float64 shapes equal it bit for bit, float32 shapes round differently.  These
 shapes are the diagnosis that led to the kernel's certified fast path (no per-step loss sum).
@@ -13,41 +15,44 @@ as in the element-steps benchmark.  The shapes, each one change from the previou
     run_diag runs one problem on one thread; its blocks hold 512 coordinates, the shapes below
     256);
 ``offset index, per-step loss``
-    the kernel's inner loop as it was before commit fee5c57 (which adopted the fix shown next):
     state ``S[k, b0 + j]`` updated in place, blocks of ``BLOCK``, all steps of a block before
     the next, the float64 loss of every step summed, the step count passed as a float.  The
     index ``b0 + j`` is a signed runtime value, so Numba emits a negative-index wraparound
     select on every access and LLVM leaves the loop scalar;
 ``blocked, per-step loss``
     the same loop on 1-D views ``S[k, b0:b1]`` indexed from 0 (no copy): the wraparound check
-    is provably dead and the loop vectorises (bitwise the same results).  The kernel now uses an
-    unsigned index to the same effect, so it should time like this shape;
+    is provably dead and the loop vectorises (bitwise the same results).  Explains the
+    kernels' unsigned coordinate index (same effect), so they time like this shape;
 ``blocked``
-    the same without the per-step loss (the kernel computes it for divergence and plateau);
-``blocked, threads``
-    the blocks shared round-robin among ``numba.get_num_threads()`` threads (coordinates are
-    independent on a diagonal H), GIL released as in ``simulate_batch``;
+    the same without the per-step loss: explains the certified fast path (the kernels sum the
+    loss only at recorded steps and certify the others elementwise);
 ``one coordinate at a time`` (heavy ball, d <= 1e3)
     coordinates outermost: all steps of one coordinate, its state in registers, then the next.
     Each step waits for the previous one, so the time per element-step is the latency of the
     rule's step (its chain of dependent operations), and no loop that keeps the arithmetic
     can advance one problem by a step in less, however many coordinates it has: the floor of
-    a problem of small d;
+    a problem of small d.  Explains the 8-step passes over small blocks and the lanes (several
+    problems side by side), the two ways around that floor;
 ``blocked, integer t`` (Adam only)
     ``blocked`` with the step count an integer: ``beta**t`` is then Numba's integer-power loop,
     evaluated per element, which keeps the loop scalar; a float t makes it ``llvm.pow`` (pure,
-    hoisted out of the coordinate loop), as the kernel now does.
+    hoisted out of the coordinate loop).  Explains why the kernels pass t as a float.
+
+``bench_sweep_shape`` times the ``blocked`` shape problem after problem over the sweep grid:
+against ``simulate_batch`` it explains the lanes (problems innermost) for heavy ball.
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+
+import importlib
 
 import numba
 import numpy as np
 from numba import njit
 
 import optanalysis.kernels.jitable  # noqa: F401  (registers the rules' steps for Numba)
-from optanalysis.kernels._template import _block_loss, _elem_loss  # the kernels' own loss
+from optanalysis.kernels import kernel_module
 from optanalysis.kernels.reduce import lane_sum
 from optanalysis.rules import adam, heavy_ball
 
@@ -55,7 +60,11 @@ from contenders import make
 from problem import RULE_PARAMS, check_normal, quadratic
 from timing import time_steps
 
-__all__ = ["BLOCK", "bench_loop_shapes"]
+__all__ = ["BLOCK", "bench_loop_shapes", "bench_sweep_shape"]
+
+# the kernels' own loss, from a built kernel package (its path modules import their binding)
+_core = importlib.import_module(kernel_module("heavy_ball").__name__ + ".core")
+_block_loss, _elem_loss = _core._block_loss, _core._elem_loss
 
 BLOCK = 256  # 4 state + h + xstar blocks of 256 float64 = 12 KiB: stays in L1 (32-48 KiB)
 _OPTS = dict(cache=True, error_model="numpy")
@@ -165,14 +174,6 @@ def _serial(S, h, xs, lrs, hyper, loss_every_step, tcast):
         _run_block(S, h, xs, lrs, hyper, b0, min(b0 + BLOCK, h.size), loss_every_step, tcast)
 
 
-@njit(nogil=True, **_OPTS)
-def _strided(S, h, xs, lrs, hyper, loss_every_step, tcast, first, stride):
-    nblocks = (h.size + BLOCK - 1) // BLOCK
-    for b in range(first, nblocks, stride):
-        b0 = b * BLOCK
-        _run_block(S, h, xs, lrs, hyper, b0, min(b0 + BLOCK, h.size), loss_every_step, tcast)
-
-
 _POOLS = {}
 
 
@@ -187,17 +188,11 @@ def _in_threads(kernel, args, n):
     list(_POOLS[n].map(lambda first: kernel(*args, first, n), range(n)))
 
 
-def _threaded(S, h, xs, lrs, hyper, loss_every_step, tcast):
-    _in_threads(_strided, (S, h, xs, lrs, hyper, loss_every_step, tcast),
-                numba.get_num_threads())
-
-
 # name -> (runner, per-step loss, step-count type); the order is the chain of single changes.
 SHAPES = {
     "offset index, per-step loss": (_offset, True, _float),
     "blocked, per-step loss": (_serial, True, _float),
     "blocked": (_serial, False, _float),
-    "blocked, threads": (_threaded, False, _float),
     "one coordinate at a time": (_hb_latency, False, _float),
     "blocked, integer t": (_serial, False, _int),
 }
@@ -232,7 +227,6 @@ def bench_loop_shapes(*, quick: bool = False, target: float = 0.3, progress=prin
     """ns per element-step of each loop shape, float64 and float32, at a cache-resident and a
     DRAM-sized dimension; each shape's final state is checked against the kernel's."""
     sizes = (10**3,) if quick else (10, 10**3, 10**6)
-    threads = numba.get_num_threads()
     rows = []
     for rule in ("heavy_ball", "adam"):
         for dtype in ("float64", "float32"):
@@ -259,8 +253,7 @@ def bench_loop_shapes(*, quick: bool = False, target: float = 0.3, progress=prin
                     same = bool(np.array_equal(x, ref))
                     timing = time_steps(run, d, target=target, repeats=3, max_steps=2 * 10**7)
                     check_normal(*state())
-                    rows.append(dict(rule=rule, dtype=dtype, d=d, shape=shape,
-                                     threads=threads if "threads" in shape else 1,
+                    rows.append(dict(rule=rule, dtype=dtype, d=d, shape=shape, threads=1,
                                      bitwise_equal_kernel=same,
                                      **{k: timing[k] for k in ("steps", "seconds",
                                                                "ns_per_element_step")}))
@@ -288,8 +281,8 @@ def bench_sweep_shape(rule: str, side: int, *, repeats: int = 3, progress=print)
     against ``simulate_batch``.
 
     (Problems innermost is the kernel's ``run_lanes``, which simulate_batch uses for rules
-    without tabulated powers, heavy ball here; with per-lane powers Adam is 1.2-1.4x slower
-    in lanes than problem by problem, see ``_LANES_MAX_D`` in optanalysis/simulate.py.)"""
+    without tabulated powers, heavy ball here; with per-lane powers Adam is slower in lanes
+    than problem by problem, see ``_LANES_MAX_D`` in optanalysis/simulation.py.)"""
     import time
 
     from optanalysis.simulation import simulate_batch

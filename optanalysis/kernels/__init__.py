@@ -7,8 +7,9 @@
 disk (under :func:`optanalysis.cache.cache_dir`).  The public, validated entry points are
 :func:`optanalysis.simulation.simulate` and :func:`optanalysis.simulation.simulate_batch`; see
 ``paths/`` for the loops (one module per execution path), ``contract.py`` for what they take
-from a rule, ``build.py`` for how a rule is bound into them and ``rewrite.py``/``mixed.py`` for
-how its source is adapted.
+from a rule, ``build.py`` for how a rule is bound into them, ``rewrite.py``/``mixed.py`` for
+how its source is adapted, ``arguments.py`` for the arrays a batch passes them and
+``threads.py`` for the threads that run them.
 """
 from .build import kernel_module
 
