@@ -150,15 +150,16 @@ def _start(rule, q, x0, initial_state, dtype: str, P: int | None = None):
     ``initial_state`` given, as (m, len(rule.state), d) float64 (m = 1, or P for a batch with
     one state per parameter set); the other is None."""
     n, d = len(rule.state), q.d
-    if initial_state is None:
-        if x0 is None:
-            raise TypeError("x0 is required (a 1-D array of finite numbers) unless initial_state "
-                            "is given")
+    if x0 is not None:
         x0 = real_array(x0, "x0", "a 1-D array of finite numbers")
         if x0.shape != (d,):
             raise ValueError(f"x0 must have shape ({d},) like the Hessian, got {x0.shape}")
         if not np.all(np.isfinite(x0)):
             raise ValueError("x0 must be finite")
+    if initial_state is None:
+        if x0 is None:
+            raise TypeError("x0 is required (a 1-D array of finite numbers) unless initial_state "
+                            "is given")
         firsts, name = x0[None], "x0"
     else:
         shapes = [(n, d)] + ([(P, n, d)] if P is not None else [])
@@ -172,11 +173,9 @@ def _start(rule, q, x0, initial_state, dtype: str, P: int | None = None):
         if not np.all(np.isfinite(given)):
             raise ValueError("initial_state must be finite")
         given = given.reshape(-1, n, d)
-        if x0 is not None:
-            x0 = real_array(x0, "x0", "a 1-D array of finite numbers")
-            if x0.shape != (d,) or not np.all(given[:, 0] == x0):
-                raise ValueError("x0 must be omitted or equal the first row of initial_state "
-                                 "(the iterate)")
+        if x0 is not None and not np.all(given[:, 0] == x0):
+            raise ValueError("x0 must be omitted or equal the first row of initial_state "
+                             "(the iterate)")
         firsts, name = given[:, 0], "initial_state"
     for first in firsts:
         with np.errstate(over="ignore", invalid="ignore"):
