@@ -97,7 +97,7 @@ def test_an_empty_value_names_its_flag(capsys, command, flag):
     (["worst-case", "gd", "--mu", "1", "--L", "-inf", "--steps", "3"], "error: --L must be in [mu, inf)"),
     (["worst-case", "gd", "--mu", "1", "--L", "2", "--steps", "3", "--metric", "-1"],
      "error: --metric must be one of distance, loss, got '-1'"),
-    (["simulate", "gd", "--hessian-diag", "1", "--x0", "-1,2", "--steps", "3"], "error: --x0: expected 1 or d = 1"),
+    (["simulate", "gd", "--hessian-diag", "1", "--x0", "-1,2", "--steps", "3"], "error: --x0 must have 1 or d = 1 values, got 2"),
     (["simulate", "gd", "--hessian-diag", "1", "--x0", "1", "--steps", "-3"], "error: --steps must be an integer >= 1"),
     (["compare", "gd", "--hessian", "-1,0;0,1", "--steps", "3"], "error: --hessian must be positive semi-definite"),
     (["compare", "gd", "--hessian-diag", "1", "--steps", "3", "--output", ""], "error: --output: empty"),

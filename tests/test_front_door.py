@@ -71,3 +71,15 @@ def test_rules_is_the_subpackage_and_lists_the_rules():
     assert "heavy_ball" in oa.rules()._repr_html_()
     with pytest.raises(TypeError, match="linear"):
         oa.rules(linear="yes")
+
+
+def test_every_derived_object_typesets_itself():
+    from optanalysis.symbolic.cycles import period2_orbit
+
+    d = oa.derive("heavy_ball")
+    objects = [d, d.charpoly_result if hasattr(d, "charpoly_result") else None, *d.regimes, *d.tunings,
+               *d.equivalences, oa.linearize("adam"), period2_orbit("rmsprop")]
+    for obj in filter(None, objects):
+        latex = obj._repr_latex_()
+        assert latex.startswith("$") and latex.endswith("$") and latex.strip("$"), type(obj).__name__
+    assert r"\beta" in d._repr_latex_() and "momentum" not in d._repr_latex_()  # the literature's notation

@@ -60,7 +60,7 @@ def test_text_summary(capsys):
     (["gd", "--param", "lr=1", "--param", "lr=2", "--hessian-diag", "1", "--x0", "1", "--steps", "2"],
      "lr given twice"),
     (["gd", "--hessian-diag", "1,x", "--x0", "1", "--steps", "2"], "--hessian-diag: 'x' is not a number"),
-    (["gd", "--hessian-diag", "1,2,3", "--x0", "1,2", "--steps", "2"], "--x0: expected 1 or d = 3"),
+    (["gd", "--hessian-diag", "1,2,3", "--x0", "1,2", "--steps", "2"], "--x0 must have 1 or d = 3 values, got 2"),
     (["gd", "--spectrum", "uniform:mu=1", "--x0", "1", "--steps", "2"], "missing L"),
     (["gd", "--hessian-diag", "1", "--x0", "1", "--steps", "0"], "steps must be"),
     (["gd", "--hessian-diag", "1", "--x0", "1", "--steps", "2", "--noise", "isotropic:sigma=1"],

@@ -47,15 +47,10 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-def _vector(text, what: str, d: int):
-    import numpy as np
+def _vector(text, flag: str, d: int):
+    from ..models.quadratic import vector
 
-    v = parse_floats(text, what=what)
-    if len(v) == 1:
-        return np.full(d, v[0])
-    if len(v) != d:
-        raise ValueError(f"{what}: expected 1 or d = {d} values, got {len(v)}")
-    return np.array(v)
+    return vector(parse_floats(text, what=flag), flag, d, broadcast=True)
 
 
 def run(args) -> int:

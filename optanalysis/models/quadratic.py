@@ -123,13 +123,17 @@ def float_or_inf(v) -> float:
         return math.inf if v > 0 else -math.inf
 
 
-def vector(value, name: str, d: int | None = None) -> np.ndarray:
-    """``value`` as a new finite, non-empty 1-D float64 array (of length ``d`` if given); errors name it."""
+def vector(value, name: str, d: int | None = None, *, broadcast: bool = False) -> np.ndarray:
+    """``value`` as a new finite, non-empty 1-D float64 array (of length ``d`` if given); errors name it.
+    With ``broadcast``, one value stands for all ``d`` coordinates (``--x0 1`` on the command line)."""
     v = real_array(value, name, "a 1-D array of finite numbers")
     if v.ndim != 1 or v.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {v.shape}")
+    if broadcast and d is not None and v.size == 1:
+        v = np.full(d, v[0])
     if d is not None and v.size != d:
-        raise ValueError(f"{name} must have length d = {d}, got {v.size}")
+        allowed = f"1 or d = {d} values" if broadcast else f"length d = {d}"
+        raise ValueError(f"{name} must have {allowed}, got {v.size}")
     if not np.all(np.isfinite(v)):
         raise ValueError(f"{name} must be finite")
     return v

@@ -27,7 +27,7 @@ import sympy
 
 from ..rules import get_rule
 from .core import H, Z, hyper_symbols, iteration_matrix, rule_cached, with_pinned
-from .notation import latex
+from .notation import Typeset, latex
 
 __all__ = ["CharPoly", "characteristic_polynomial", "sign", "range_substitution", "jury_conditions",
            "Stability", "stability", "Regime", "regimes", "spectral_radius_expr", "MU", "L", "KAPPA"]
@@ -38,7 +38,7 @@ KAPPA = sympy.Symbol("kappa", positive=True)  # condition number L/mu
 
 
 @dataclass(frozen=True)
-class CharPoly:
+class CharPoly(Typeset):
     """``expr`` = monic characteristic polynomial in ``Z`` with ``zero_roots`` factors of z removed."""
 
     expr: sympy.Expr
@@ -361,7 +361,7 @@ def zeros_of(expr, x) -> list:
 
 
 @dataclass(frozen=True)
-class Regime:
+class Regime(Typeset):
     """A region of the (hyperparameter, h) space with its root structure and spectral radius."""
 
     name: str

@@ -39,13 +39,13 @@ from ..rules import RULES, get_rule
 from . import disk
 from .core import T, Z, rule_cached, source_key, update
 from .linearization import _closure, _steady, with_zeros
-from .notation import check_notation, latex, symbol_latex
+from .notation import Typeset, check_notation, latex, symbol_latex
 
 __all__ = ["Period2Orbit", "period2_orbit"]
 
 
 @dataclass(frozen=True)
-class Period2Orbit:
+class Period2Orbit(Typeset):
     """A sign-alternating period-2 orbit ``s, S s, s, ...`` of a rule on 1/2 h x^2.
 
     Attributes
@@ -110,9 +110,6 @@ class Period2Orbit:
         point = ",\\ ".join(f"{symbol_latex(k, self.rule, notation)} = {value(v, p)}"
                              for (k, v), p in zip(self.point.items(), self.parity))
         return rf"{point},\quad {latex(self.charpoly2, self.rule, notation)} = 0"
-
-    def _repr_latex_(self) -> str:
-        return f"$${self.to_latex('literature')}$$"
 
     def _repr_markdown_(self) -> str:
         fixed = ", ".join(f"{k} = {v}" for k, v in self.fixed)

@@ -26,7 +26,7 @@ import sympy
 from ..rules import RULES, get_rule
 from .analysis import characteristic_polynomial
 from .core import H, Z, iteration_matrix, source_key, with_pinned
-from .notation import latex, symbol_latex
+from .notation import Typeset, latex, symbol_latex
 from .parsing import parse
 
 __all__ = ["Claim", "EquivalenceResult", "claims", "check_claim", "claims_for", "schedule_check"]
@@ -63,7 +63,7 @@ class Claim:
 
 
 @dataclass(frozen=True)
-class EquivalenceResult:
+class EquivalenceResult(Typeset):
     statement: str
     holds: bool  # identical characteristic polynomials under ``mapping``
     mapping: dict  # symbol name -> expression (empty: identity)

@@ -29,7 +29,7 @@ import sympy
 
 from ..rules import RULES, get_rule
 from .core import H, T, Z, iteration_matrix, rule_cached, update
-from .notation import check_notation, latex, symbol_latex
+from .notation import Typeset, check_notation, latex, symbol_latex
 
 __all__ = ["LAM", "Linearization", "linearize", "linearization_dict", "fixed_point"]
 
@@ -38,7 +38,7 @@ _G = sympy.Symbol("g", real=True)  # a free gradient
 
 
 @dataclass(frozen=True)
-class Linearization:
+class Linearization(Typeset):
     """The frozen-preconditioner linearisation of one adaptive rule (all fields SymPy objects).
 
     Attributes
@@ -126,9 +126,6 @@ class Linearization:
             lines += [f"Equivalent to **{self.equivalent}** on $P^{{-1}}H$ with {target}.", ""]
         lines += [f"Stable iff $\\lambda_{{\\max}}(P^{{-1}}H) < {lx(self.threshold)}$.", ""]
         return "\n".join(lines)
-
-    def _repr_latex_(self) -> str:
-        return f"$${self.to_latex('literature')}$$"
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown("literature")

@@ -23,7 +23,7 @@ from sympy.printing.latex import LatexPrinter, greek_letters_set
 from ..rules import get_rule
 from .core import Z
 
-__all__ = ["NOTATIONS", "check_notation", "symbol_latex", "latex", "polynomial_latex"]
+__all__ = ["NOTATIONS", "Typeset", "check_notation", "symbol_latex", "latex", "polynomial_latex"]
 
 NOTATIONS = ("plain", "literature")
 _LITERATURE = {"lam": r"\lambda"}  # analysis symbols whose plain name is not the usual letter
@@ -165,3 +165,11 @@ def polynomial_latex(expr, rule=None, notation: str = "plain", var=Z) -> str:
         return "0"
     first = parts[0]
     return " ".join([first[2:] if first.startswith("+") else "-" + first[2:], *parts[1:]])
+
+
+class Typeset:
+    """Mixin of the derived objects: Jupyter shows one as display math in the literature's
+    notation, from its own ``to_latex``."""
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.to_latex('literature')}$$"

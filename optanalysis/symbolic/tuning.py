@@ -31,7 +31,7 @@ import sympy
 from ..rules import get_rule
 from .analysis import KAPPA, L, MU, CharPoly, characteristic_polynomial, nice, tidy
 from .core import H, Z
-from .notation import latex, symbol_latex
+from .notation import Typeset, latex, symbol_latex
 
 __all__ = ["Tuning", "TuningResult", "tunings_for", "solve_tuning", "optimal_tunings",
            "SAMPLE_KAPPA"]
@@ -70,7 +70,7 @@ class Tuning:
 
 
 @dataclass(frozen=True)
-class TuningResult:
+class TuningResult(Typeset):
     name: str
     principle: str
     conditions: tuple  # human-readable strings
