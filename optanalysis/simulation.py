@@ -17,11 +17,11 @@ from functools import cached_property
 
 import numpy as np
 
-from .checks import INT64_MAX, integer
+from .checks import INT64_MAX, integer, lr_array, real_array
 from .display import html_table
 from .kernels import kernel_module, threads
 from .kernels.arguments import initial_states, lr_plans, power_tables, used_lrs
-from .models.quadratic import make_noise, make_quadratic, real_array
+from .models.quadratic import make_noise, make_quadratic
 from .rules import get_rule
 
 __all__ = ["SimResult", "BatchResult", "simulate", "simulate_batch"]
@@ -188,24 +188,6 @@ def _start(rule, q, x0, initial_state, dtype: str, P: int | None = None):
     return (None, given) if initial_state is not None else (x0, None)
 
 
-def _lr_rows(lrs, steps: int, P: int | None = None):
-    """``lrs`` validated as (m, steps) float64 (m = 1, or P for a batch with one sequence per
-    parameter set), or None; the checks of :func:`optanalysis.theory.prediction.lr_sequence`."""
-    if lrs is None:
-        return None
-    shapes = [(steps,)] + ([(P, steps)] if P is not None else [])
-    what = " or ".join(map(str, shapes))
-    seq = real_array(lrs, "lrs", f"an array of shape {what} of finite numbers >= 0")
-    if seq.shape not in shapes:
-        raise ValueError(f"lrs must have shape {what} (one lr per step, steps={steps}), "
-                         f"got {seq.shape}")
-    if not np.all(np.isfinite(seq)):
-        raise ValueError("lrs must be finite")
-    if np.any(seq < 0):
-        raise ValueError("lrs entries must be >= 0")
-    return seq.reshape(-1, steps)
-
-
 def _seed(value, name: str) -> int:
     return integer(value, name, 0, 2**64 - 1)
 
@@ -227,7 +209,7 @@ def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt, p
 def _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, record_every, dt, record_x):
     """One kernel call over every (parameter set, seed) problem, p-major; ``hp`` (P, k): the
     validated hyperparameters in float64 (torch's Python floats), flags 0.0/1.0; ``start``:
-    (x0, given initial states) of :func:`_start`; ``lrs``: of :func:`_lr_rows`; ``t0``: the
+    (x0, given initial states) of :func:`_start`; ``lrs``: of :func:`optanalysis.checks.lr_array`; ``t0``: the
     step count before the first step."""
     P, S, d = hp.shape[0], len(seeds), q.d
     n = P * S
@@ -369,7 +351,7 @@ def simulate(rule, params=None, *, x0=None, hessian_diag=None, hessian=None, xst
     q, nz, steps, t0, record_every, dt = _problem(hessian_diag, hessian, xstar, steps, start_step,
                                                   noise, batch, dtype, record_every)
     start = _start(rule, q, x0, initial_state, dtype)
-    lrs = _lr_rows(lrs, steps)
+    lrs = None if lrs is None else lr_array(lrs, steps)
     if nz is not None and seed is None:
         raise ValueError("seed is required when noise is given (an integer in [0, 2^64))")
     seed = 0 if seed is None else _seed(seed, "seed")
@@ -417,7 +399,7 @@ def simulate_batch(rule, params_list, *, seeds=(0,), x0=None, hessian_diag=None,
     q, nz, steps, t0, record_every, dt = _problem(hessian_diag, hessian, xstar, steps, start_step,
                                                   noise, batch, dtype, record_every)
     start = _start(rule, q, x0, initial_state, dtype, P)
-    lrs = _lr_rows(lrs, steps, P)
+    lrs = None if lrs is None else lr_array(lrs, steps, P)
     state, loss, lr, div, _ = _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0,
                                    record_every, dt, False)
     return BatchResult(loss=loss.reshape(P, S, -1), x=state[:, 0].reshape(P, S, q.d),

@@ -59,7 +59,7 @@ def test_results_do_not_depend_on_the_thread_count():
 @pytest.mark.parametrize("layout", ["diag", "dense"])
 @pytest.mark.parametrize("schedule", [None, "plateau:patience=1000"])
 def test_divergence_is_reported_at_the_step_predicted_by_the_gd_recurrence(layout, schedule):
-    # gd on a 1-D quadratic h x^2/2: x_k = (1 - lr h)^k x_0 (REFERENCE.md 6.1), so the loss
+    # gd on a 1-D quadratic h x^2/2: x_k = (1 - lr h)^k x_0 (docs/reference.md §4.1), so the loss
     # first exceeds 1e30 max(1, loss_0) at the smallest k with |1 - lr h|^(2k) > 1e30 max(1, loss_0)/loss_0.
     h, lr, x0 = 4.0, 1.0, 2.0  # 1 - lr h = -3: every iterate (-3)^k x0 is exact in binary
     loss0 = 0.5 * h * x0**2

@@ -48,7 +48,7 @@ def add_parser(sub):
 
 
 def _vector(text, flag: str, d: int):
-    from ..models.quadratic import vector
+    from ..checks import vector
 
     return vector(parse_floats(text, what=flag), flag, d, broadcast=True)
 

@@ -27,10 +27,10 @@ from functools import cached_property
 
 import numpy as np
 
-from ..checks import integer
+from ..checks import integer, real_array, vector
 from ..spec import parse_spec
 
-__all__ = ["Quadratic", "GradientNoise", "make_quadratic", "real_array", "float_or_inf", "vector", "spectrum",
+__all__ = ["Quadratic", "GradientNoise", "make_quadratic",  "spectrum",
            "random_orthogonal", "rotated_hessian", "make_noise", "SYMMETRY_RTOL", "PSD_RTOL"]
 
 SYMMETRY_RTOL = 1e-10  # |H - H^T| <= SYMMETRY_RTOL * max|H|: rounding noise from a rotation, no more
@@ -90,53 +90,6 @@ def rotated_hessian(eigenvalues, seed: int) -> np.ndarray:
     q = random_orthogonal(lam.size, seed)
     h = (q * lam) @ q.T
     return (h + h.T) / 2
-
-
-def real_array(value, name: str, what: str) -> np.ndarray:
-    """``value`` as a new float64 array, if it holds real numbers: bools, complex numbers,
-    strings, dates and masked arrays are a TypeError (NumPy would convert or drop them
-    silently); an integer beyond float64 becomes inf, for the caller's finiteness check."""
-    if isinstance(value, np.ma.MaskedArray):
-        raise TypeError(f"{name} must be {what}, got a masked array")
-    try:
-        try:
-            a = np.asarray(value)
-        except OverflowError:  # an int beyond float64 among numbers
-            a = np.array(value, dtype=object)
-    except (TypeError, ValueError):  # ragged
-        raise TypeError(f"{name} must be {what}") from None
-    if a.dtype.kind == "O":
-        if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in a.flat):
-            raise TypeError(f"{name} must be {what}")
-        return np.array([float_or_inf(v) for v in a.flat], np.float64).reshape(a.shape)
-    if a.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be {what}, got {a.dtype} values")
-    with np.errstate(over="ignore"):
-        return a.astype(np.float64)
-
-
-def float_or_inf(v) -> float:
-    """``float(v)``, or +-inf for an integer beyond float64 (float() raises OverflowError)."""
-    try:
-        return float(v)
-    except OverflowError:
-        return math.inf if v > 0 else -math.inf
-
-
-def vector(value, name: str, d: int | None = None, *, broadcast: bool = False) -> np.ndarray:
-    """``value`` as a new finite, non-empty 1-D float64 array (of length ``d`` if given); errors name it.
-    With ``broadcast``, one value stands for all ``d`` coordinates (``--x0 1`` on the command line)."""
-    v = real_array(value, name, "a 1-D array of finite numbers")
-    if v.ndim != 1 or v.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {v.shape}")
-    if broadcast and d is not None and v.size == 1:
-        v = np.full(d, v[0])
-    if d is not None and v.size != d:
-        allowed = f"1 or d = {d} values" if broadcast else f"length d = {d}"
-        raise ValueError(f"{name} must have {allowed}, got {v.size}")
-    if not np.all(np.isfinite(v)):
-        raise ValueError(f"{name} must be finite")
-    return v
 
 
 @dataclass(frozen=True)

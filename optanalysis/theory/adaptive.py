@@ -37,8 +37,8 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from ..checks import integer
-from ..models.quadratic import make_quadratic, vector
+from ..checks import integer, vector
+from ..models.quadratic import make_quadratic
 from ..rules import RULES, get_rule
 from ..simulation import simulate
 from ..symbolic.core import T, update

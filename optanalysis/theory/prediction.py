@@ -26,8 +26,8 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from ..checks import integer
-from ..models.quadratic import make_quadratic, vector
+from ..checks import integer, lr_array, vector
+from ..models.quadratic import make_quadratic
 from ..rules import Rule, get_rule
 from ..schedules import make_schedule
 from ..symbolic.core import H, hyper_symbols, state_symbols, update
@@ -166,12 +166,7 @@ def lr_sequence(base_lr: float, steps: int, schedule=None, lrs=None) -> np.ndarr
     if lrs is not None:
         if schedule is not None:
             raise ValueError("give either schedule or lrs, not both")
-        seq = vector(lrs, "lrs")
-        if seq.size != steps:
-            raise ValueError(f"lrs must have length steps={steps}, got {seq.size}")
-        if np.any(seq < 0):
-            raise ValueError("lrs entries must be >= 0")
-        return seq
+        return lr_array(lrs, steps)[0]
     if schedule is None:
         return np.full(steps, float(base_lr))
     sched = make_schedule(schedule)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..checks import integer
-from ..models.quadratic import float_or_inf, make_quadratic, real_array, vector
+from ..checks import float_or_inf, integer, real_array, vector
+from ..models.quadratic import make_quadratic
 from ..rules import get_rule
 from .prediction import MAX_STEPS, _require_linear, linear_maps, lr_sequence, predict
 

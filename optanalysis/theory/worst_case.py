@@ -45,10 +45,9 @@ import numpy as np
 import sympy
 from numba import njit
 
-from ..checks import integer
+from ..checks import integer, real_array
 from .prediction import linear_maps, lr_sequence
 from .spectrum import _interval
-from ..models.quadratic import real_array
 from ..rules import get_rule
 from ..symbolic.core import H
 
