@@ -3,7 +3,7 @@
 
 heavy_ball is timed as ``torch.optim.SGD(lr, momentum)``: the same characteristic polynomial
 z^2 - (1 + momentum - lr h) z + momentum and, under the constant lr used here, the same iterates
-(torch keeps the buffer b = sum momentum^k g instead of x_prev; REFERENCE.md section 4).
+(torch keeps the buffer b = sum momentum^k g instead of x_prev; docs/reference.md §2.6).
 """
 from __future__ import annotations
 
