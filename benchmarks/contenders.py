@@ -16,7 +16,7 @@ __all__ = ["CONTENDERS", "available", "make"]
 
 # name -> (rules it applies to, module it needs)
 CONTENDERS = {
-    "optanalysis.simulate": (("heavy_ball", "adam"), "optanalysis.simulate"),
+    "optanalysis.simulate": (("heavy_ball", "adam"), "optanalysis.simulation"),
     "optanalysis run_diag": (("heavy_ball", "adam"), "optanalysis.kernels"),
     "numpy": (("heavy_ball", "adam"), "numpy"),
     "torch foreach": (("heavy_ball", "adam"), "torch"),

@@ -120,3 +120,13 @@ def test_write_json_is_atomic(tmp_path):
     write_json(path, {"a": [3]})
     assert json.loads(path.read_text()) == {"a": [3]}
     assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_our_contenders_are_available():
+    """A contender whose module is missing is left out of the table silently (torch and optax are
+    optional); ours never are, or the targets would vanish with them (a renamed module did that)."""
+    from contenders import available
+
+    for name in ("optanalysis.simulate", "optanalysis run_diag"):
+        for rule in ("heavy_ball", "adam"):
+            assert available(name, rule), name
