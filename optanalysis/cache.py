@@ -7,7 +7,7 @@ compiled code; ``derivations``: symbolic derivations; ``cycles``: period-2 orbit
 removing the root clears every cache at once.
 
 Numba's own cache of the few ``cache=True`` functions defined in the package itself
-(:mod:`optanalysis.adaptive`, :mod:`optanalysis.online`, ...) is not ours to place: Numba puts it
+(:mod:`optanalysis.theory.worst_case`, :mod:`optanalysis.schedules.plateau`, ...) is not ours to place: Numba puts it
 in ``__pycache__`` next to the source (or ``$NUMBA_CACHE_DIR``).
 """
 from __future__ import annotations

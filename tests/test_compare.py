@@ -1,4 +1,4 @@
-"""Records, comparisons and exports (optanalysis.compare) and the compare CLI."""
+"""Records, comparisons and exports (optanalysis.comparison) and the compare CLI."""
 import csv
 import io
 import json

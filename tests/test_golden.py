@@ -3,7 +3,7 @@
 Three checks per recorded run:
 * the schedule's lr sequence (open loop: ``lrs``; plateau: the closed loop) equals the library's;
 * the rule definitions of optanalysis/rules, evaluated in plain NumPy, give the library's iterates;
-* the compiled kernels (``optanalysis.simulate.simulate(..., record_x=True)``) give them too.
+* the compiled kernels (``optanalysis.simulate(..., record_x=True)``) give them too.
 
 Tolerance, 1e-12 relative at every step and coordinate.  Every recorded step is the same float64
 arithmetic as the library's up to the order of operations, so each step adds rounding errors of a

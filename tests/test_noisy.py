@@ -1,4 +1,4 @@
-"""The noisy quadratic model (optanalysis.noisy) against the paper's formulas and Monte Carlo.
+"""The noisy quadratic model (optanalysis.theory.noisy) against the paper's formulas and Monte Carlo.
 
 Oracles typed here come from docs/reference.md §7 (Zhang et al. 2019, the authors' notebook); the
 package derives everything from the rule definitions instead.

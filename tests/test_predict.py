@@ -1,4 +1,4 @@
-"""Exact deterministic predictions (optanalysis.predict) against independent float loops.
+"""Exact deterministic predictions (optanalysis.theory.prediction) against independent float loops.
 
 The reference here runs the rule's own float ``step`` in the original coordinates (dense H
 included), which shares nothing with the prediction but the rule definition: no SymPy, no

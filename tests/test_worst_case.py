@@ -1,4 +1,4 @@
-"""Exact n-step worst case (optanalysis.worst_case) against brute force and asymptotic rates."""
+"""Exact n-step worst case (optanalysis.theory.worst_case) against brute force and asymptotic rates."""
 import json
 import math
 

@@ -44,7 +44,7 @@ def _hessian_diag(text):
         return parse_floats(text, what="--hessian-diag")
     except ValueError:
         if ":" in text:
-            return text  # a spectrum spec, read by optanalysis.quadratic
+            return text  # a spectrum spec, read by optanalysis.models.quadratic
         raise
 
 

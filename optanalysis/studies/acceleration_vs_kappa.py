@@ -17,7 +17,7 @@ Theory
     heavy ball, a double root at mu for Nesterov — derived from the rules' single definitions);
     each closed form is checked against the exact worst case over [mu, L]
     (``optanalysis.symbolic.worst_case_rate``).  The n-step worst cases
-    max_{h in [mu, L]} ||x_n - x*||^2/||x_0 - x*||^2 are ``optanalysis.worst_case.worst_case``.
+    max_{h in [mu, L]} ||x_n - x*||^2/||x_0 - x*||^2 are ``optanalysis.worst_case``.
     The literature values of docs/reference.md section 4.5 (Lessard et al. 2016 Prop. 1 as reproduced
     there: LRP 0.640789 / 0.884722 / 0.963491 at kappa = 10 / 100 / 1000; standard 0.683772 /
     0.9 at kappa = 10 / 100) are independent oracles for the closed forms.

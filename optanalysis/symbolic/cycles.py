@@ -21,7 +21,7 @@ Theoretical guarantee on quadratics
     (:meth:`Period2Orbit.stability_boundary`): the orbit attracts locally iff
     beta1 < (3 (1 + beta2) - sqrt(9 (1 + beta2)^2 - 4 beta2))/(2 beta2) (0.1717 at
     beta2 = 0.999, 3 - 2 sqrt 2 as beta2 -> 1).  At the default beta1 = 0.9 it repels and the
-    iterates wander in a band (see :func:`optanalysis.adaptive.eps0_band`).
+    iterates wander in a band (see :func:`optanalysis.theory.adaptive.eps0_band`).
 
 References
     docs/reference.md §6.3; C. Ma, L. Wu, W. E (2022), A qualitative study of the dynamic

@@ -1,8 +1,8 @@
 """The noisy quadratic model (NQM; Zhang et al., NeurIPS 2019): exact expected loss of linear rules.
 
 With gradient g = H (x - x*) + xi, Cov(xi) = C / B (``noise`` spec and ``batch`` as in
-:func:`optanalysis.simulate.simulate`), each eigen-direction of curvature h evolves by the affine
-map of :mod:`optanalysis.predict`,
+:func:`optanalysis.simulation.simulate`), each eigen-direction of curvature h evolves by the affine
+map of :mod:`optanalysis.theory.prediction`,
 
     s_t = A_t s_{t-1} + a_t y* + b_t xi_t,      Var(xi_t) = c / B  (c = q^T C q, q the eigenvector),
 
@@ -118,7 +118,7 @@ def expected_loss(rule, params=None, *, x0, hessian_diag=None, hessian=None, xst
     Parameters
     ----------
     rule, params, x0, hessian_diag, hessian, xstar, steps, schedule, lrs, record_every
-        As in :func:`optanalysis.predict.predict`.
+        As in :func:`optanalysis.theory.prediction.predict`.
     noise : str
         ``isotropic:sigma=S``, ``hessian:sigma=S`` or ``diag:c=[...]`` (as the kernels read it).
     batch : int

@@ -8,7 +8,7 @@ direction) one step is the affine map
 
 where A_t is the Jacobian of the rule's symbolic step with respect to the state, a_t its derivative
 with respect to y* (the gradient is h (grad_point - y*)) and b_t its derivative with respect to an
-additive gradient noise xi (used by :mod:`optanalysis.noisy`).  All three are derived by SymPy from
+additive gradient noise xi (used by :mod:`optanalysis.theory.noisy`).  All three are derived by SymPy from
 the rule's single definition (:func:`optanalysis.symbolic.core.update`) at t = 1 and t = 2 — torch
 SGD's first momentum step (buffer = g) is then simply the t = 1 map — and lambdified once.  The
 t = 3 map is checked to equal the t = 2 one, so the rule is stationary from its second step on.
@@ -212,7 +212,7 @@ def _init_state(rule: Rule, vals: tuple, y0: np.ndarray) -> np.ndarray:
 
 
 def _validated(rule, params, x0, hessian_diag, hessian, xstar, steps, record_every) -> tuple:
-    """The arguments :func:`predict` and :func:`optanalysis.noisy.expected_loss` share, validated:
+    """The arguments :func:`predict` and :func:`optanalysis.theory.noisy.expected_loss` share, validated:
     (linear Rule, full params, Quadratic, x0 in its eigenbasis, steps, record_every)."""
     rule = get_rule(rule)
     _require_linear(rule)

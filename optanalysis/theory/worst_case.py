@@ -5,7 +5,7 @@ the n-step map gives x_n = r_n(h) x0, with
 
     r_n(h) = e_1^T A(h, lr_(n-1)) ... A(h, lr_1) A_1(h, lr_0) init(1),
 
-A_1 the first-step and A the stationary iteration matrix of :mod:`optanalysis.predict` (derived
+A_1 the first-step and A the stationary iteration matrix of :mod:`optanalysis.theory.prediction` (derived
 from the rule); a constant lr gives e_1^T A^(n-1) A_1 init(1), and any open-loop schedule is
 handled as a product of powers, one per run of equal lr.  The maps are affine in h, so r_n is a
 polynomial of degree <= n.  (With torch's coupled weight_decay the map is affine, not linear, in
