@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["integer", "INT64_MAX", "real_array", "float_or_inf", "vector", "lr_array"]
+__all__ = ["integer", "boolean", "INT64_MAX", "real_array", "float_or_inf", "vector", "lr_array"]
 
 INT64_MAX = 2**63 - 1
 
@@ -41,6 +41,13 @@ def integer(value, name: str, low: int, high: int | None = None) -> int:
     if high is None and value > INT64_MAX:  # counts and sizes end up in int64 arrays
         raise ValueError(f"{name} must be an integer {bound} and <= 2**63 - 1, got {value!r}")
     return int(value)
+
+
+def boolean(value, name: str) -> bool:
+    """``value`` checked to be a ``bool`` (not 0/1 or a string): "<name> must be a bool"."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return value
 
 
 def real_array(value, name: str, what: str) -> np.ndarray:

@@ -223,11 +223,11 @@ def reproduce(out="figures", only=None, *, quick=False, jobs=1, stream=None) -> 
     """
     from .checks import integer
     from .studies import output_dir, study_names
-    from .studies._runner import _check_quick
+    from .checks import boolean
 
     stream = sys.stderr if stream is None else stream
     jobs = integer(jobs, "jobs", 1, 1024)  # checked before any job starts
-    _check_quick(quick)
+    boolean(quick, "quick")
     out = output_dir(out)
     if isinstance(only, str):  # one name, not its letters
         only = [only]

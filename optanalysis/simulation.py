@@ -17,7 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .checks import INT64_MAX, integer, lr_array, real_array
+from .checks import INT64_MAX, boolean, integer, lr_array, real_array
 from .display import html_table
 from .kernels import kernel_module, threads
 from .kernels.arguments import initial_states, lr_plans, power_tables, used_lrs
@@ -345,8 +345,7 @@ def simulate(rule, params=None, *, x0=None, hessian_diag=None, hessian=None, xst
     if params is not None and not isinstance(params, dict):
         raise TypeError(f"params must be a dict of hyperparameters, got {type(params).__name__}")
     hp = rule.params_table([params or {}])  # validated, float64, flags 0.0/1.0
-    if not isinstance(record_x, bool):
-        raise TypeError(f"record_x must be a bool, got {record_x!r}")
+    boolean(record_x, "record_x")
     _one_schedule(schedule, lrs)
     q, nz, steps, t0, record_every, dt = _problem(hessian_diag, hessian, xstar, steps, start_step,
                                                   noise, batch, dtype, record_every)

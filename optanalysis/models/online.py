@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..checks import integer
+from ..checks import boolean, integer
 from ..kernels import jitable  # noqa: F401 - makes the rules' steps callable from Numba code
 from ..rules import RULES
 
@@ -141,8 +141,7 @@ def run_online(coefs, *, lr=0.5, beta1=0.0, beta2=0.1, eps=0.0, amsgrad=False, b
     if coefs.ndim != 1 or coefs.size == 0 or not np.all(np.isfinite(coefs)):
         raise ValueError("coefs must be a non-empty 1-D array of finite numbers")
     params = RULES["adam"].params(lr=lr, beta1=beta1, beta2=beta2, eps=eps, amsgrad=amsgrad)
-    if not isinstance(bias_correction, bool):
-        raise TypeError(f"bias_correction must be a bool, got {bias_correction!r}")
+    boolean(bias_correction, "bias_correction")
     if not (isinstance(bound, (int, float)) and math.isfinite(bound) and bound > 0):
         raise ValueError(f"bound must be a finite number > 0, got {bound!r}")
     if not (isinstance(x1, (int, float)) and -bound <= x1 <= bound):

@@ -24,11 +24,6 @@ MC_SIGMAS = 4.0  # Monte Carlo check: |exact - mean| <= 4 standard errors (false
 VERDICTS = ("supported", "qualified", "refuted")
 
 
-def check_quick(quick) -> None:
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
-
-
 def grid_verdict(fraction: float) -> str:
     return "supported" if fraction >= 0.9 else "refuted" if fraction <= 0.1 else "qualified"
 

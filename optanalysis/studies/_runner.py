@@ -29,6 +29,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from ..checks import boolean
 from ._outcome import SUMMARY_COLUMNS, Outcome, StudyResult, verdict_line
 
 __all__ = ["StudyResult", "Outcome", "SUMMARY_COLUMNS", "STUDIES_DIR", "study_names", "load_study", "study",
@@ -73,12 +74,6 @@ def output_dir(out) -> Path:
     return Path(out)
 
 
-def _check_quick(quick) -> bool:
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
-    return quick
-
-
 def study(name, *, quick=False, out=None, directory=None) -> Outcome:
     """Run one study: its records, verdicts, parameters and figure, in a notebook or a script.
 
@@ -106,7 +101,7 @@ def study(name, *, quick=False, out=None, directory=None) -> Outcome:
     >>> result.ok, result.verdicts[0][1:]  # doctest: +SKIP
     (True, ('pass', 'pass'))
     """
-    _check_quick(quick)
+    boolean(quick, "quick")
     out = None if out is None else output_dir(out)
     module = load_study(name, directory)
     start = time.perf_counter()
@@ -190,7 +185,7 @@ def run_studies(names=None, *, quick=False, out="figures", jobs=1, directory=Non
     from ..checks import integer
 
     stream = sys.stderr if stream is None else stream
-    _check_quick(quick)
+    boolean(quick, "quick")
     out = output_dir(out)
     valid = study_names(directory)
     names = list(names) if names else valid

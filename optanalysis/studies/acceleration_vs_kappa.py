@@ -50,6 +50,7 @@ import math
 
 import numpy as np
 
+from optanalysis.checks import boolean
 from optanalysis.comparison import Record
 from optanalysis.plotting import figure
 from optanalysis.rates import fit_rate
@@ -88,8 +89,7 @@ def _params(tuning, kappa):
 
 
 def run(quick=False):
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
+    boolean(quick, "quick")
     kappas = (10, 100, 1000) if quick else (10, 100, 1000, 10**4, 10**5, 10**6)
     grid = np.geomspace(1.01, 1e6, 120)
     records, data = [], {"kappa_grid": grid.tolist(), "observed_kappas": list(kappas), "methods": {}}

@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from optanalysis.checks import boolean
 from optanalysis.comparison import Record
 from optanalysis.models.online import periodic_coefficients, run_online, stochastic_coefficients
 from optanalysis.plotting import figure
@@ -103,8 +104,7 @@ def counterexample_records(C=3.0, steps=300000, *, lr=0.5, stochastic_steps=1000
 
 def run(quick=False) -> StudyResult:
     """Records of the counterexample (quick: C = 3 only, fewer horizons for the curves)."""
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
+    boolean(quick, "quick")
     cs = (3.0,) if quick else (3.0, 10.0)
     records = []
     for i, c in enumerate(cs):

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from optanalysis.checks import boolean
 from optanalysis.theory.adaptive import eps0_band, rmsprop_orbit_run
 from optanalysis.comparison import Record
 from optanalysis.plotting import figure
@@ -59,8 +60,7 @@ ADAM_STEPS, ADAM_WINDOW, ADAM_X0_OVER_LR = 20000, 5000, 10.0
 
 def run(quick=False) -> StudyResult:
     """RMSProp orbits and Adam bands on a grid (quick: a smaller grid)."""
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
+    boolean(quick, "quick")
     lrs = (1e-3, 1e-1) if quick else (1e-3, 1e-2, 1e-1)
     hs = (1.0, 64.0) if quick else (0.01, 1.0, 64.0)
     alphas = (0.5, 0.99) if quick else (0.5, 0.9, 0.99)

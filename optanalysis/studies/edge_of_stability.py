@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from optanalysis.checks import boolean
 from optanalysis.comparison import Record
 from optanalysis.models.quadratic import rotated_hessian
 from optanalysis.plotting import figure
@@ -119,8 +120,7 @@ def _adam_onsets(momenta, kappas) -> tuple:
 
 def run(quick=False) -> StudyResult:
     """Derived vs observed thresholds (quick: fewer momenta and one Adam configuration)."""
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
+    boolean(quick, "quick")
     momenta = [0.5, 0.9] if quick else [0.0, 0.3, 0.6, 0.9, 0.99]
     sharp = float(H.max())
     records, rows = [], []

@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from optanalysis.checks import boolean
 from optanalysis.comparison import Record
 from optanalysis.plotting import figure
 from optanalysis.theory.prediction import lr_sequence
@@ -57,8 +58,7 @@ def _schedule(gamma: float) -> str:
 
 def run(quick=False) -> StudyResult:
     """Predicted floors vs kernel runs for each gamma (quick: fewer gammas and directions)."""
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
+    boolean(quick, "quick")
     gammas = (0.9, 0.99) if quick else (0.9, 0.97, 0.99, 0.997)
     h = np.geomspace(1e-3, 10.0, 5 if quick else 9)
     x0 = np.ones_like(h)

@@ -44,6 +44,7 @@ References
 import numpy as np
 import sympy
 
+from optanalysis.checks import boolean
 from optanalysis.comparison import EXACT_RTOL, Record
 from optanalysis.plotting import figure
 from optanalysis.theory.prediction import predict
@@ -79,8 +80,7 @@ def _state_map(textbook: str, library_label: str):
 
 
 def run(quick=False):
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
+    boolean(quick, "quick")
     horizons = (1, 10, 100) if quick else (1, 10, 100, 300)
     steps = 150 if quick else 300
     problem = {"x0": np.ones(SPECTRUM.size), "hessian_diag": SPECTRUM}

@@ -39,6 +39,7 @@ References
 """
 import numpy as np
 
+from optanalysis.checks import boolean
 from optanalysis.comparison import Record
 from optanalysis.plotting import figure
 from optanalysis.rates import fit_rate
@@ -63,8 +64,7 @@ def _fitted(loss, diverged_at):
 
 
 def run(quick=False):
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
+    boolean(quick, "quick")
     d = derive("gd")
     opt = d.optimal
     records, data = [], {"kappa": list(KAPPAS), "scan": SCAN.tolist(), "curves": {}}

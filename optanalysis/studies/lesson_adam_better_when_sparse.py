@@ -43,8 +43,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from optanalysis.checks import boolean
 from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (ROBUST_STARTS, SEED, best, check_quick, claim, claims_first, grid_verdict,
+from optanalysis.studies._lesson import (ROBUST_STARTS, SEED, best, claim, claims_first, grid_verdict,
                                          holds, lesson_figure, verdict_of)
 
 TITLE = "Lecture claim 4: Adam better when gradients are sparse: qualified at start 0, not robust over starts"
@@ -83,7 +84,7 @@ def _criteria(rows) -> tuple:
 def run(quick=False) -> StudyResult:
     """Best-lr races per frequency p, start 0 and 9 starts (``quick`` changes nothing, so that
     every verdict is the same in both modes)."""
-    check_quick(quick)
+    boolean(quick, "quick")
     rows = _rows(np.random.default_rng(SEED).standard_normal(10))
     adv = [r["advantage"] for r in rows]
     increasing, combo = _criteria(rows)

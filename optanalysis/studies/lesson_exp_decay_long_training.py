@@ -40,8 +40,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from optanalysis.checks import boolean
 from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (check_quick, claim, claims_first, holds, lesson_figure, mc_check,
+from optanalysis.studies._lesson import (claim, claims_first, holds, lesson_figure, mc_check,
                                          mc_parameters, nqm, verdict_of)
 from optanalysis.theory.noisy import expected_loss
 from optanalysis.theory.prediction import lr_sequence
@@ -68,7 +69,7 @@ def _gamma(horizon: int) -> str:
 
 def run(quick=False) -> StudyResult:
     """The lr sequence's shape, exact losses per horizon, one Monte Carlo check (quick: 200 seeds)."""
-    check_quick(quick)
+    boolean(quick, "quick")
     prob = nqm()
     fixed = _gamma(T0)
     seq = lr_sequence(1.0, HORIZONS[-1], fixed)

@@ -42,8 +42,9 @@ from __future__ import annotations
 import numpy as np
 
 from optanalysis.simulation import simulate_batch
+from optanalysis.checks import boolean
 from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (check_quick, claim, claims_first, grid_verdict, lesson_figure,
+from optanalysis.studies._lesson import (claim, claims_first, grid_verdict, lesson_figure,
                                          tuned_race, verdict_of)
 
 TITLE = "Lecture claim 1: momentum speeds up flat directions (supported), damps steep ones (qualified)"
@@ -65,7 +66,7 @@ MU, L, RACE_STEPS = 0.01, 1.0, 300
 
 def run(quick=False) -> StudyResult:
     """The same-lr grid and the tuned race (``quick`` changes nothing: every run is cheap)."""
-    check_quick(quick)
+    boolean(quick, "quick")
     x0 = np.ones(2)
     gd = simulate_batch("gd", [{"lr": float(a)} for a in LRS], x0=x0, hessian_diag=H, steps=STEPS,
                         record_every=STEPS)

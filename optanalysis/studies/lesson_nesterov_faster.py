@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from optanalysis.checks import boolean
 from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (check_quick, claim, claims_first, final_losses, grid_verdict,
+from optanalysis.studies._lesson import (claim, claims_first, final_losses, grid_verdict,
                                          lesson_figure, tuned_race, verdict_of)
 
 TITLE = "Lecture claim 2: Nesterov faster than momentum? qualified at equal (lr, b), refuted when both are tuned"
@@ -59,7 +60,7 @@ BETAS = (0.5, 0.9, 0.99)
 
 def run(quick=False) -> StudyResult:
     """The same-(lr, b) grid and the tuned race (``quick`` changes nothing: every run is cheap)."""
-    check_quick(quick)
+    boolean(quick, "quick")
     h = np.geomspace(MU, L, 20)
     configs = [{"lr": float(a), "momentum": b} for b in BETAS for a in LRS]
     prob = dict(x0=np.ones_like(h), hessian_diag=h, steps=STEPS)

@@ -37,8 +37,9 @@ import math
 import numpy as np
 
 from optanalysis.simulation import simulate_batch
+from optanalysis.checks import boolean
 from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import check_quick, claim, claims_first, grid_verdict, lesson_figure, nqm, verdict_of
+from optanalysis.studies._lesson import claim, claims_first, grid_verdict, lesson_figure, nqm, verdict_of
 
 TITLE = "Lecture claim 7: reduce-on-plateau improves the result: qualified (under noise only)"
 
@@ -56,7 +57,7 @@ SCHEDULE = "plateau:factor=0.5,patience=10"
 
 def run(quick=False) -> StudyResult:
     """Seed-paired constant vs plateau runs on the (sigma, lr) grid (quick: 100 seeds)."""
-    check_quick(quick)
+    boolean(quick, "quick")
     prob = nqm()
     seeds = list(range(100 if quick else 200))
     grid = np.zeros((len(SIGMAS), len(BASE_LRS)), dtype=bool)

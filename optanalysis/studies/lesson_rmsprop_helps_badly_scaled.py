@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from optanalysis.checks import boolean
 from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (ROBUST_STARTS, SEED, best, check_quick, claim, claims_first, grid_verdict,
+from optanalysis.studies._lesson import (ROBUST_STARTS, SEED, best, claim, claims_first, grid_verdict,
                                          holds, lesson_figure, verdict_of)
 
 TITLE = "Lecture claim 3: RMSProp helps on badly scaled problems: qualified (axis-aligned yes, rotated rarely)"
@@ -79,7 +80,7 @@ def _rows(problems: dict) -> dict:
 def run(quick=False) -> StudyResult:
     """Best-lr races on the diagonal and the rotated problem, start 0 and 9 starts (``quick``
     changes nothing, so that every verdict is the same in both modes)."""
-    check_quick(quick)
+    boolean(quick, "quick")
     rows = _rows(_problems(SEED))
     helps = {name: row["helps"] for name, row in rows.items()}
     records = []

@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from optanalysis.checks import boolean
 from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (check_quick, claim, claims_first, holds, lesson_figure, mc_check,
+from optanalysis.studies._lesson import (claim, claims_first, holds, lesson_figure, mc_check,
                                          mc_parameters, nqm, verdict_of)
 from optanalysis.theory.noisy import expected_loss
 from optanalysis.theory.prediction import predict
@@ -58,7 +59,7 @@ PARAMS = {"lr": 1.0}
 
 def run(quick=False) -> StudyResult:
     """Exact losses with and without noise, and one Monte Carlo check (quick: 200 seeds)."""
-    check_quick(quick)
+    boolean(quick, "quick")
     prob = nqm()
     out = {}
     for label, nz in (("noisy", NOISE), ("noiseless", None)):

@@ -47,6 +47,7 @@ References
 import numpy as np
 import sympy
 
+from optanalysis.checks import boolean
 from optanalysis.comparison import Record
 from optanalysis.plotting import figure
 from optanalysis.rates import FLOOR, fit_rate
@@ -98,8 +99,7 @@ def _boundaries(lrs):
 
 
 def run(quick=False):
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
+    boolean(quick, "quick")
     lrs, moms = _grid(quick)
     LR, M = np.meshgrid(lrs, moms, indexing="ij")
     predicted = np.max(spectral_radius("heavy_ball", {"momentum": M[None]}, SPECTRUM[:, None, None], lr=LR[None]), axis=0)

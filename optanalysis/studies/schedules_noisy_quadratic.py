@@ -53,6 +53,7 @@ References
 import numpy as np
 from scipy.stats import norm
 
+from optanalysis.checks import boolean
 from optanalysis.comparison import EXACT_RTOL, Record, monte_carlo
 from optanalysis.theory.noisy import expected_loss
 from optanalysis.plotting import figure
@@ -94,8 +95,7 @@ def _conditional_record(problem, steps, sched, batch, level):
 
 
 def run(quick=False):
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool, got {quick!r}")
+    boolean(quick, "quick")
     d, steps, seeds, level = (20, 200, 200, 0.95) if quick else (50, 400, 1000, 0.99)
     h = 1.0 / np.arange(1, d + 1)
     problem = {"x0": np.ones(d), "hessian_diag": h}

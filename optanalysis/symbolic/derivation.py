@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import sympy
 
+from ..checks import boolean
 from ..rules import get_rule
 from . import analysis, disk, equivalence, parsing, tuning
 from .analysis import KAPPA, L, MU, Regime
@@ -437,8 +438,7 @@ def derive(rule, *, cache: bool = True, **fixed) -> Derivation:
         ``momentum=0``); the others stay symbols.
     """
     rule = get_rule(rule)
-    if not isinstance(cache, bool):
-        raise TypeError(f"cache must be a bool, got {cache!r}")
+    boolean(cache, "cache")
     for k, v in fixed.items():  # validate names and values now (one-line errors in the CLI)
         p = next((q for q in rule.hyper if q.name == k), None)
         if p is None:

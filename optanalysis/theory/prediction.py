@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from ..checks import integer, lr_array, vector
+from ..checks import boolean, integer, lr_array, vector
 from ..models.quadratic import make_quadratic
 from ..rules import Rule, get_rule
 from ..schedules import make_schedule
@@ -252,8 +252,7 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     rule, params, q, y0, steps, record_every = _validated(rule, params, x0, hessian_diag, hessian, xstar, steps,
                                                           record_every)
     h, ystar = q.eigenbasis[0], q.to_eigen(q.xstar)
-    if not isinstance(record_x, bool):
-        raise TypeError(f"record_x must be a bool, got {record_x!r}")
+    boolean(record_x, "record_x")
     sched = make_schedule(schedule) if schedule is not None and lrs is None else None
     closed = sched is not None and not hasattr(sched, "lrs")
     if closed:  # reduce-on-plateau fed with the predicted loss, as the kernels feed it the observed one
