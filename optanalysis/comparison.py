@@ -27,11 +27,18 @@ from .theory.spectrum import spectral_radius
 from .rates import fit_rate
 from .rules import get_rule
 
-__all__ = ["Record", "Records", "FIELDS", "PASS", "FAIL", "MonteCarlo", "monte_carlo", "min_seeds", "compare",
+__all__ = ["Record", "Records", "FIELDS", "RELATIONS", "PASS", "FAIL", "MonteCarlo", "monte_carlo", "min_seeds", "compare",
            "provenance", "records_to_json", "records_to_csv", "write_records"]
 
 PASS, FAIL = "pass", "fail"
-FIELDS = ("rule", "schedule", "hyperparameters", "quantity", "predicted", "observed", "tolerance", "verdict")
+FIELDS = ("rule", "schedule", "hyperparameters", "quantity", "predicted", "observed", "tolerance", "verdict",
+          "relation")
+# What a record's verdict tests: a two-sided agreement, a one-sided bound (the claim "stays below" is
+# not hidden behind a two-sided tolerance), or a study's own stated criterion (lecture claims).
+RELATIONS = {"within": "|observed - predicted| <= tolerance",
+             "at_most": "observed <= predicted + tolerance",
+             "at_least": "observed >= predicted - tolerance",
+             "criterion": "the study's stated criterion"}
 # Floating-point exactness of the deterministic prediction, relative to the initial loss: both sides
 # compute the same product of maps and differ only by rounding (the brief's bar).
 EXACT_RTOL = 1e-10
@@ -39,8 +46,9 @@ EXACT_RTOL = 1e-10
 
 @dataclass(frozen=True)
 class Record:
-    """One compared quantity; ``verdict`` is ``"pass"`` iff |predicted - observed| <= tolerance, or a
-    refusal reason when the quantity could not be observed."""
+    """One compared quantity; ``verdict`` is ``"pass"`` iff ``relation`` holds (by default
+    |predicted - observed| <= tolerance, see :data:`RELATIONS`), or a refusal reason when the
+    quantity could not be observed."""
 
     rule: str
     schedule: str
@@ -50,16 +58,34 @@ class Record:
     observed: float
     tolerance: float
     verdict: str
+    relation: str = "within"
+
+    def __post_init__(self):
+        if self.relation not in RELATIONS:
+            raise ValueError(f"relation must be one of {', '.join(RELATIONS)}, got {self.relation!r}")
 
     def _repr_html_(self) -> str:
         return Records([self])._repr_html_()
 
     @classmethod
-    def judge(cls, rule, schedule, hyperparameters, quantity, predicted, observed, tolerance) -> "Record":
-        ok = abs(predicted - observed) <= tolerance if math.isfinite(predicted) and math.isfinite(observed) \
-            else predicted == observed
+    def judge(cls, rule, schedule, hyperparameters, quantity, predicted, observed, tolerance,
+              relation="within") -> "Record":
+        """The record with its verdict: ``"pass"`` iff ``relation`` holds between the values.
+
+        A non-finite value passes only a two-sided check equal to it (a predicted divergence
+        observed); a NaN never passes a one-sided bound.
+        """
+        if relation == "within":
+            ok = abs(predicted - observed) <= tolerance if math.isfinite(predicted) and math.isfinite(observed) \
+                else predicted == observed
+        elif relation == "at_most":
+            ok = observed <= predicted + tolerance
+        elif relation == "at_least":
+            ok = observed >= predicted - tolerance
+        else:
+            raise ValueError(f"relation must be within, at_most or at_least for a judged record, got {relation!r}")
         return cls(rule, schedule, dict(hyperparameters), quantity, float(predicted), float(observed),
-                   float(tolerance), PASS if ok else FAIL)
+                   float(tolerance), PASS if ok else FAIL, relation)
 
 
 class Records(list):

@@ -78,7 +78,8 @@ def save_figure(fig, stem) -> list:
     for ext in ("png", "pdf"):
         path = stem.with_name(f"{stem.name}.{ext}")
         with atomic_path(path) as tmp, style():
-            fig.savefig(tmp, format=ext)
+            # no creation date in the PDF: the same figure must give the same bytes on a rerun
+            fig.savefig(tmp, format=ext, metadata={"CreationDate": None} if ext == "pdf" else None)
         files.append(path)
     return files
 

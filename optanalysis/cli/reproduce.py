@@ -27,11 +27,13 @@ def run(args) -> int:
     outcomes = reproduce(args.out, args.only, quick=args.quick, jobs=args.jobs).outcomes
     if not outcomes:
         return 0
-    rows = [(o.name, len(o.records), o.counts, o.status) for o in outcomes]
+    rows = [(o.name, len(o.records), o.counts, o.confirmed, len(o.exploratory), o.status) for o in outcomes]
     w1, w3 = max(len(r[0]) for r in rows), max(len(r[2]) for r in rows)
-    print(f"{'study':<{w1}}  records  {'verdicts':<{w3}}  status")
-    for name, n, verdicts, status in rows:
-        print(f"{name:<{w1}}  {n:>7}  {verdicts:<{w3}}  {status}")
+    print(f"{'study':<{w1}}  records  {'verdicts':<{w3}}  confirmed  exploratory  status")
+    for name, n, verdicts, confirmed, found, status in rows:
+        print(f"{name:<{w1}}  {n:>7}  {verdicts:<{w3}}  {confirmed:>9}  {found:>11}  {status}")
     bad = sum(not o.ok for o in outcomes)
-    print(f"{len(outcomes) - bad}/{len(outcomes)} studies as expected; summary in {args.out}/SUMMARY.md")
+    found = sum(len(o.exploratory) for o in outcomes)
+    print(f"{len(outcomes) - bad}/{len(outcomes)} studies as expected; {found} exploratory finding(s), listed "
+          f"apart in {args.out}/SUMMARY.md")
     return 1 if bad else 0

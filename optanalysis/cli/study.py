@@ -29,8 +29,10 @@ def run(args) -> int:
     print(f"{outcome.name}: {outcome.title}")
     print(_table(outcome.records))
     if outcome.ok:
-        print(f"verdict: as expected ({len(outcome.records)} records, {outcome.seconds:.1f} s); "
-              f"files: {', '.join(outcome.files)}")
+        print(f"verdict: as expected ({outcome.confirmed} confirmed, {len(outcome.exploratory)} exploratory of "
+              f"{len(outcome.records)} records, {outcome.seconds:.1f} s); files: {', '.join(outcome.files)}")
+        for quantity, found, reason in outcome.exploratory:
+            print(f"exploratory: {quantity} is {found} ({reason})")
         return 0
     for quantity, verdict, expected in outcome.mismatches:
         print(f"UNEXPECTED: {quantity} is {verdict}, expected {expected}")

@@ -35,7 +35,8 @@ def holds(ok: bool) -> str:
 
 def claim(rule, schedule, hyper, quantity, predicted, observed, verdict) -> Record:
     """A claim record: ``predicted`` is the criterion's threshold, ``observed`` its statistic."""
-    return Record(rule, schedule, dict(hyper), quantity, float(predicted), float(observed), float("nan"), verdict)
+    return Record(rule, schedule, dict(hyper), quantity, float(predicted), float(observed), float("nan"), verdict,
+                  "criterion")
 
 
 def claims_first(records: list) -> list:

@@ -9,10 +9,14 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-__all__ = ["StudyResult", "Outcome", "verdict_line", "SUMMARY_COLUMNS"]
+from ._expect import judge
+
+__all__ = ["StudyResult", "Outcome", "verdict_line", "SUMMARY_COLUMNS", "EXPLORATORY_COLUMNS"]
 
 # One row per study, in the summary table of `reproduce` (SUMMARY.md, the CLI, notebooks).
-SUMMARY_COLUMNS = ("study", "claim", "records", "verdicts", "status")
+SUMMARY_COLUMNS = ("study", "claim", "records", "verdicts", "confirmed", "exploratory", "status")
+# One row per exploratory finding, listed apart from the confirmations.
+EXPLORATORY_COLUMNS = ("study", "quantity", "found", "why theory does not decide")
 
 
 @dataclass
@@ -24,19 +28,19 @@ class StudyResult:
     parameters: dict = field(default_factory=dict)
 
 
-def verdict_line(records, expected=None) -> str:
-    """``"verdict: all N records as expected"`` or how many are not, for figure titles.
+def verdict_line(records, expected) -> str:
+    """``"verdict: all N records as expected (k exploratory)"`` or how much is not, for figure titles.
 
     Parameters
     ----------
     records : list of optanalysis.comparison.Record
-    expected : dict, optional
-        ``{quantity: verdict}`` where the expected verdict is not ``"pass"``.
+    expected : dict
+        The study's ``EXPECTED`` (see :mod:`optanalysis.studies._expect`).
     """
-    expected = expected or {}
-    bad = sum(r.verdict != expected.get(r.quantity, "pass") for r in records)
-    return (f"verdict: all {len(records)} records as expected" if not bad
-            else f"verdict: {bad} of {len(records)} records UNEXPECTED")
+    j = judge(expected, records)
+    extra = f" ({len(j.exploratory)} exploratory)" if j.exploratory else ""
+    return (f"verdict: all {len(records)} records as expected{extra}" if not j.mismatches
+            else f"verdict: {len(j.mismatches)} UNEXPECTED of {len(records)} records{extra}")
 
 
 @dataclass
@@ -49,14 +53,21 @@ class Outcome:
         The study's module name and its claim in one line.
     records : list of optanalysis.comparison.Record
     mismatches : list of tuple
-        ``(quantity, verdict, expected)`` for each record whose verdict is not the expected one;
-        a crash is ``("run", "error: ...", "pass")``.
+        ``(quantity, verdict, expected)`` for everything unexpected (see
+        :func:`optanalysis.studies._expect.judge`: a wrong verdict, a record nobody expected, an
+        expectation with no record, no records at all); a crash is ``("run", "error: ...", "pass")``.
     seconds : float
         Time spent in the study's ``run``.
     files : list of str
         The files written (none unless an output directory was given).
     expected : dict
-        The study's ``EXPECTED``: ``{quantity: verdict}`` where it is not ``"pass"``.
+        The study's ``EXPECTED``: ``{quantity pattern: Expect}``.
+    verdicts : list of tuple
+        ``(quantity, expected, got)`` for every record, in record order.
+    exploratory : list of tuple
+        ``(quantity, found, reason)`` of the records theory does not decide.
+    confirmed : int
+        Records whose verdict is the one theory predicted.
     parameters, data : dict
         What the study's ``run`` returned besides the records (seeds included).
     figure : matplotlib.figure.Figure or None
@@ -73,16 +84,14 @@ class Outcome:
     parameters: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict, repr=False)
     figure: object = field(default=None, repr=False)
+    verdicts: list = field(default_factory=list)
+    exploratory: list = field(default_factory=list)
+    confirmed: int = 0
 
     @property
     def ok(self) -> bool:
         """Whether every verdict is the expected one (and the study ran)."""
         return not self.mismatches
-
-    @property
-    def verdicts(self) -> list:
-        """``(quantity, expected, got)`` for every record, in record order."""
-        return [(r.quantity, self.expected.get(r.quantity, "pass"), r.verdict) for r in self.records]
 
     @property
     def counts(self) -> str:
@@ -100,7 +109,12 @@ class Outcome:
 
     def summary_row(self) -> tuple:
         """This study's row of a summary table (:data:`SUMMARY_COLUMNS`)."""
-        return (self.name, self.title, len(self.records), self.counts, self.status)
+        return (self.name, self.title, len(self.records), self.counts, self.confirmed, len(self.exploratory),
+                self.status)
+
+    def exploratory_rows(self) -> list:
+        """This study's rows of the exploratory findings (:data:`EXPLORATORY_COLUMNS`)."""
+        return [(self.name, q, got, reason) for q, got, reason in self.exploratory]
 
     def _repr_html_(self) -> str:
         from ..display import html_table

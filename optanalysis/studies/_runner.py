@@ -6,9 +6,13 @@ docstring states the claim, the theory, the method and the references, and it de
 ``TITLE``
     the claim in one line (SUMMARY.md and the README gallery);
 ``EXPECTED``
-    ``{quantity: verdict}`` for records whose expected verdict is not ``"pass"`` (e.g. a lecture
-    claim expected to be ``"refuted"``); every other record is expected to pass;
-``run(quick=False) -> StudyResult``
+    ``{quantity pattern: expect(verdict, reason) or exploratory(reason)}``, written from theory
+    before the run, covering every record (:mod:`optanalysis.studies._expect` says how records are
+    judged against it);
+``HOOKS``
+    ``{name: what it is}``: the theoretical values the study judges against, each passed through
+    the falsification hook (:mod:`optanalysis.studies._hooks`);
+``run(quick=False, perturb=None) -> StudyResult``
     records (:class:`optanalysis.comparison.Record`) plus the arrays behind the figure and the
     parameters (seeds included) that made them;
 ``plot(result) -> matplotlib Figure``
@@ -30,9 +34,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..checks import boolean
-from ._outcome import SUMMARY_COLUMNS, Outcome, StudyResult, verdict_line
+from ._expect import Expect, exploratory, expect, judge
+from ._hooks import Theory
+from ._outcome import EXPLORATORY_COLUMNS, SUMMARY_COLUMNS, Outcome, StudyResult, verdict_line
 
-__all__ = ["StudyResult", "Outcome", "SUMMARY_COLUMNS", "STUDIES_DIR", "study_names", "load_study", "study",
+__all__ = ["StudyResult", "Outcome", "SUMMARY_COLUMNS", "EXPLORATORY_COLUMNS", "Expect", "expect", "exploratory",
+           "Theory", "STUDIES_DIR", "study_names", "load_study", "study",
            "run_study", "run_studies", "write_summary", "verdict_line", "output_dir"]
 
 STUDIES_DIR = Path(__file__).resolve().parent
@@ -58,7 +65,7 @@ def load_study(name, directory=None):
         spec = importlib.util.spec_from_file_location(f"optanalysis_studies.{name}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-    for attr in ("TITLE", "run", "plot"):
+    for attr in ("TITLE", "EXPECTED", "run", "plot"):
         if not hasattr(module, attr):
             raise ValueError(f"study {name!r} does not define {attr}")
     return module
@@ -74,7 +81,7 @@ def output_dir(out) -> Path:
     return Path(out)
 
 
-def study(name, *, quick=False, out=None, directory=None) -> Outcome:
+def study(name, *, quick=False, out=None, directory=None, perturb=None) -> Outcome:
     """Run one study: its records, verdicts, parameters and figure, in a notebook or a script.
 
     Parameters
@@ -88,6 +95,9 @@ def study(name, *, quick=False, out=None, directory=None) -> Outcome:
         atomically; nothing is written otherwise.
     directory : str or pathlib.Path, optional
         Where to find the study (default: the packaged studies).
+    perturb : dict, optional
+        ``{hook: callable}``: judge against a perturbed theory (the study's ``HOOKS`` name the
+        values; see :mod:`optanalysis.studies._hooks`).  A sharp check turns unexpected.
 
     Returns
     -------
@@ -104,8 +114,12 @@ def study(name, *, quick=False, out=None, directory=None) -> Outcome:
     boolean(quick, "quick")
     out = None if out is None else output_dir(out)
     module = load_study(name, directory)
+    expected = dict(module.EXPECTED)
+    judge(expected, [])  # a malformed EXPECTED fails before the run, not after
+    if perturb is not None:
+        Theory(getattr(module, "HOOKS", {}), perturb)  # unknown hook names fail before the run
     start = time.perf_counter()
-    result = module.run(quick=quick)
+    result = module.run(quick=quick) if perturb is None else module.run(quick=quick, perturb=perturb)
     if not isinstance(result, StudyResult):
         result = StudyResult(list(result))
     seconds = time.perf_counter() - start
@@ -113,9 +127,9 @@ def study(name, *, quick=False, out=None, directory=None) -> Outcome:
 
     with style():  # plot() reads rcParams as it draws lines, legends and colour maps
         fig = module.plot(result)
-    outcome = Outcome(name, module.TITLE, list(result.records), [], seconds, [],
-                      dict(getattr(module, "EXPECTED", {})), dict(result.parameters), result.data, fig)
-    outcome.mismatches = [(q, got, want) for q, want, got in outcome.verdicts if got != want]
+    j = judge(expected, list(result.records))
+    outcome = Outcome(name, module.TITLE, list(result.records), j.mismatches, seconds, [], expected,
+                      dict(result.parameters), result.data, fig, j.verdicts, j.exploratory, j.confirmed)
     if out is not None:
         outcome.files = [str(f) for f in _write(outcome, (module.__doc__ or "").strip(), quick, out)]
     return outcome
@@ -130,16 +144,31 @@ def _write(outcome: Outcome, docstring: str, quick: bool, out: Path) -> list:
     files = save_figure(outcome.figure, out / outcome.name)
     prov = provenance(**{**outcome.parameters, "quick": quick})
     payload = {
-        "study": outcome.name, "title": outcome.title, "quick": quick, "seconds": round(outcome.seconds, 3),
+        "study": outcome.name, "title": outcome.title, "quick": quick,
         "docstring": docstring,
         "provenance": prov,
+        "expected": {k: {"verdict": e.verdict or "exploratory", "reason": e.reason, "verdicts": list(e.verdicts)}
+                     for k, e in outcome.expected.items()},
         "records": [r.__dict__ for r in outcome.records],
+        "judged": [{"quantity": q, "expected": e, "verdict": v} for q, e, v in outcome.verdicts],
+        "unexpected": [list(m) for m in outcome.mismatches],
         "data": outcome.data,
     }
     files.append(atomic_write(out / f"{outcome.name}.json",
                               json.dumps(finite_or_null(_jsonable(payload)), indent=1)))
     files.append(atomic_write(out / f"{outcome.name}.csv", records_to_csv(outcome.records, prov)))
+    _log_time(out, outcome.name, quick, outcome.seconds)
     return files
+
+
+def _log_time(out: Path, name: str, quick: bool, seconds: float) -> None:
+    """One line appended to ``<out>/timings.log``: run times stay out of the outputs, which the same
+    inputs must reproduce to the byte."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with open(out / "timings.log", "a", encoding="utf-8") as log:
+        log.write(f"{stamp} {name}{' --quick' if quick else ''} {seconds:.3f} s\n")
 
 
 def run_study(name, *, quick=False, out="figures", directory=None) -> Outcome:
@@ -219,12 +248,25 @@ def run_studies(names=None, *, quick=False, out="figures", jobs=1, directory=Non
 
 
 def write_summary(outcomes, out="figures") -> Path:
-    """``<out>/SUMMARY.md``: one row per study with its verdicts and figure."""
+    """``<out>/SUMMARY.md``: one row per study with its verdicts and figure, then the exploratory
+    findings apart from the confirmations."""
     from ..io import atomic_write
 
-    lines = ["# optanalysis studies", "", "| " + " | ".join(SUMMARY_COLUMNS) + " | figure |",
-             "|---" * (len(SUMMARY_COLUMNS) + 1) + "|"]
+    def row(cells):
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    lines = ["# optanalysis studies", "",
+             "Confirmed: records whose verdict is the one theory predicted before the run. Exploratory: "
+             "records theory does not decide; reported as found, never counted as confirmations.", "",
+             row(SUMMARY_COLUMNS + ("figure",)), "|---" * (len(SUMMARY_COLUMNS) + 1) + "|"]
     for o in outcomes:
-        name, title, n, counts, status = o.summary_row()
-        lines.append(f"| `{name}` | {title} | {n} | {counts} | {status} | ![{name}]({name}.png) |")
+        name, *rest = o.summary_row()
+        lines.append(row((f"`{name}`", *rest, f"![{name}]({name}.png)")))
+    found = [r for o in outcomes for r in o.exploratory_rows()]
+    lines += ["", "## Exploratory findings", ""]
+    if found:
+        lines += [row(EXPLORATORY_COLUMNS), "|---" * len(EXPLORATORY_COLUMNS) + "|"]
+        lines += [row((f"`{name}`", q, got, reason)) for name, q, got, reason in found]
+    else:
+        lines.append("None: every record of these studies is decided by theory.")
     return atomic_write(output_dir(out) / "SUMMARY.md", "\n".join(lines) + "\n")

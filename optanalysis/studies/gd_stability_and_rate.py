@@ -15,6 +15,13 @@ Theory
     the problem's eigenvalues).  The tuned rate is also checked against the exact worst case over
     the whole interval (``worst_case_rate``), a different route through the same polynomial.
 
+    Oracles: the literature's formulas, typed here and not derived, are what the derivation must
+    equal: the edge 2/L (Cohen et al. 2021; Goh 2017), the optimal lr 2/(L + mu) and rate
+    (kappa - 1)/(kappa + 1) (Lessard, Recht, Packard 2016, Prop. 1).  Agreement is to 1e-12
+    relative (the derived expressions are exact; only their evaluation in floating point rounds).
+    A rule whose arithmetic differs from gradient descent derives other values and fails here,
+    though its simulation still agrees with its own derivation.
+
 Method
     For kappa in {10, 100, 1000}: H = diag of 6 eigenvalues log-spaced in [1/kappa, 1] (L = 1),
     x0 = 1, one ``simulate_batch`` call per kappa over lr = 2/(L+mu) and a scan of lr/(2/L) in
@@ -44,7 +51,7 @@ from optanalysis.comparison import Record
 from optanalysis.plotting import figure
 from optanalysis.rates import fit_rate
 from optanalysis.simulation import simulate_batch
-from optanalysis.studies import StudyResult, verdict_line
+from optanalysis.studies import StudyResult, Theory, expect, verdict_line
 from optanalysis.symbolic import H, derive, worst_case_rate
 from optanalysis.theory.spectrum import spectral_radius
 from optanalysis.symbolic.analysis import KAPPA, L as L_SYM, MU
@@ -56,6 +63,30 @@ DIM = 6
 SCAN = np.linspace(-0.0225, 0.0225, 10)  # lr / (2/L) - 1: ten points, none exactly on the edge
 EXACT = 1e-12  # two symbolic routes to one number: floating-point agreement
 
+LRP = "Lessard, Recht, Packard (2016) Prop. 1; docs/reference.md 4.5"
+EXPECTED = {
+    "stability edge: derived vs 2/L, kappa={}":
+        expect("pass", "gd's mode at h is 1 - lr h, stable iff lr h < 2 (Cohen et al. 2021; docs/reference.md 6.4)"),
+    "optimal lr: derived vs 2/(L+mu), kappa={}":
+        expect("pass", f"equalising |1 - lr mu| = |1 - lr L| gives lr = 2/(L+mu) ({LRP})"),
+    "optimal rate: derived vs (kappa-1)/(kappa+1), kappa={}":
+        expect("pass", f"the equalised modes' rate is (L-mu)/(L+mu) = (kappa-1)/(kappa+1) ({LRP})"),
+    "tuned rate: closed form vs exact worst case, kappa={}":
+        expect("pass", "the closed form and the numerical maximum over [mu, L] are two routes to one root"),
+    "optimal rate, kappa={}":
+        expect("pass", "a linear recurrence decays at its spectral radius: the fitted rate is the derived one"),
+    "rate at lr={}*2/L, kappa={}":
+        expect("pass", "the fitted rate is max_h |1 - lr h| on both sides of the edge (docs/reference.md 4.2)"),
+    "stability edge lr, kappa={}":
+        expect("pass", "runs below 2/L decay and above it grow, so the scan brackets the derived edge"),
+}
+HOOKS = {
+    "edge": "the derived stability threshold lr_bound at h = L",
+    "optimal_lr": "the derived optimal lr at which the tuned run is made",
+    "optimal_rate": "the derived optimal rate (closed form)",
+    "rate": "the derived spectral radius at each scanned lr",
+}
+
 
 def _fitted(loss, diverged_at):
     """Per-step factor of ||x - x*||, fitted on the finite part of the run (None if refused)."""
@@ -63,8 +94,9 @@ def _fitted(loss, diverged_at):
     return fit.iterate_rate
 
 
-def run(quick=False):
+def run(quick=False, perturb=None):
     boolean(quick, "quick")
+    theory = Theory(HOOKS, perturb)
     d = derive("gd")
     opt = d.optimal
     records, data = [], {"kappa": list(KAPPAS), "scan": SCAN.tolist(), "curves": {}}
@@ -72,19 +104,25 @@ def run(quick=False):
         L, mu = 1.0, 1.0 / kappa
         h = np.geomspace(mu, L, DIM)
         at = {L_SYM: L, MU: mu, KAPPA: kappa}
-        edge = float(d.lr_bound.subs(H, L))
-        lr_opt = float(opt.values["lr"].subs(at))
+        edge = theory("edge", float(d.lr_bound.subs(H, L)))
+        lr_opt = theory("optimal_lr", float(opt.values["lr"].subs(at)))
         lrs = [lr_opt] + list(edge * (1 + SCAN))
         # long enough for the loss of the slowest converging run to fall ~1e-24 (rate 1 - 2/kappa at
         # lr_opt; 0.995 at lr = 0.9975 * 2/L): two modes with close rates (0.98025 vs 0.975 at
         # kappa = 100, lr = 0.9875 * 2/L) mix for hundreds of steps before one dominates
         steps = 4000 + 10 * kappa
         res = simulate_batch("gd", [{"lr": v} for v in lrs], x0=np.ones(DIM), hessian_diag=h, steps=steps)
-        predicted = [float(np.max(spectral_radius("gd", h=h, lr=v))) for v in lrs]
+        predicted = [theory("rate", float(np.max(spectral_radius("gd", h=h, lr=v)))) for v in lrs]
         observed = [_fitted(res.loss[i, 0], int(res.diverged_at[i, 0])) for i in range(len(lrs))]
         hyper = {"kappa": kappa, "L": L, "mu": mu}
 
-        closed = float(opt.rate.subs(at))
+        closed = theory("optimal_rate", float(opt.rate.subs(at)))
+        # the literature's formulas, typed, as oracles of the derivation
+        for quantity, derived, oracle in ((f"stability edge: derived vs 2/L, kappa={kappa}", edge, 2 / L),
+                                          (f"optimal lr: derived vs 2/(L+mu), kappa={kappa}", lr_opt, 2 / (L + mu)),
+                                          (f"optimal rate: derived vs (kappa-1)/(kappa+1), kappa={kappa}", closed,
+                                           (kappa - 1) / (kappa + 1))):
+            records.append(Record.judge("gd", "constant", hyper, quantity, oracle, derived, EXACT * oracle))
         records.append(Record.judge("gd", "constant", hyper,
                                     f"tuned rate: closed form vs exact worst case, kappa={kappa}",
                                     closed, worst_case_rate("gd", mu, L, lr=lr_opt), EXACT))
@@ -147,5 +185,5 @@ def plot(result):
                color="C3", label="fitted from kernel runs")
     ax3.set(xlabel="condition number kappa", ylabel="1 - rate at lr = 2/(L+mu)", title="(c) optimal rate")
     ax3.legend(fontsize=8)
-    fig.suptitle(f"{TITLE}\n{verdict_line(result.records)}", fontsize=10)
+    fig.suptitle(f"{TITLE}\n{verdict_line(result.records, EXPECTED)}", fontsize=10)
     return fig
