@@ -29,25 +29,6 @@ def test_gd_stability_and_rate(tmp_path):
                 assert div == -1
 
 
-def test_momentum_rate_map(tmp_path):
-    outcome, payload = _run("momentum_rate_map", tmp_path)
-    data = payload["data"]
-    pred = np.array(data["predicted"], dtype=float)
-    obs = np.array([[np.nan if v is None else v for v in row] for row in data["observed"]])
-    accepted = (np.array(data["refused"]) == "") & (pred < 1)
-    assert accepted.sum() == data["accepted_points"] >= 0.3 * data["stable_points"]
-    assert np.max(np.abs(obs[accepted] - pred[accepted])) <= 1e-3
-    # Goh's "ripples" region (docs/reference.md 4.3): complex roots have modulus sqrt(momentum), so at
-    # momentum 0.95 (complex at every eigenvalue for lr in (0.05, 3)) the rate is sqrt(0.95)
-    lrs, moms = np.array(data["lr"]), np.array(data["momentum"])
-    j = int(np.argmin(np.abs(moms - 0.95)))
-    inside = (lrs > 0.1) & (lrs < 3.0)
-    assert np.allclose(pred[inside, j], math.sqrt(moms[j]), rtol=1e-12)
-    # the boundaries: divergence of the mode at L is lr L = 2(1 + momentum) (docs/reference.md 4.2)
-    lb = np.array(data["boundary_lr"])
-    assert np.allclose(data["boundaries"]["divergence (h=L)"], lb / 2 - 1, atol=1e-12)
-
-
 def test_acceleration_vs_kappa(tmp_path):
     outcome, payload = _run("acceleration_vs_kappa", tmp_path)
     recs = _by_quantity(outcome)
