@@ -1,4 +1,5 @@
-"""Checks of the benchmark harness itself: ``pytest benchmarks/`` (not part of the main suite).
+"""Checks of the benchmark harness itself, part of the suite (``testpaths`` in pyproject.toml): the
+timings are only as good as the contenders are correct.
 
 The NumPy competitor is checked against the rules' own single definitions run on NumPy arrays
 (an independent oracle: the rule functions accept arrays through optanalysis.ops), torch and

@@ -1,8 +1,9 @@
 """Live cross-checks against torch and optax (skipped when they are not installed).
 
 Configurations (schedule parameters, metric sequences, rule options, problems) are drawn with a
-seeded RNG: the seed is OPTANALYSIS_LIVE_SEED if set (to explore other draws), else a fixed one
-so that the suite is reproducible; every failure message names the seed and the configuration.
+seeded RNG: the seed is OPTANALYSIS_LIVE_SEED, fresh each session unless set (``conftest.py``
+draws it and prints it at the end of the session), so every run checks configurations chosen at
+check time; every failure message names the seed and the configuration, to replay it.
 Tolerances as in test_golden.py: 1e-12 relative — the same float64 arithmetic up to the order
 of operations (measured: torch schedulers bit-exact, optax schedules within 1 ulp, trajectories
 within ~1e-15).
@@ -32,7 +33,7 @@ jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)
 jnp = jax.numpy
 
-SEED = int(os.environ.get("OPTANALYSIS_LIVE_SEED", "20261125"))
+SEED = int(os.environ["OPTANALYSIS_LIVE_SEED"])  # set by conftest.py: fresh each session unless given
 RTOL = 1e-12
 _spec = importlib.util.spec_from_file_location("make_golden", Path(__file__).parent / "golden" / "make_golden.py")
 make_golden = importlib.util.module_from_spec(_spec)

@@ -54,8 +54,10 @@ def test_reproduce_returns_the_files_and_the_outcomes(toy_studies, capsys):
     page = done._repr_html_()
     assert "0/1 studies as expected" in page and "UNEXPECTED: b is pass, expected fail" in page
     summary = (toy_studies / "SUMMARY.md").read_text().splitlines()
-    assert summary[2].count("|") == summary[4].count("|")  # header and rows have the same columns
-    assert "| `toy_bad` | toy | 2 | pass 2 | UNEXPECTED" in summary[4]
+    head = summary.index("| study | claim | records | verdicts | confirmed | exploratory | status | figure |")
+    assert "| `toy_bad` | toy | 2 | pass 2 | 1 | 0 | UNEXPECTED: b is pass, expected fail |" in summary[head + 2]
+    assert summary[head + 2].count("|") == summary[head].count("|")  # header and rows have the same columns
+    assert summary[-1] == "None: every record of these studies is decided by theory."  # no exploratory finding
     with pytest.raises(TypeError, match="quick must be a bool"):
         reproduce(toy_studies, ["toy_ok"], quick="yes")
     with pytest.raises(TypeError, match="out must be a directory path"):

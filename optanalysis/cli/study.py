@@ -12,11 +12,12 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-def _table(records) -> str:
-    """One aligned line per record: quantity, predicted, observed, tolerance, verdict."""
-    head = ("quantity", "predicted", "observed", "tolerance", "verdict")
-    rows = [head] + [(r.quantity, f"{r.predicted:.10g}", f"{r.observed:.10g}", f"{r.tolerance:.3g}", r.verdict)
-                     for r in records]
+def _table(outcome) -> str:
+    """One aligned line per record: quantity, predicted, observed, tolerance, what the verdict
+    tests (its relation), the verdict and the expected one."""
+    head = ("quantity", "predicted", "observed", "tolerance", "relation", "verdict", "expected")
+    rows = [head] + [(r.quantity, f"{r.predicted:.10g}", f"{r.observed:.10g}", f"{r.tolerance:.3g}", r.relation,
+                      r.verdict, e) for r, (_, e, _) in zip(outcome.records, outcome.verdicts)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
 
@@ -27,7 +28,7 @@ def run(args) -> int:
 
     outcome = run_study(args.name, quick=args.quick, out=args.out)
     print(f"{outcome.name}: {outcome.title}")
-    print(_table(outcome.records))
+    print(_table(outcome))
     if outcome.ok:
         print(f"verdict: as expected ({outcome.confirmed} confirmed, {len(outcome.exploratory)} exploratory of "
               f"{len(outcome.records)} records, {outcome.seconds:.1f} s); files: {', '.join(outcome.files)}")
