@@ -11,29 +11,29 @@ Theory
     not.  If the claim holds, Adam's advantage over tuned momentum grows as p falls, and Adam
     does at least as well as RMSProp alone (the combination matters).
 
-Method and verdict criteria (fixed before any result was looked at; the changes of set-up made
-after a first run are stated, with what they changed)
-    5 coordinates with curvature 1 and 5 whose curvature is p in {1, 0.1, 0.01}; x0 a seeded
-    standard normal draw, 100 steps, each rule at its best lr (log grid 1e-4..3, 16 values).
-    Adam's advantage A(p) = best loss of heavy ball (momentum 0.9) / best loss of Adam.
-    Supported if A increases as p decreases (A(0.01) > A(0.1) > A(1)) and Adam's best loss at
-    p = 0.01 is <= RMSProp's; qualified if A increases but RMSProp alone does at least as well
-    (the gain is the per-coordinate scaling, not the combination); refuted if A does not increase.
-    ``condition: ...`` records judge each half of the criterion alone, for start 0 (supported if
-    it holds) and as the fraction F over 9 seeded starts 0..8 (supported if F >= 0.9, refuted if
-    F <= 0.1, qualified otherwise).  (Set-up changes: a first run with 500 steps drove every tuned
-    rule below 1e-23, where the comparison measures nothing; a second, with 100 steps and x0 = 1,
-    had the lockstep artifact of claim 3 (``lesson_rmsprop_helps_badly_scaled``) and gave
-    "refuted" (A = 8.9, 37.7, 16.6: not increasing), the random start gives "qualified".  Because
-    of this sensitivity, the records over 9 seeded starts were added afterwards.)  Everything
-    observed comes from the kernels (``simulate_batch``); ``quick`` changes nothing.
+Method and verdict criteria (``_lesson``'s criterion; the changes made after a first run are
+stated, with what they changed)
+    5 coordinates with curvature 1 and 5 whose curvature is p in {1, 0.1, 0.01}; 100 steps, each
+    rule at its best lr (log grid 1e-4..3, 16 values), from 9 seeded starts s = 0..8 (x0 a
+    standard normal draw).  Adam's advantage A_s(p) = best loss of heavy ball (momentum 0.9) /
+    best loss of Adam.  For each (start, sparse p) pair, p in {0.1, 0.01} (18 pairs): "gain
+    grows" if A_s(p) > A_s(p') with p' the next denser frequency (1 or 0.1), and "at least
+    RMSProp" if Adam's best loss at p is <= RMSProp's.  The claim holds on a pair if both do; it
+    is decided on all 18 pairs by the grid criterion (F >= 0.9 supported, F <= 0.1 refuted,
+    qualified otherwise), and each half alone in a ``condition: ...`` record.
 
-Results (the verdicts these criteria gave; ``EXPECTED``)
-    Qualified for start 0 (Adam's advantage over heavy ball grows as features get rarer, but
-    RMSProp alone does better), but not robust: over 9 starts the advantage grows in 1 only
-    (qualified, F = 0.11) and RMSProp beats Adam in all (refuted).  In this model the rare
-    features carry little loss (their curvature is p), Adam is mostly *worse* than tuned heavy
-    ball (A < 1 for most p and starts), and the lecture claim is not borne out.
+    (Set-up changes: a first run with 500 steps drove every tuned rule below 1e-23, where the
+    comparison measures nothing; a second, with 100 steps and x0 = 1, had the lockstep artifact
+    of claim 3 (``lesson_rmsprop_helps_badly_scaled``).  The next version decided the headline
+    by start 0 alone, "qualified", while 8 of 9 starts disagreed; the rule over all (start, p)
+    pairs replaced it, written after those results had been seen.)  Everything observed comes
+    from the kernels (``simulate_batch``); ``quick`` changes nothing.
+
+Expected verdicts: exploratory (``EXPECTED`` gives the reasons)
+    Neither the lecture nor Kingma and Ba's analysis (a regret bound for online convex
+    problems) predicts the best-lr loss ratio of Adam, RMSProp and heavy ball after 100 steps on
+    this model; every record reports what it finds and none counts as a confirmation.  The study
+    has no falsification hook, since nothing it judges against comes from theory.
 
 References
     D. P. Kingma, J. Ba (2015), Adam: A Method for Stochastic Optimization, ICLR; docs/reference.md
@@ -44,23 +44,27 @@ from __future__ import annotations
 import numpy as np
 
 from optanalysis.checks import boolean
-from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (ROBUST_STARTS, SEED, best, claim, claims_first, grid_verdict,
-                                         holds, lesson_figure, verdict_of)
+from optanalysis.studies import StudyResult, Theory, exploratory
+from optanalysis.studies._lesson import (ROBUST_STARTS, SEED, best, claim, claims_first, lesson_figure, pairs_verdict,
+                                         verdict_of)
 
-TITLE = "Lecture claim 4: Adam better when gradients are sparse: qualified at start 0, not robust over starts"
+TITLE = "Lecture claim 4: Adam better when gradients are sparse (exploratory, over 9 starts x 2 sparsities)"
 
+NO_THEORY = "no theory predicts best-lr loss ratios of Adam, RMSProp and heavy ball after 100 steps"
 EXPECTED = {
-    "adam_better_when_sparse|best lr each, rare features p": "qualified",
-    "condition: adam_gain_over_heavy_ball_grows_with_sparsity|best lr each": "supported",
-    "condition: adam_at_least_rmsprop|sparsest p=0.01": "refuted",
-    "condition: adam_gain_over_heavy_ball_grows_with_sparsity|fraction of 9 random starts": "qualified",
-    "condition: adam_at_least_rmsprop|fraction of 9 random starts": "refuted",
+    "adam_better_when_sparse|best lr each, 9 starts x rare-feature p in (0.1, 0.01)":
+        exploratory(f"{NO_THEORY} (Kingma and Ba's bound is a regret bound for online convex problems)"),
+    "condition: adam_gain_over_heavy_ball_grows_with_sparsity|9 starts x p in (0.1, 0.01)":
+        exploratory(f"per-coordinate scaling enlarges the rare coordinates' steps, but {NO_THEORY}"),
+    "condition: adam_at_least_rmsprop|9 starts x p in (0.1, 0.01)":
+        exploratory(f"whether momentum adds to RMSProp's scaling here: {NO_THEORY}"),
 }
+HOOKS = {}  # nothing judged here comes from theory
 
 STEPS = 100
 LRS = np.geomspace(1e-4, 3.0, 16)
 PS = (1.0, 0.1, 0.01)
+STARTS = tuple(range(SEED, SEED + ROBUST_STARTS))
 
 
 def _rows(x0) -> list:
@@ -75,57 +79,53 @@ def _rows(x0) -> list:
     return rows
 
 
-def _criteria(rows) -> tuple:
-    """(A(p) increases as p decreases, Adam <= RMSProp at the sparsest p)."""
-    adv = [r["advantage"] for r in rows]
-    return all(x < y for x, y in zip(adv, adv[1:])), rows[-1]["adam"][0] <= rows[-1]["rmsprop"][0]
+def _pairs(rows) -> tuple:
+    """Per sparse p (0.1, 0.01): (A(p) > A(next denser p), Adam's best <= RMSProp's at p)."""
+    grows = [rows[i]["advantage"] > rows[i - 1]["advantage"] for i in range(1, len(rows))]
+    combo = [rows[i]["adam"][0] <= rows[i]["rmsprop"][0] for i in range(1, len(rows))]
+    return grows, combo
 
 
-def run(quick=False) -> StudyResult:
-    """Best-lr races per frequency p, start 0 and 9 starts (``quick`` changes nothing, so that
-    every verdict is the same in both modes)."""
+def run(quick=False, perturb=None) -> StudyResult:
+    """Best-lr races per frequency p from 9 starts (``quick`` changes nothing, so that every
+    verdict is the same in both modes)."""
     boolean(quick, "quick")
-    rows = _rows(np.random.default_rng(SEED).standard_normal(10))
-    adv = [r["advantage"] for r in rows]
-    increasing, combo = _criteria(rows)
-    verdict = "refuted" if not increasing else "supported" if combo else "qualified"
-    records = [
-        claim("adam", "constant", {"p": list(PS), "advantage": adv},
-              "condition: adam_gain_over_heavy_ball_grows_with_sparsity|best lr each", adv[0], adv[-1],
-              holds(increasing)),
-        claim("adam", "constant", {"p": PS[-1]}, "condition: adam_at_least_rmsprop|sparsest p=0.01",
-              rows[-1]["rmsprop"][0], rows[-1]["adam"][0], holds(combo))]
-    starts = [(increasing, combo)] + [_criteria(_rows(np.random.default_rng(s).standard_normal(10)))
-                                      for s in range(SEED + 1, SEED + ROBUST_STARTS)]
-    for j, name in enumerate(("adam_gain_over_heavy_ball_grows_with_sparsity", "adam_at_least_rmsprop")):
-        f = float(np.mean([c[j] for c in starts]))
-        records.append(claim("adam", "constant", {"p": list(PS), "seeds": list(range(SEED, SEED + ROBUST_STARTS))},
-                             f"condition: {name}|fraction of {ROBUST_STARTS} random starts", 0.9, f, grid_verdict(f)))
-    hyper = {"p": list(PS), "steps": STEPS, "lr_grid": LRS.tolist(), "advantage": adv,
-             "adam_le_rmsprop_at_sparsest": combo}
-    records.append(claim("adam", "constant", hyper, "adam_better_when_sparse|best lr each, rare features p",
-                         adv[0], adv[-1], verdict))
-    parameters = {"p": PS, "steps": STEPS, "lr_grid": LRS, "seed": SEED,
-                  "seeds": list(range(SEED, SEED + ROBUST_STARTS))}
-    return StudyResult(claims_first(records), {"adam": rows}, parameters)
+    Theory(HOOKS, perturb)
+    rows = {s: _rows(np.random.default_rng(s).standard_normal(10)) for s in STARTS}
+    grows, combo = [], []
+    for s in STARTS:
+        g, c = _pairs(rows[s])
+        grows += g
+        combo += c
+    hyper = {"p": list(PS), "steps": STEPS, "lr_grid": LRS.tolist(), "seeds": list(STARTS)}
+    records = []
+    for name, flags in (("adam_gain_over_heavy_ball_grows_with_sparsity", grows), ("adam_at_least_rmsprop", combo)):
+        f, verdict = pairs_verdict(flags)
+        records.append(claim("adam", "constant", hyper, f"condition: {name}|{ROBUST_STARTS} starts x p in (0.1, 0.01)",
+                             0.9, f, verdict))
+    f, verdict = pairs_verdict([g and c for g, c in zip(grows, combo)])
+    records.append(claim("adam", "constant", hyper,
+                         f"adam_better_when_sparse|best lr each, {ROBUST_STARTS} starts x rare-feature p in (0.1, 0.01)",
+                         0.9, f, verdict))
+    parameters = {"p": PS, "steps": STEPS, "lr_grid": LRS, "seeds": list(STARTS)}
+    data = {"adam": rows[SEED], "advantage": [[r["advantage"] for r in rows[s]] for s in STARTS],
+            "rmsprop_over_adam": [[r["rmsprop"][0] / r["adam"][0] for r in rows[s]] for s in STARTS]}
+    return StudyResult(claims_first(records), data, parameters)
 
 
 def plot(result):
-    """Ratios of best losses against the frequency p of the rare features (start 0)."""
-    a = result.data["adam"]
-    (grow,) = [r for r in result.records if r.quantity.startswith("condition: adam_gain") and "starts" in r.quantity]
+    """Ratios of best losses against the frequency p of the rare features, every start."""
+    d = result.data
 
     def draw(ax):
-        ps = [row["p"] for row in a]
-        ax[0].loglog(ps, [row["heavy_ball"][0] / row["adam"][0] for row in a], "o-",
-                     label="A(p) = best loss heavy ball / best loss Adam")
-        ax[0].loglog(ps, [row["rmsprop"][0] / row["adam"][0] for row in a], "s-",
-                     label="best loss RMSProp / best loss Adam")
+        ps = [row["p"] for row in d["adam"]]
+        for k, (adv, rms) in enumerate(zip(d["advantage"], d["rmsprop_over_adam"])):
+            ax[0].loglog(ps, adv, "o-", color="C0", alpha=0.6, label="A(p) = best loss heavy ball / Adam" if k == 0 else None)
+            ax[0].loglog(ps, rms, "s--", color="C1", alpha=0.6, label="best loss RMSProp / Adam" if k == 0 else None)
         ax[0].axhline(1.0, color="k", lw=0.8)
         ax[0].invert_xaxis()
         ax[0].set(xlabel="frequency p of the rare features (sparser ->)", ylabel="ratio of best losses (100 steps)",
-                  title="Adam, sparse gradients (start 0): " + verdict_of(result, "adam_better")
-                  + f"; A grows in {grow.observed:.0%} of starts")
+                  title="Adam, sparse gradients, 9 starts: " + verdict_of(result, "adam_better"))
         ax[0].legend(fontsize=7)
 
     return lesson_figure(result, TITLE, 1, draw, width=8.0)

@@ -13,7 +13,7 @@ Theory
     pair has modulus sqrt(b), so it damps the oscillation only where |1 - lr L| > sqrt(b).  Optimal
     tunings (Polyak for heavy ball, 2/(mu + L) for gd) come from :func:`optanalysis.symbolic.derive`.
 
-Method and verdict criteria (fixed before any result was looked at)
+Method and verdict criteria (fixed before any result was looked at; ``_lesson``'s criterion)
     A grid fraction F is "supported" if F >= 0.9, "refuted" if F <= 0.1, "qualified" otherwise; a
     single comparison is supported if it holds, refuted otherwise; ``condition: ...`` records apply
     the criterion to one momentum value alone.  Two directions h = (0.01, 1), x0 = (1, 1), 100
@@ -25,12 +25,24 @@ Method and verdict criteria (fixed before any result was looked at)
     after 300 steps is below gd's, else refuted.  Everything observed comes from the kernels
     (``simulate_batch``); ``quick`` changes nothing.
 
-Results (the verdicts these criteria gave; ``EXPECTED``)
-    Flat directions: supported (heavy ball is faster along h = mu at every grid point).  Steep
-    directions: qualified -- at equal lr, momentum damps the oscillation only where gd's
-    |1 - lr L| exceeds sqrt(b) (lr L close to 2; qualified at b = 0.5, refuted at b = 0.9);
-    elsewhere the complex pair of modulus sqrt(b) decays more slowly than gd.  With both tuned
-    (Polyak vs 2/(mu + L)) momentum is far faster: supported.
+    Checks against the literature (typed oracles): the derived tunings and worst-case rates of gd
+    and heavy ball against Lessard-Recht-Packard's Prop. 1 / Polyak's formulas (1e-12 relative:
+    closed forms in floating point), and the derived spectral radii on the same-lr grid against
+    the roots of the typed polynomials z - (1 - lr h) and z^2 - (1 + b - lr h) z + b (1e-7: a
+    double root moves by sqrt(machine epsilon) under rounding).
+
+Expected verdicts (from theory, before the run; ``EXPECTED`` gives each reason)
+    Flat: supported -- at every grid point heavy ball's slowest root along h = 0.01 is below gd's
+    1 - lr h (over-damped ~1 - lr h/(1 - b), or complex with modulus sqrt(b) < 1 - lr h).  Steep:
+    qualified -- the complex pair has modulus sqrt(b), below |1 - lr L| only where lr L > 1 +
+    sqrt(b): lr in {1.8, 1.9} at b = 0.5 (2 of 9, qualified), none at b = 0.9 (refuted); 2 of 18
+    overall = 0.11 (qualified).  Both tuned: supported, since (sqrt(kappa) - 1)/(sqrt(kappa) + 1)
+    = 0.818 < (kappa - 1)/(kappa + 1) = 0.980 at kappa = 100: after 300 steps the loss ratio is
+    ~(0.818/0.980)^600 = 1e-47.
+
+Falsification hooks (``HOOKS``)
+    ``tuning`` (the tunings the race runs with and the oracles check), ``rate`` (the derived
+    tuned rates), ``radius`` (the derived spectral radii of the same-lr grid).
 
 References
     B. T. Polyak (1964), Some methods of speeding up the convergence of iteration methods, USSR
@@ -41,20 +53,36 @@ from __future__ import annotations
 
 import numpy as np
 
-from optanalysis.simulation import simulate_batch
 from optanalysis.checks import boolean
-from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (claim, claims_first, grid_verdict, lesson_figure,
-                                         tuned_race, verdict_of)
+from optanalysis.simulation import simulate_batch
+from optanalysis.studies import StudyResult, Theory, expect
+from optanalysis.studies._lesson import (LRP, claim, claims_first, grid_verdict, lesson_figure, quadratic_radius,
+                                         radius_check, tuned_race, verdict_of)
+from optanalysis.theory.spectrum import spectral_radius
 
 TITLE = "Lecture claim 1: momentum speeds up flat directions (supported), damps steep ones (qualified)"
 
+ROOTS = "Polyak 1964; docs/reference.md 4.3"
 EXPECTED = {
-    "momentum_accelerates_flat|same lr": "supported",
-    "momentum_damps_steep|same lr, lr L in (1, 2)": "qualified",
-    "momentum_accelerates|both tuned (derived), kappa=100": "supported",
-    "condition: momentum_damps_steep|same lr, lr L in (1, 2), b=0.5": "qualified",
-    "condition: momentum_damps_steep|same lr, lr L in (1, 2), b=0.9": "refuted",
+    "momentum_accelerates_flat|same lr":
+        expect("supported", f"along h = mu heavy ball's slowest root is ~1 - lr h/(1 - b) or sqrt(b), both < 1 - lr h ({ROOTS})"),
+    "momentum_damps_steep|same lr, lr L in (1, 2)":
+        expect("qualified", f"the complex pair's modulus sqrt(b) < |1 - lr L| only for lr L > 1 + sqrt(b): 2 of 18 points ({ROOTS})"),
+    "condition: momentum_damps_steep|same lr, lr L in (1, 2), b=0.5":
+        expect("qualified", f"lr L > 1 + sqrt(0.5) = 1.71 holds at lr = 1.8, 1.9: 2 of 9 ({ROOTS})"),
+    "condition: momentum_damps_steep|same lr, lr L in (1, 2), b=0.9":
+        expect("refuted", f"lr L > 1 + sqrt(0.9) = 1.95 holds nowhere on the grid ({ROOTS})"),
+    "momentum_accelerates|both tuned (derived), kappa=100":
+        expect("supported", f"Polyak's rate (sqrt(kappa)-1)/(sqrt(kappa)+1) = 0.818 < gd's (kappa-1)/(kappa+1) = 0.980 ({LRP})"),
+    "tuned {}: derived vs {}, kappa=100":
+        expect("pass", f"the derived optimal tunings and rates are Polyak's and gd's ({LRP}; Lessard et al. 2016 Prop. 1)"),
+    "spectral radius, {}: derived vs roots of {}":
+        expect("pass", "the derived iteration map has the typed characteristic polynomial (docs/reference.md 4.1, 4.3)"),
+}
+HOOKS = {
+    "tuning": "the derived optimal tunings {rule: params} of gd and heavy ball (the race's runs)",
+    "rate": "the derived worst-case rates {rule: rate} at those tunings",
+    "radius": "the derived spectral radii of gd and heavy ball on the same-lr grid",
 }
 
 H = np.array([0.01, 1.0])
@@ -64,9 +92,10 @@ BETAS = (0.5, 0.9)
 MU, L, RACE_STEPS = 0.01, 1.0, 300
 
 
-def run(quick=False) -> StudyResult:
+def run(quick=False, perturb=None) -> StudyResult:
     """The same-lr grid and the tuned race (``quick`` changes nothing: every run is cheap)."""
     boolean(quick, "quick")
+    theory = Theory(HOOKS, perturb)
     x0 = np.ones(2)
     gd = simulate_batch("gd", [{"lr": float(a)} for a in LRS], x0=x0, hessian_diag=H, steps=STEPS,
                         record_every=STEPS)
@@ -78,8 +107,20 @@ def run(quick=False) -> StudyResult:
     osc = LRS > 1.0
     steep = hb_x[:, osc, 1] < gd_x[None, osc, 1]
     hyper = {"h": H.tolist(), "lr": LRS.tolist(), "momentum": list(BETAS), "steps": STEPS}
+    # the roots the expectations are written from: derived (hooked) against the typed polynomials
+    radius = theory("radius", {"gd": spectral_radius("gd", {"lr": LRS[:, None]}, H),
+                               "heavy_ball": np.stack([spectral_radius("heavy_ball", {"lr": LRS[:, None], "momentum": b},
+                                                                       H) for b in BETAS])})
+    x = LRS[:, None] * H
+    records = [radius_check("gd", hyper, "spectral radius, gd: derived vs roots of z-(1-lr h)", np.abs(1 - x),
+                            radius["gd"])]
+    for j, b in enumerate(BETAS):
+        records.append(radius_check("heavy_ball", {**hyper, "momentum": b},
+                                    f"spectral radius, heavy_ball b={b:g}: derived vs roots of z^2-(1+b-lr h)z+b",
+                                    quadratic_radius(1 + b - x, b), radius["heavy_ball"][j]))
     f = float(flat.mean())
-    records = [claim("heavy_ball", "constant", hyper, "momentum_accelerates_flat|same lr", 0.9, f, grid_verdict(f))]
+    records.append(claim("heavy_ball", "constant", hyper, "momentum_accelerates_flat|same lr", 0.9, f,
+                         grid_verdict(f)))
     f = float(steep.mean())
     records.append(claim("heavy_ball", "constant", hyper, "momentum_damps_steep|same lr, lr L in (1, 2)", 0.9, f,
                          grid_verdict(f)))
@@ -88,9 +129,9 @@ def run(quick=False) -> StudyResult:
         records.append(claim("heavy_ball", "constant", {**hyper, "momentum": b},
                              f"condition: momentum_damps_steep|same lr, lr L in (1, 2), b={b:g}", 0.9, f,
                              grid_verdict(f)))
-    race, curves = tuned_race("heavy_ball", "gd", "momentum_accelerates|both tuned (derived), kappa=100", MU, L,
-                              RACE_STEPS)
-    records.append(race)
+    race, curves = tuned_race(theory, "heavy_ball", "gd", "momentum_accelerates|both tuned (derived), kappa=100",
+                              MU, L, RACE_STEPS)
+    records += race
     data = {"lr": LRS, "momentum": list(BETAS), "gd_abs_x": gd_x, "hb_abs_x": hb_x, **curves}
     parameters = {"hessian_diag": H, "x0": 1.0, "steps": STEPS, "race": {"mu": MU, "L": L, "steps": RACE_STEPS},
                   "seeds": None}

@@ -10,26 +10,28 @@ Theory
     a rotation of the same spectrum mixes the coordinates, and a diagonal preconditioner cannot
     undo it.
 
-Method and verdict criteria (fixed before any result was looked at; the change of set-up made
-after a first run is stated, with what it changed)
-    Spectrum log-spaced in [0.01, 100] (kappa = 1e4), d = 10, x0 a seeded standard normal draw in
-    the eigenbasis, 1000 steps; each rule at its best lr of a log grid (1e-4..1, 13 values).  The
-    problem is diagonal (axis-aligned scaling) or the same spectrum rotated by a seeded random
-    orthogonal matrix.  RMSProp "helps" on a problem if its best final loss is below gd's best by
-    a factor >= 2.  Supported if it helps on both problems, qualified if on one only (named),
-    refuted if on none.  ``condition: ...`` records judge each problem alone, for start 0 (a
-    single comparison: supported if it holds) and as the fraction F over 9 seeded starts and
-    rotations 0..8 (supported if F >= 0.9, refuted if F <= 0.1, qualified otherwise).
-    (Set-up change: the first run used x0 = 1 in every coordinate; the nearly scale-free RMSProp
-    then moves all coordinates in lockstep and, at a lucky lr, lands on the minimiser of all of
-    them at once (loss 1e-320): an artifact of the start.  The verdict, qualified, was the same
-    with either start.  The records over 9 seeded starts were added together with those of
-    claim 4, ``lesson_adam_better_when_sparse``.)  Everything observed comes from the kernels
-    (``simulate_batch``); ``quick`` changes nothing.
+Method and verdict criteria (``_lesson``'s criterion, fixed before any result was looked at; the
+changes made after a first run are stated, with what they changed)
+    Spectrum log-spaced in [0.01, 100] (kappa = 1e4), d = 10, 1000 steps; each rule at its best lr
+    of a log grid (1e-4..1, 13 values).  For each of 9 seeded starts s = 0..8, x0 is a standard
+    normal draw in the eigenbasis and the problem is diagonal (axis-aligned scaling) or the same
+    spectrum rotated by a seeded random orthogonal matrix.  RMSProp "helps" on a (start,
+    problem) pair if its best final loss is below gd's best by a factor >= 2.  The claim is
+    decided on all 18 pairs by the grid criterion (F >= 0.9 supported, F <= 0.1 refuted,
+    qualified otherwise); ``condition: ...`` records apply it to the 9 diagonal and the 9 rotated
+    pairs alone.  (Changes: the first run used x0 = 1 in every coordinate; the nearly scale-free
+    RMSProp then moves all coordinates in lockstep and, at a lucky lr, lands on the minimiser of
+    all of them at once (loss 1e-320): an artifact of the start.  The 9 seeded starts were added
+    with claim 4; the headline was then decided by start 0 alone and is now decided on all
+    pairs, a rule written after the earlier versions' results had been seen.)  Everything
+    observed comes from the kernels (``simulate_batch``); ``quick`` changes nothing.
 
-Results (the verdicts these criteria gave; ``EXPECTED``)
-    Qualified: RMSProp helps when the bad scaling is axis-aligned (diagonal: every one of 9
-    starts), much less often when the same spectrum is rotated (2 of 9 starts and rotations).
+Expected verdicts: exploratory (``EXPECTED`` gives the reasons)
+    A diagonal preconditioner can undo an axis-aligned scaling and cannot undo a rotated one,
+    but no theorem says how much RMSProp (no bias correction, eps = 1e-8, alpha = 0.99) gains
+    over tuned gd within 1000 steps, on either problem: every record reports what it finds and
+    none counts as a confirmation.  The study has no falsification hook, since nothing it judges
+    against comes from theory.
 
 References
     T. Tieleman, G. Hinton (2012), Lecture 6.5 - RMSProp, COURSERA: Neural Networks for Machine
@@ -40,23 +42,27 @@ from __future__ import annotations
 import numpy as np
 
 from optanalysis.checks import boolean
-from optanalysis.studies import StudyResult
-from optanalysis.studies._lesson import (ROBUST_STARTS, SEED, best, claim, claims_first, grid_verdict,
-                                         holds, lesson_figure, verdict_of)
+from optanalysis.studies import StudyResult, Theory, exploratory
+from optanalysis.studies._lesson import (ROBUST_STARTS, SEED, best, claim, claims_first, lesson_figure, pairs_verdict,
+                                         verdict_of)
 
-TITLE = "Lecture claim 3: RMSProp helps on badly scaled problems: qualified (axis-aligned yes, rotated rarely)"
+TITLE = "Lecture claim 3: RMSProp helps on badly scaled problems (exploratory: axis-aligned yes, rotated rarely)"
 
+NO_THEORY = "no finite-horizon theory of RMSProp vs tuned gd at kappa = 1e4"
 EXPECTED = {
-    "rmsprop_helps_badly_scaled|best lr each, kappa=1e4, diagonal and rotated": "qualified",
-    "condition: rmsprop_helps|diagonal scaling, kappa=1e4": "supported",
-    "condition: rmsprop_helps|rotated scaling, kappa=1e4": "refuted",
-    "condition: rmsprop_helps|diagonal scaling, fraction of 9 random starts": "supported",
-    "condition: rmsprop_helps|rotated scaling, fraction of 9 random starts": "qualified",
+    "rmsprop_helps_badly_scaled|best lr each, kappa=1e4, 9 starts x (diagonal, rotated)":
+        exploratory(f"{NO_THEORY}; the pairs mix the two conditions below"),
+    "condition: rmsprop_helps|diagonal scaling, 9 random starts":
+        exploratory(f"a diagonal preconditioner can undo an axis-aligned scaling, but {NO_THEORY}"),
+    "condition: rmsprop_helps|rotated scaling, 9 random starts":
+        exploratory(f"a diagonal preconditioner cannot undo a rotation; how much it still gains: {NO_THEORY}"),
 }
+HOOKS = {}  # nothing judged here comes from theory
 
 D, STEPS = 10, 1000
 H = np.geomspace(0.01, 100.0, D)
 LRS = np.geomspace(1e-4, 1.0, 13)
+STARTS = tuple(range(SEED, SEED + ROBUST_STARTS))
 
 
 def _problems(seed: int) -> dict:
@@ -77,36 +83,33 @@ def _rows(problems: dict) -> dict:
     return rows
 
 
-def run(quick=False) -> StudyResult:
-    """Best-lr races on the diagonal and the rotated problem, start 0 and 9 starts (``quick``
-    changes nothing, so that every verdict is the same in both modes)."""
+def run(quick=False, perturb=None) -> StudyResult:
+    """Best-lr races on the diagonal and the rotated problem from 9 starts (``quick`` changes
+    nothing, so that every verdict is the same in both modes)."""
     boolean(quick, "quick")
-    rows = _rows(_problems(SEED))
-    helps = {name: row["helps"] for name, row in rows.items()}
+    Theory(HOOKS, perturb)
+    rows = {s: _rows(_problems(s)) for s in STARTS}
+    helps = {name: [rows[s][name]["helps"] for s in STARTS] for name in ("diagonal", "rotated")}
+    hyper = {"kappa": 1e4, "d": D, "steps": STEPS, "lr_grid": LRS.tolist(), "seeds": list(STARTS)}
     records = []
-    for name, ok in helps.items():
-        records.append(claim("rmsprop", "constant", {"kappa": 1e4, "d": D, "steps": STEPS, "seed": SEED},
-                             f"condition: rmsprop_helps|{name} scaling, kappa=1e4", 2.0,
-                             rows[name]["gd_best"] / rows[name]["rmsprop_best"], holds(ok)))
-    others = [_rows(_problems(s)) for s in range(SEED + 1, SEED + ROBUST_STARTS)]
-    for name in rows:
-        f = float(np.mean([helps[name]] + [o[name]["helps"] for o in others]))
-        records.append(claim("rmsprop", "constant", {"kappa": 1e4, "seeds": list(range(SEED, SEED + ROBUST_STARTS))},
-                             f"condition: rmsprop_helps|{name} scaling, fraction of {ROBUST_STARTS} random starts",
-                             0.9, f, grid_verdict(f)))
-    n = sum(helps.values())
-    verdict = "supported" if n == 2 else "refuted" if n == 0 else "qualified"
-    cond = "both" if n == 2 else "none" if n == 0 else next(k for k, v in helps.items() if v) + " only"
-    hyper = {"kappa": 1e4, "d": D, "steps": STEPS, "lr_grid": LRS.tolist(), "seed": SEED, "helps_on": cond}
+    for name, flags in helps.items():
+        f, verdict = pairs_verdict(flags)
+        records.append(claim("rmsprop", "constant", {**hyper, "problem": name},
+                             f"condition: rmsprop_helps|{name} scaling, {ROBUST_STARTS} random starts", 0.9, f,
+                             verdict))
+    f, verdict = pairs_verdict(helps["diagonal"] + helps["rotated"])
     records.append(claim("rmsprop", "constant", hyper,
-                         "rmsprop_helps_badly_scaled|best lr each, kappa=1e4, diagonal and rotated", 2, n, verdict))
+                         f"rmsprop_helps_badly_scaled|best lr each, kappa=1e4, {ROBUST_STARTS} starts x "
+                         "(diagonal, rotated)", 0.9, f, verdict))
     parameters = {"spectrum": "log-spaced [0.01, 100]", "d": D, "steps": STEPS, "lr_grid": LRS,
-                  "seed": SEED, "seeds": list(range(SEED, SEED + ROBUST_STARTS))}
-    return StudyResult(claims_first(records), {"lr": LRS, **rows}, parameters)
+                  "seeds": list(STARTS)}
+    data = {"lr": LRS, **rows[SEED], "helps": helps}
+    return StudyResult(claims_first(records), data, parameters)
 
 
 def plot(result):
-    """Final loss against lr, gd and RMSProp, on the diagonal and the rotated problem (start 0)."""
+    """Final loss against lr, gd and RMSProp, on the diagonal and the rotated problem (start 0, for
+    illustration; the verdicts are over all starts)."""
     r = result.data
 
     def draw(ax):
@@ -114,7 +117,7 @@ def plot(result):
             ax[0].loglog(r["lr"], np.minimum(r[name]["gd_all"], 1e3), "k" + style, label=f"gd, {name}")
             ax[0].loglog(r["lr"], np.minimum(r[name]["rmsprop_all"], 1e3), "C1" + style, label=f"RMSProp, {name}")
         ax[0].set(xlabel="lr", ylabel="loss after 1000 steps (divergence at 1e3)",
-                  title="RMSProp on kappa=1e4: " + verdict_of(result, "rmsprop_helps"))
+                  title="RMSProp on kappa=1e4 (start 0 shown): " + verdict_of(result, "rmsprop_helps_badly"))
         ax[0].legend(fontsize=7)
 
     return lesson_figure(result, TITLE, 1, draw, width=8.0)
