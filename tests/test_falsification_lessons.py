@@ -109,6 +109,23 @@ WRONG_RULES = {
     "lesson_momentum_accelerates": (
         "heavy_ball", "momentum * (x - x_prev)", "0.9 * momentum * (x - x_prev)",
         {HB_MOMENTUM, HB_RADIUS.format(0.5), HB_RADIUS.format(0.9)}),
+    # Nesterov's gradient step scaled by 0.9: its derived LRP lr and its derived roots differ
+    # (scaling its momentum term instead leaves the symbolic tuner running for minutes)
+    "lesson_nesterov_faster": (
+        "nesterov", "v = momentum * v - lr * g", "v = momentum * v - 0.9 * lr * g",
+        {"tuned nesterov lr: derived vs 4/(3L+mu), kappa=100",
+         "spectral radius, nesterov: derived vs roots of z^2-(1+b)(1-lr h)z+b(1-lr h)"}),
+    # gd's step scaled by 0.9: every exact loss differs from the paper's recursion, while the Monte
+    # Carlo checks still pass (the kernels follow the same wrong rule) and so do the claims
+    "lesson_step_decay_converges": (
+        "gd", "x - lr * g", "x - 0.9 * lr * g",
+        {EXACT.format(f"{s}, {n}") for s in ("step decay", "constant") for n in ("noisy", "noiseless")}),
+    "lesson_exp_decay_long_training": (
+        "gd", "x - lr * g", "x - 0.9 * lr * g",
+        _horizon_losses("gamma fixed 0.01^(1/250)") | _horizon_losses("constant") | _horizon_losses("gamma=0.01^(1/T)")),
+    "lesson_plateau_improves": (
+        "gd", "x - lr * g", "x - 0.9 * lr * g",
+        {f"noiseless plateau run: final loss vs gd's closed form without reduction, lr={b}" for b in ("0.5", "1", "1.5")}),
 }
 
 
