@@ -37,13 +37,20 @@ def test_acceleration_vs_kappa(tmp_path):
         rec = recs[f"heavy ball (Polyak): fitted rate, kappa={kappa}"]
         assert rec.predicted == pytest.approx((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1), rel=1e-13)
         assert rec.verdict == "pass"
-        std = recs[f"Nesterov (standard, lr = 1/L): fitted rate, kappa={kappa}"]
+        std = recs[f"Nesterov (standard): fitted rate, kappa={kappa}"]
         assert std.predicted == pytest.approx(1 - 1 / math.sqrt(kappa), rel=1e-13)
+        # the runs are made at the literature's tuning: Lessard et al.'s lr 4/(3L + mu), L = 1
+        lrp = recs[f"Nesterov (Lessard-Recht-Packard): fitted rate, kappa={kappa}"]
+        assert lrp.hyperparameters["lr"] == pytest.approx(4 / (3 + 1 / kappa), rel=1e-13)
     # acceleration, observed: 1 - rate is (kappa+1)/(sqrt(kappa)+1) = 30.7 times larger for heavy ball
     # than for gd at kappa = 1000 (within 10 %: the heavy-ball fit's double-root bias is <= 5 % of 1 - rate)
-    gd = recs["gd (lr = 2/(L+mu)): fitted rate, kappa=1000"].observed
+    gd = recs["gd: fitted rate, kappa=1000"].observed
     hb = recs["heavy ball (Polyak): fitted rate, kappa=1000"].observed
     assert (1 - hb) / (1 - gd) == pytest.approx(1001 / (math.sqrt(1000) + 1), rel=0.1)
+    # the ordering claim is a criterion on the closed forms (no tolerance), decided before any run
+    (order,) = [r for r in outcome.records if r.quantity.startswith("heavy ball < LRP-Nesterov")]
+    assert order.relation == "criterion" and order.verdict == "supported" and order.observed > 0
+    assert outcome.confirmed == len(outcome.records) and not outcome.exploratory
 
 
 def test_formulation_equivalence(tmp_path):
@@ -57,6 +64,12 @@ def test_formulation_equivalence(tmp_path):
     nag = pairs["Sutskever Nesterov vs torch nesterov=True"]
     assert np.max(np.abs(nag["curves"]["constant"]["observed"])) > 1e-3  # torch's iterate is the look-ahead
     assert max(nag["mapped_state_gap"]) < 1e-13
+    # the claims are criteria (no two-sided tolerance); one of them is expected refuted, from theory
+    claims = {r.quantity: r for r in outcome.records if r.relation == "criterion"}
+    assert len(claims) == 4
+    assert claims["Sutskever Nesterov vs torch nesterov=True: same iterates under a constant lr"].verdict == "refuted"
+    assert outcome.expected["Sutskever Nesterov vs torch nesterov=True: same iterates under a constant lr"].verdict \
+        == "refuted"
 
 
 def test_cli_study(tmp_path, capsys, monkeypatch):
@@ -79,7 +92,7 @@ def test_cli_study(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["gd_stability_and_rate", "momentum_rate_map", "acceleration_vs_kappa",
-                                  "formulation_equivalence"])
+                                  "formulation_equivalence", "edge_of_stability"])
 def test_quick_must_be_bool(name):
     from optanalysis.studies import load_study
 
