@@ -24,7 +24,7 @@ from .io import atomic_write
 from .schedules import make_schedule
 from .theory.prediction import MAX_STEPS, _require_linear, predict
 from .theory.spectrum import spectral_radius
-from .rates import fit_rate
+from .rates import NOISE, fit_rate
 from .rules import get_rule
 
 __all__ = ["Record", "Records", "FIELDS", "RELATIONS", "PASS", "FAIL", "MonteCarlo", "monte_carlo", "min_seeds", "compare",
@@ -186,7 +186,7 @@ def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
 
     Without ``noise``: the exact loss at ``checkpoints`` evenly spaced recorded steps (tolerance
     1e-10 x initial loss: floating-point exactness) and, under a constant lr, the asymptotic loss
-    rate (fitted by :func:`optanalysis.rates.fit_rate`) against the squared spectral radius of the
+    rate (the recurrence fit of :func:`optanalysis.rates.fit_rate`) against the squared spectral radius of the
     slowest excited direction.  With ``noise``: the exact expected loss against the Monte Carlo
     mean over ``seeds`` at the checkpoints (tolerance: half-width of the ``level`` interval), plus a
     ``coverage`` record (fraction of checkpoints inside, predicted >= 0.95).
@@ -237,17 +237,17 @@ def compare(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
 
 
 def _rate_record(rule, prm, pred, sim, record_every, sched) -> Record:
-    """Observed loss rate (fit on the kernel run) vs rho^2 of the slowest excited direction.
-    Tolerance 3 stderr + rate 2 ln(k1/k0)/(k1 - k0): a double root (critical damping) multiplies
-    the loss by up to k^2, which moves the least-squares log-slope over [k0, k1] by at most that."""
+    """Observed loss rate (the recurrence fit of :func:`optanalysis.rates.fit_rate` on the kernel
+    run) vs rho^2 of the slowest excited direction.  Tolerance 3 stderr + 2 sqrt(NOISE) rate: the
+    fit's model-error indicator, plus its worst case at a double root (critical damping), where a
+    relative error NOISE of the losses splits the root by ~sqrt(NOISE) (rates module docstring)."""
     fit = fit_rate(sim.loss, record_every=record_every, diverged_at=sim.diverged_at)
     excited = pred.loss_directions[0] > 0
     rho = spectral_radius(rule, prm, pred.h[excited]) if excited.any() else np.zeros(1)
     predicted = float(np.max(rho) ** 2)
     if not fit.ok:
         return Record(rule.name, sched, dict(prm), "loss_rate", predicted, math.nan, math.nan, f"refused: {fit.reason}")
-    k0, k1 = max(fit.window[0], 1), fit.window[1]
-    tol = 3 * fit.stderr + fit.rate * 2 * math.log(k1 / k0) / (k1 - k0)
+    tol = 3 * fit.stderr + 2 * math.sqrt(NOISE) * fit.rate
     return Record.judge(rule.name, sched, prm, f"loss_rate[{fit.window[0]},{fit.window[1]}]", predicted, fit.rate, tol)
 
 
