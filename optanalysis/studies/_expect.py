@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Expect", "expect", "exploratory", "judge", "Judgement", "CHECK_VERDICTS", "CLAIM_VERDICTS",
+__all__ = ["Expect", "expect", "exploratory", "judge", "matches", "Judgement", "CHECK_VERDICTS", "CLAIM_VERDICTS",
            "EXPLORATORY"]
 
 CHECK_VERDICTS = ("pass", "fail")  # a value checked against a prediction
@@ -64,6 +64,11 @@ def exploratory(reason: str, verdicts: tuple = CLAIM_VERDICTS) -> Expect:
 
 def _pattern(key: str) -> re.Pattern:
     return re.compile("(.+?)".join(re.escape(part) for part in key.split("{}")) + r"\Z", re.S)
+
+
+def matches(key: str, quantity: str) -> bool:
+    """Whether the pattern ``key`` matches the record quantity ``quantity``."""
+    return _pattern(key).match(quantity) is not None
 
 
 @dataclass(frozen=True)
