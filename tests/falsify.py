@@ -1,4 +1,5 @@
-"""A study run with a wrong rule: the falsification that the studies' literature oracles must catch.
+"""What the falsification tests share: which record families a falsification turns unexpected, and a
+study run with a wrong rule, the falsification that the studies' literature oracles must catch.
 
 :func:`run_with_wrong_rule` changes one piece of one rule's arithmetic (a textual replacement in a
 copy of its module, which must apply exactly once), registers the copy under the rule's own name in
@@ -14,6 +15,13 @@ import sys
 from pathlib import Path
 
 import optanalysis.rules as rules
+
+
+
+def unexpected(outcome) -> set:
+    """The families (quantity up to its first comma) of ``outcome``'s unexpected records."""
+    return {m[0].split(",")[0] for m in outcome.mismatches}
+
 
 SCRIPT = r'''
 import importlib.util, json, sys

@@ -6,14 +6,9 @@ Each case names the record families (quantity up to its first comma) that must t
 the check that catches the falsification, not merely "something failed".
 """
 import pytest
-from wrong_rule import run_with_wrong_rule
+from falsify import run_with_wrong_rule, unexpected
 
 from optanalysis.studies import study
-
-
-def unexpected(outcome) -> set:
-    """The families (quantity up to its first comma) of the unexpected records."""
-    return {m[0].split(",")[0] for m in outcome.mismatches}
 
 
 ADAM_REGRET_ORACLE = "adam average regret: (x_lim - x*) x mean slope of the losses vs 2(C-2)/3"

@@ -8,7 +8,7 @@ theory, so they have no hook (asserted here) and nothing to falsify.
 """
 import numpy as np
 import pytest
-from wrong_rule import run_with_wrong_rule
+from falsify import run_with_wrong_rule
 
 from optanalysis.studies import load_study, study
 

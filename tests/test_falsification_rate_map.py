@@ -2,14 +2,9 @@
 wrong rule (heavy ball's momentum coefficient scaled by 0.9) turns the named records unexpected.
 """
 import pytest
-from wrong_rule import run_with_wrong_rule
+from falsify import run_with_wrong_rule, unexpected
 
 from optanalysis.studies import study
-
-
-def unexpected(outcome) -> set:
-    """The families (quantity up to its first comma) of the unexpected records."""
-    return {m[0].split(",")[0] for m in outcome.mismatches}
 
 
 EDGE = "divergence edge: derived vs lr L = 2(1 + momentum)"

@@ -6,14 +6,9 @@ Each case names the record families (quantity up to its first comma) that must t
 """
 import numpy as np
 import pytest
-from wrong_rule import run_with_wrong_rule
+from falsify import run_with_wrong_rule, unexpected
 
 from optanalysis.studies import study
-
-
-def unexpected(outcome) -> set:
-    """The families (quantity up to its first comma) of the unexpected records."""
-    return {m[0].split(",")[0] for m in outcome.mismatches}
 
 
 def advanced(seq):
