@@ -20,6 +20,8 @@ nor Numba: a notebook or a command that only lists rules starts at once.
 ``get_rule``           a rule's declaration; ``rules()`` lists them all
 ``study``              run one study (figure, records, verdicts) for a notebook
 ``reproduce``          every derivation, figure and study, written under one directory
+``sweep``              a declarative grid (TOML) run in chunks, in-process or on Dask, into Parquet
+``load_sweep``         a sweep's results as a pandas table
 =====================  ==========================================================================
 """
 from __future__ import annotations
@@ -45,6 +47,8 @@ _EXPORTS = {
     "rules": "rules",
     "study": "studies",
     "reproduce": "reproduction",
+    "sweep": "sweeps",
+    "load_sweep": "sweeps",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -15,7 +15,7 @@ import sys
 import textwrap
 import warnings
 
-COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate", "reproduce", "study", "schedules")
+COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate", "reproduce", "study", "schedules", "sweep")
 
 # argparse reads only plain negative numbers ("-1", "-.5") as values; "-0.5,1", "-1e-3", "-inf" and
 # "-1,0;0,2" would be taken for unknown options ("expected one argument")
