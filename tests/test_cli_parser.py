@@ -20,6 +20,7 @@ BASE = {
     "reproduce": [],
     "study": ["gd_stability_and_rate"],
     "schedules": [],
+    "sweep": ["grid.toml"],
 }
 
 
@@ -150,7 +151,8 @@ def test_help_ends_with_two_examples_that_parse(capsys, command):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [c for c in COMMANDS if c not in ("reproduce", "study")])  # slow; CI runs them
+# reproduce and study are slow (CI runs them); sweep's examples need a grid file (tests/test_sweep_cli.py)
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c not in ("reproduce", "study", "sweep")])
 def test_the_examples_run(capsys, tmp_path, monkeypatch, command):
     import importlib
 
