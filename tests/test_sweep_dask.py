@@ -223,3 +223,119 @@ def test_dask_killed_worker_loses_only_its_task(tmp_path):
     assert all(not isinstance(r, BaseException) and r[0] == i for i, r in got.items()), got
     # the nanny started a new worker in the killed one's place, or the other worker took over
     assert any(pid != pids[0] for _, pid in got.values())
+
+
+# --- the issue's proofs: where a chunk runs changes no bit -----------------------------------
+
+SPEC = {
+    "steps": 200, "record_every": 20, "seeds": [0, 7, 11],
+    "quantities": ["final_loss", "loss", "rate", "diverged_at", "predicted_final_loss"],
+    "chunk_size": 4, "schedules": ["constant", "step:step_size=50,gamma=0.5"],
+    "noise": ["none", "isotropic:sigma=0.05"],
+    "rule": [{"name": "heavy_ball", "lr": [0.5, 1.0, 3.5], "momentum": [0.0, 0.9]},
+             {"name": "adam", "lr": [0.01, 0.1]}],
+    "problem": [{"name": "u", "spectrum": "uniform:mu=0.1,L=1,d=6", "x0": 1.0}],
+}
+
+
+def _manifest_chunks(out):
+    import json
+
+    m = json.loads((Path(out) / "manifest.json").read_text())
+    return {k: (v["status"], v["sha256"]) for k, v in m["chunks"].items()}
+
+
+def _bits(arr) -> bytes:
+    import numpy as np
+
+    return np.ascontiguousarray(arr.to_numpy(zero_copy_only=False)).view(np.uint8).tobytes()
+
+
+def _assert_same_sweep(out, ref):
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from optanalysis.sweeps.store import load_sweep
+
+    got, want = load_sweep(out), load_sweep(ref)
+    assert len(want) == want.attrs["n_points"] and not want.attrs["failed"] and not want.attrs["missing"]
+    assert not got.attrs["failed"] and not got.attrs["missing"]
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    files = sorted(p.name for p in Path(ref).glob("chunk-*.parquet"))
+    assert files and files == sorted(p.name for p in Path(out).glob("chunk-*.parquet"))
+    for name in files:  # the columns of each file, bit for bit (NaN payloads too)
+        a, b = pq.read_table(Path(out) / name), pq.read_table(Path(ref) / name)
+        assert a.schema.equals(b.schema), name
+        for col in a.column_names:
+            x, y = a.column(col).combine_chunks(), b.column(col).combine_chunks()
+            if pa.types.is_fixed_size_list(x.type):  # the recorded loss
+                x, y = x.flatten(), y.flatten()
+            if pa.types.is_string(x.type):
+                assert x.to_pylist() == y.to_pylist(), (name, col)
+            else:
+                assert _bits(x) == _bits(y), (name, col)
+    assert _manifest_chunks(out) == _manifest_chunks(ref)  # same bytes, same checksums
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The sweep run in this process (Numba's default thread count), the one to match."""
+    from optanalysis.sweeps.spec import parse_spec
+    from optanalysis.sweeps.store import run_sweep
+
+    out = tmp_path_factory.mktemp("inprocess")
+    run = run_sweep(parse_spec(SPEC), out, progress=False)
+    assert run.ok and run.computed == run.n_chunks > 8
+    return out
+
+
+def test_local_cluster_sweep_equals_in_process_bit_for_bit(dask2, reference, tmp_path):
+    from distributed import get_task_stream
+
+    from optanalysis.sweeps.spec import parse_spec
+    from optanalysis.sweeps.store import run_sweep
+
+    with get_task_stream(client=dask2.client) as ts:
+        run = run_sweep(parse_spec(SPEC), tmp_path, executor=dask2, progress=False)
+    assert run.ok and run.computed == run.n_chunks
+    # the chunks did run on the workers, on both of them
+    workers = {t["worker"] for t in ts.data if str(t["key"]).startswith("run_chunk-")}
+    assert workers == set(dask2.client.nthreads())
+    _assert_same_sweep(tmp_path, reference)
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_sweep_still_completes_identically(reference, tmp_path):
+    from optanalysis.sweeps.spec import parse_spec
+    from optanalysis.sweeps.store import run_sweep
+
+    with DaskExecutor(local_workers=2) as ex:
+        pids = ex.client.run(os.getpid)
+        killed = []
+
+        class KillOnFirstChunk:
+            """A progress stream (a 'terminal', so written at every chunk) that, when the first
+            chunk is in, SIGKILLs a worker that is running chunks at that moment."""
+
+            def isatty(self):
+                return True
+
+            def write(self, text):
+                if killed or "chunks" not in text:
+                    return
+                busy = {w: keys for w, keys in ex.client.processing().items() if keys}
+                if busy:
+                    worker = max(busy, key=lambda w: len(busy[w]))
+                    os.kill(pids[worker], signal.SIGKILL)
+                    killed.append((worker, len(busy[worker])))
+
+            def flush(self):
+                pass
+
+        run = run_sweep(parse_spec(SPEC), tmp_path, executor=ex, stream=KillOnFirstChunk())
+        assert killed and killed[0][1] >= 1  # a worker died with chunks in hand
+        assert run.ok and run.computed == run.n_chunks
+        # the nanny replaced it: a new process at the dead worker's place or a new worker
+        assert set(ex.client.run(os.getpid).values()) != set(pids.values())
+    _assert_same_sweep(tmp_path, reference)
