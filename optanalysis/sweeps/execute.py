@@ -50,9 +50,10 @@ class _Failed:
 class InProcess:
     """Run tasks in this process, on ``threads`` Python threads (default 1: in order).
 
-    The kernels release the GIL (``nogil``), so threads > 1 do overlap; but ``simulate_batch``
-    already spreads one chunk over ``numba.get_num_threads()`` threads, so more threads here only
-    help when chunks are too small to fill them.
+    The kernels release the GIL (``nogil``), so threads > 1 do overlap: Adam chunks of 4096
+    points with NUMBA_NUM_THREADS=1 ran at 114-143k points/s on 1 thread, 197-211k on 2 (2 cores).
+    But ``simulate_batch`` already spreads one chunk over ``numba.get_num_threads()`` threads, so
+    by default more threads here only help when chunks are too small to fill them.
     """
 
     def __init__(self, threads: int = 1):
