@@ -154,3 +154,13 @@ def test_huge_grid_needs_yes():
         check_size(s, yes=False)
     check_size(s, yes=True)
     assert n_chunks(s) == 2 * 10**9 // 300 + 1 and chunk(s, n_chunks(s) - 1).points == 2 * 10**9 % 300
+
+
+def test_the_documented_example_is_a_valid_sweep(tmp_path):
+    """The file the docstring and ``optanalysis sweep --help`` show parses and validates."""
+    from optanalysis.sweeps.spec import EXAMPLE, load_spec
+
+    path = tmp_path / "grid.toml"
+    path.write_text(EXAMPLE)
+    sweep = load_spec(path)
+    assert sweep.n_points == 20 * 3 * 2 * 2 * 4 and sweep.rules[0].name == "heavy_ball"

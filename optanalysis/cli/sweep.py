@@ -8,34 +8,21 @@ from pathlib import Path
 EXAMPLES = ("optanalysis sweep grid.toml --out results/grid",
             "optanalysis sweep grid.toml --out results/grid --local-workers 2")
 
-EPILOG = """\
-SPEC.toml (values: a scalar, a list, {linspace = [a, b, n]} or {geomspace = [a, b, n]}):
-  steps = 500
-  record_every = 10
-  seeds = 4
-  quantities = ["final_loss", "rate", "diverged_at"]
-      (of final_loss, loss, rate, diverged_at, predicted_final_loss, records)
-  chunk_size = 256
-  schedules = ["constant", "step:step_size=100,gamma=0.5"]
-  noise = ["none", "hessian:sigma=0.1"]
-  batch = [1]
-  [[rule]]
-  name = "heavy_ball"
-  lr = {geomspace = [0.01, 1.0, 20]}
-  momentum = [0.0, 0.5, 0.9]
-  [[problem]]
-  name = "loguniform"
-  spectrum = "loguniform:mu=0.01,L=1,d=100,seed=0"
-  x0 = 1.0
-results: DIR/chunk-NNNNN.parquet and DIR/manifest.json; in Python: optanalysis.load_sweep(DIR)
-"""
+def _epilog() -> str:
+    from textwrap import indent
+
+    from ..sweeps.spec import EXAMPLE  # standard library only: cheap at parser-build time
+
+    return ("SPEC.toml (values: a scalar, a list, {linspace = [a, b, n]} or {geomspace = [a, b, n]}):\n"
+            + indent(EXAMPLE, "  ")
+            + "results: DIR/chunk-NNNNN.parquet and DIR/manifest.json; in Python: optanalysis.load_sweep(DIR)\n")
 
 
 def add_parser(sub):
     p = sub.add_parser("sweep", help="run a grid of configurations (TOML) into Parquet, resumable",
                        description="Run the grid of SPEC.toml in chunks (in-process, or on Dask) and write "
                                    "one Parquet file per chunk plus a manifest under --out; rerunning "
-                                   "resumes.", epilog=EPILOG)
+                                   "resumes.", epilog=_epilog())
     p.add_argument("spec", metavar="SPEC.toml", help="the sweep, a TOML file")
     p.add_argument("--out", metavar="DIR", help="results directory (default: SPEC without .toml, plus .sweep)")
     where = p.add_mutually_exclusive_group()

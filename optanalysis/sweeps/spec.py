@@ -7,24 +7,7 @@ recomputes a grid with its own NumPy.  Hyperparameters are checked by their rule
 (``Rule.params``), schedules by ``make_schedule``, spectra by ``models.quadratic.spectrum`` and
 noise by ``make_noise``: the same checks, and messages, as everywhere else.
 
-Shape of the file (values: scalar, list, or linspace/geomspace)::
-
-    steps = 500
-    record_every = 10            # the loss is recorded every k steps (must divide steps)
-    seeds = 4                    # a count (0..3) or a list of ints
-    quantities = ["final_loss", "rate", "diverged_at"]
-    chunk_size = 256             # grid points (configs x seeds) per chunk at most
-    schedules = ["constant", "step:step_size=100,gamma=0.5"]
-    noise = ["none", "hessian:sigma=0.1"]
-    batch = [1]
-    [[rule]]
-    name = "heavy_ball"
-    lr = {geomspace = [0.01, 1.0, 20]}
-    momentum = [0.0, 0.5, 0.9]
-    [[problem]]
-    name = "loguniform"
-    spectrum = "loguniform:mu=0.01,L=1,d=100,seed=0"   # or hessian_diag = [...]
-    x0 = 1.0                     # scalar (broadcast) or list; xstar likewise (default 0)
+The shape of the file: :data:`EXAMPLE`.
 """
 from __future__ import annotations
 
@@ -37,7 +20,27 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["QUANTITIES", "MAX_POINTS", "RuleGrid", "Problem", "Sweep", "load_spec", "parse_spec"]
+__all__ = ["EXAMPLE", "QUANTITIES", "MAX_POINTS", "RuleGrid", "Problem", "Sweep", "load_spec", "parse_spec"]
+
+# A sweep file (values: a scalar, a list, or linspace/geomspace); the CLI's help shows it too.
+EXAMPLE = """\
+steps = 500
+record_every = 10            # the loss is recorded every k steps (must divide steps)
+seeds = 4                    # a count (0..3) or a list of ints
+quantities = ["final_loss", "rate", "diverged_at"]
+chunk_size = 256             # grid points (configs x seeds) per chunk at most
+schedules = ["constant", "step:step_size=100,gamma=0.5"]
+noise = ["none", "hessian:sigma=0.1"]
+batch = [1]
+[[rule]]
+name = "heavy_ball"
+lr = {geomspace = [0.01, 1.0, 20]}
+momentum = [0.0, 0.5, 0.9]
+[[problem]]
+name = "loguniform"
+spectrum = "loguniform:mu=0.01,L=1,d=100,seed=0"   # or hessian_diag = [...]
+x0 = 1.0                     # scalar (broadcast) or list; xstar likewise (default 0)
+"""
 
 QUANTITIES = ("final_loss", "loss", "rate", "diverged_at", "predicted_final_loss", "records")
 # beyond this many points a sweep needs yes=True / --yes (a typo in a linspace count is costly)
