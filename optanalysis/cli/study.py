@@ -1,7 +1,7 @@
 """``optanalysis study NAME``: run one study, print its records and verdict, write its files."""
 
 EXAMPLES = ("optanalysis study gd_stability_and_rate --quick --out results",
-            "optanalysis study momentum_rate_map")
+            "optanalysis study momentum_rate_map --full --resolution 200 --local-workers 2")
 
 
 def add_parser(sub):
@@ -9,6 +9,19 @@ def add_parser(sub):
     p.add_argument("name", help="the study's name (a file studies/<name>.py); an unknown name lists the valid ones")
     p.add_argument("--quick", action="store_true", help="the study's quick mode (smaller grids, fewer seeds)")
     p.add_argument("--out", default="figures", metavar="DIR", help="output directory (default: figures)")
+    full = p.add_argument_group("full resolution (momentum_rate_map only; run as a sweep, resumable)")
+    full.add_argument("--full", action="store_true",
+                      help="the map at --resolution x --resolution (lr, momentum) points x 3 spectra, through a "
+                           "sweep: writes momentum_rate_map_full.png/.pdf/.json under --out")
+    full.add_argument("--resolution", type=int, default=None, metavar="N", help="points per axis (default 400)")
+    full.add_argument("--spectra", default=None, metavar="NAMES",
+                      help="comma-separated spectra among study, uniform, twopoint (default: all three)")
+    full.add_argument("--sweep-dir", default=None, metavar="DIR",
+                      help="the sweep's Parquet directory (default: OUT/momentum_rate_map_full.sweep)")
+    where = full.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, metavar="ADDR", help="a running Dask scheduler, tcp://host:port")
+    where.add_argument("--local-workers", type=int, default=None, metavar="N",
+                       help="start a local Dask cluster of N worker processes")
     p.set_defaults(run=run)
 
 
@@ -24,6 +37,22 @@ def _table(outcome) -> str:
 
 def run(args) -> int:
     """Exit status 0 if every verdict is the expected one, 1 otherwise."""
+    import sys
+
+    full_only = [f for f, v in (("--resolution", args.resolution), ("--spectra", args.spectra),
+                                ("--sweep-dir", args.sweep_dir), ("--scheduler", args.scheduler),
+                                ("--local-workers", args.local_workers)) if v is not None]
+    if args.full or full_only:
+        if not args.full:
+            print(f"error: {full_only[0]} only goes with --full", file=sys.stderr)
+            return 2
+        if args.name != "momentum_rate_map":
+            print(f"error: --full is only for momentum_rate_map, not {args.name!r}", file=sys.stderr)
+            return 2
+        if args.quick:
+            print("error: --full and --quick exclude each other", file=sys.stderr)
+            return 2
+        return _full(args)
     from ..studies import run_study
 
     outcome = run_study(args.name, quick=args.quick, out=args.out)
@@ -38,3 +67,26 @@ def run(args) -> int:
     for quantity, verdict, expected in outcome.mismatches:
         print(f"UNEXPECTED: {quantity} is {verdict}, expected {expected}")
     return 1
+
+
+def _full(args) -> int:
+    """``--full``: the full-resolution rate map through a sweep (optanalysis.studies._rate_map_full)."""
+    import json
+    from pathlib import Path
+
+    from ..studies._rate_map_full import run_full
+
+    spectra = None if args.spectra is None else [s.strip() for s in args.spectra.split(",")]
+    png = run_full(args.out, resolution=400 if args.resolution is None else args.resolution, spectra=spectra,
+                   scheduler=args.scheduler, local_workers=args.local_workers, sweep_dir=args.sweep_dir)
+    summary = json.loads(Path(png).with_suffix(".json").read_text())
+    t, r = summary["total"], summary["run"]
+    err = "none judged" if t["max_error"] is None else f"{t['max_error']:.3g}"
+    print(f"momentum_rate_map --full: {t['points']} points ({summary['parameters']['resolution']}^2 x "
+          f"{len(summary['spectra'])} spectra), sweep {summary['sweep_hash'][:12]} ({r['computed']} chunks computed, "
+          f"{r['skipped']} already done, {r['seconds']} s)")
+    print(f"judged {t['judged_points']} of {t['stable_points']} stable points ({t['judged_fraction']:.4f}); "
+          f"max |observed - derived| {err}; {t['judged_points_beyond_tolerance']} judged points beyond "
+          f"{t['tolerance']:g}")
+    print(f"files: {png}, {Path(png).with_suffix('.pdf')}, {Path(png).with_suffix('.json')}")
+    return 0

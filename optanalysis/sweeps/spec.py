@@ -45,7 +45,7 @@ x0 = 1.0                     # scalar (broadcast) or list; xstar likewise (defau
 QUANTITIES = ("final_loss", "loss", "rate", "diverged_at", "predicted_final_loss", "records")
 # beyond this many points a sweep needs yes=True / --yes (a typo in a linspace count is costly)
 MAX_POINTS = 10**9
-_TOP = ("steps", "record_every", "seeds", "quantities", "chunk_size", "schedules", "noise", "batch",
+_TOP = ("steps", "record_every", "seeds", "quantities", "chunk_size", "rate_floor", "schedules", "noise", "batch",
         "rule", "problem")
 _MAX_SPACE = 10**7  # points of one linspace/geomspace: the expanded list lives in the spec
 _MAX_CHECKED = 10**6  # cross-parameter constraints are checked up front on grids this small
@@ -115,6 +115,9 @@ class Sweep:
     batch: tuple
     rules: tuple  # of RuleGrid
     problems: tuple  # of Problem
+    # quantity "rate": fit_rate's relative floor (losses below rate_floor * loss_0 are not fitted);
+    # default rates.FLOOR, omitted from the canonical form then (the hashes of older sweeps hold)
+    rate_floor: float | None = None
 
     def to_dict(self) -> dict:
         """JSON-able canonical form; ``parse_spec(sweep.to_dict()) == sweep``."""
@@ -131,11 +134,14 @@ class Sweep:
             if p.xstar is not None:
                 entry["xstar"] = number_or_list(p.xstar)
             problems.append(entry)
-        return {"steps": self.steps, "record_every": self.record_every, "seeds": list(self.seeds),
-                "quantities": list(self.quantities), "chunk_size": self.chunk_size,
-                "schedules": list(self.schedules), "noise": list(self.noise), "batch": list(self.batch),
-                "rule": [{"name": r.name, **{k: list(v) for k, v in r.params}} for r in self.rules],
-                "problem": problems}
+        out = {"steps": self.steps, "record_every": self.record_every, "seeds": list(self.seeds),
+               "quantities": list(self.quantities), "chunk_size": self.chunk_size,
+               "schedules": list(self.schedules), "noise": list(self.noise), "batch": list(self.batch),
+               "rule": [{"name": r.name, **{k: list(v) for k, v in r.params}} for r in self.rules],
+               "problem": problems}
+        if self.rate_floor is not None:
+            out["rate_floor"] = self.rate_floor
+        return out
 
     def canonical_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -211,6 +217,13 @@ def parse_spec(mapping) -> Sweep:
         raise ValueError("quantities must be distinct")
     # default: ~10 % per-chunk overhead at the cheapest points measured (d = 10, 100 steps), less for costlier ones
     chunk_size = integer(mapping.get("chunk_size", 4096), "chunk_size", 1, 2**24)
+    rate_floor = mapping.get("rate_floor")
+    if rate_floor is not None:
+        from ..rates import FLOOR
+
+        if isinstance(rate_floor, bool) or not isinstance(rate_floor, numbers.Real) or not 0 < rate_floor < 1:
+            raise ValueError(f"rate_floor must be a number in (0, 1), got {rate_floor!r}")
+        rate_floor = None if float(rate_floor) == FLOOR else float(rate_floor)
     schedules = _strings(mapping.get("schedules", ["constant"]), "schedules")
     noise = _strings(mapping.get("noise", ["none"]), "noise")
     batch = tuple(integer(b, "batch entry", 1, 2**62) for b in _list(mapping.get("batch", [1]), "batch"))
@@ -228,7 +241,8 @@ def parse_spec(mapping) -> Sweep:
     if len(set(names)) != len(names):
         raise ValueError(f"problem names must be distinct, got {names}")
     _check_noise(noise, batch, problems)
-    sweep = Sweep(steps, record_every, seeds, quantities, chunk_size, schedules, noise, batch, rules, problems)
+    sweep = Sweep(steps, record_every, seeds, quantities, chunk_size, schedules, noise, batch, rules, problems,
+                  rate_floor)
     if sweep.n_points == 0:  # unreachable with the checks above, kept as the last guard
         raise ValueError("the grid is empty")
     return sweep
