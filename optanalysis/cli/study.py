@@ -37,21 +37,17 @@ def _table(outcome) -> str:
 
 def run(args) -> int:
     """Exit status 0 if every verdict is the expected one, 1 otherwise."""
-    import sys
-
     full_only = [f for f, v in (("--resolution", args.resolution), ("--spectra", args.spectra),
                                 ("--sweep-dir", args.sweep_dir), ("--scheduler", args.scheduler),
                                 ("--local-workers", args.local_workers)) if v is not None]
     if args.full or full_only:
+        # ValueError: the CLI prints it as one line and exits 2
         if not args.full:
-            print(f"error: {full_only[0]} only goes with --full", file=sys.stderr)
-            return 2
+            raise ValueError(f"{full_only[0]} only goes with --full")
         if args.name != "momentum_rate_map":
-            print(f"error: --full is only for momentum_rate_map, not {args.name!r}", file=sys.stderr)
-            return 2
+            raise ValueError(f"--full is only for momentum_rate_map, not {args.name!r}")
         if args.quick:
-            print("error: --full and --quick exclude each other", file=sys.stderr)
-            return 2
+            raise ValueError("--full and --quick exclude each other")
         return _full(args)
     from ..studies import run_study
 

@@ -10,10 +10,10 @@ radius (:func:`optanalysis.theory.spectrum.spectral_radius`, maximised over the 
 
 The sweep fits each loss trajectory as the study does (``fit_rate``, recurrence estimator, every
 step, floor 1e-280 via the spec's ``rate_floor``; the default floor 1e-24 stops the fit before the
-16 directions' modes are resolved, off by up to 0.3 on this map).  It keeps no model-error
-indicator, so a point is judged when it is stable (derived radius < 1) and the fit did not refuse
-it; the study's extra refusal (indicator > 1e-7, at lr = 0.05 and momentum >= 0.875) is not
-available, and the summary counts the judged points beyond the study's tolerance 1e-6 instead of
+16 directions' modes are resolved, off by up to 0.3 on this map).  A point is judged as in the study:
+when it is stable (derived radius < 1), the fit did not refuse it, and the fit's model-error
+indicator (the sweep's ``rate_indicator``, in the iterate factor) is at most the study's ``REFUSE``
+(1e-7).  The summary still counts the judged points beyond the study's tolerance 1e-6 instead of
 assuming there are none.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .momentum_rate_map import FLOOR, SPECTRUM, STEPS, TOL
+from .momentum_rate_map import FLOOR, REFUSE, SPECTRUM, STEPS, TOL
 
 __all__ = ["SPECTRA", "full_spec", "run_full", "STEM"]
 
@@ -99,11 +99,14 @@ def _analyse(df, sweep, names, n):
         observed = np.sqrt(rate)  # the fit's loss factor is the square of the iterate factor
         diverged = part["diverged_at"].to_numpy().reshape(n, n) >= 0
         stable = derived < 1
-        judged = stable & np.isfinite(observed)
+        # the study's refusal: a fit whose model-error indicator, in the iterate factor, exceeds REFUSE
+        spread = part["rate_indicator"].to_numpy().reshape(n, n) / (2 * observed)
+        judged = stable & np.isfinite(observed) & ~(spread > REFUSE)
         err = np.where(judged, np.abs(observed - derived), -1.0)
         w = np.unravel_index(np.argmax(err), err.shape)
         grew = diverged | (np.isfinite(observed) & (observed > 1))
-        refused = part["rate_refused"].to_numpy().reshape(n, n)
+        refused = np.where(spread > REFUSE, f"model-error indicator > {REFUSE:g}",
+                           part["rate_refused"].to_numpy().reshape(n, n))
         maps[name] = {"lr": lrs, "momentum": moms, "derived": derived, "observed": observed, "judged": judged,
                       "eigenvalues": h}
         summary[name] = {
@@ -116,6 +119,8 @@ def _analyse(df, sweep, names, n):
                                  for i in map(tuple, np.argwhere(judged & (err > TOL))[:50])],
             "refused_stable_points": {str(k): int(v) for k, v in
                                       zip(*np.unique(refused[stable & ~judged].astype(str), return_counts=True))},
+            "refused_by_indicator": [{"lr": float(LR[i]), "momentum": float(M[i]), "indicator": float(spread[i])}
+                                     for i in map(tuple, np.argwhere(stable & np.isfinite(observed) & (spread > REFUSE)))],
             "beyond_edge_stayed_bounded": int(np.sum(~stable & ~grew)),
             "inside_edge_grew": int(np.sum(stable & grew)),
             "mu": float(h.min()), "L": float(h.max()), "d": int(h.size)}

@@ -91,7 +91,8 @@ def run_chunk(sweep_dict: dict, index: int) -> dict:
         elif q == "diverged_at":
             cols[q] = div.astype(np.int64)
         elif q == "rate":
-            cols["rate"], cols["rate_refused"] = _rates(loss, div, record_every, sweep.rate_floor)
+            cols["rate"], cols["rate_indicator"], cols["rate_refused"] = _rates(loss, div, record_every,
+                                                                                 sweep.rate_floor)
         elif q == "predicted_final_loss":
             pred, why = zip(*(_predicted(rule, prm, arrays, sweep.steps, schedule, noise, c.batch)
                               for prm in c.params))
@@ -109,16 +110,16 @@ def _rates(loss: np.ndarray, div: np.ndarray, record_every: int, floor=None) -> 
     from ..rates import FLOOR, fit_rate
 
     floor = FLOOR if floor is None else floor
-    rate = np.full(loss.shape[0], np.nan)
+    rate, indicator = np.full(loss.shape[0], np.nan), np.full(loss.shape[0], np.nan)
     why = np.full(loss.shape[0], "", dtype=object)
     for i in range(loss.shape[0]):
         fit = fit_rate(loss[i], record_every=record_every, floor=floor,
                        diverged_at=None if div[i] < 0 else int(div[i]))
-        if fit.ok:
-            rate[i] = fit.rate
+        if fit.ok:  # the indicator (RateFit.stderr) lets a reader refuse fits it cannot trust
+            rate[i], indicator[i] = fit.rate, fit.stderr
         else:
             why[i] = fit.reason
-    return rate, why
+    return rate, indicator, why
 
 
 def _predicted(rule, prm, arrays, steps, schedule, noise, batch) -> tuple:
