@@ -103,6 +103,20 @@ def test_other_spec_refused_and_nothing_written(tmp_path, counted):
     assert [p.name for p in (tmp_path / "other").iterdir()] == ["notes.txt"]
 
 
+def test_chunks_of_another_format_are_not_mixed_in(tmp_path, counted):
+    """Same spec, chunks written with other columns (an older version): refused, nothing written."""
+    calls, _, _ = counted
+    out = tmp_path / "o"
+    run(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / "manifest.json").write_text(json.dumps({**manifest, "format": 1}))
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    calls.clear()
+    with pytest.raises(ValueError, match="holds chunks of sweep format 1"):
+        run(out)
+    assert calls == [] and {p.name: p.read_bytes() for p in out.iterdir()} == files
+
+
 def test_interrupted_run_keeps_finished_chunks_and_rerun_completes(tmp_path, counted):
     calls, _, stop = counted
     full = tmp_path / "full"

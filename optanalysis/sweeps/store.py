@@ -28,7 +28,7 @@ from .spec import Sweep
 __all__ = ["SweepRun", "run_sweep", "load_sweep", "check_out", "MANIFEST"]
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # the chunks' columns; bumped when they change (2: rate_indicator), so no resume mixes them
 _SAVE_EVERY = 1.0  # seconds between manifest rewrites during a run
 
 
@@ -90,6 +90,9 @@ def check_out(sweep: Sweep, out) -> dict | None:
     m = _read_manifest(out)
     if m is None:
         raise ValueError(f"out: {out} is not empty and holds no {MANIFEST}; give an empty or new directory")
+    if m.get("format") != FORMAT:
+        raise ValueError(f"out: {out} holds chunks of sweep format {m.get('format')} (this version writes "
+                         f"{FORMAT}, with other columns); give another --out or remove it")
     if m["hash"] != sweep.hash:
         raise ValueError(f"out: {out} holds a sweep of another spec (hash {m['hash'][:12]}, this spec "
                          f"{sweep.hash[:12]}); give another --out or remove it")
