@@ -23,6 +23,14 @@ def unexpected(outcome) -> set:
     return {m[0].split(",")[0] for m in outcome.mismatches}
 
 
+def caught_by(study_name: str, hook: str, wrong) -> set:
+    """The families that a run of ``study_name`` (quick) against the wrong theory ``{hook: wrong}``
+    turns unexpected."""
+    from optanalysis.studies import study
+
+    return unexpected(study(study_name, quick=True, perturb={hook: wrong}))
+
+
 SCRIPT = r'''
 import importlib.util, json, sys
 import optanalysis.rules as rules
