@@ -346,3 +346,46 @@ def test_golden_files_are_what_the_installed_libraries_produce():
                 assert old["lr"] == new["lr"] and old["x"] == new["x"], old["id"]
             else:  # other versions may round differently, at the level of test_golden's tolerance
                 np.testing.assert_allclose(old["x"], new["x"], rtol=RTOL, atol=1e-14, err_msg=old["id"])
+
+
+# ------------------------------------------------------------------ warmup-stable-decay and friends
+def _draw_warmup_decay(rng, name):
+    """A random valid ``kw`` of the warmup/decay kinds (optanalysis.schedules.warmup_decay)."""
+    i = lambda a, b: int(rng.integers(a, b + 1))  # noqa: E731
+    u = lambda a, b: float(rng.uniform(a, b))  # noqa: E731
+    final = float(rng.choice([0.0, u(0.0, 0.5)]))
+    if name.startswith("constant_then_decay"):
+        return {"decay_start": i(1, 120), "decay_steps": i(1, 150), "shape": str(rng.choice(["linear", "cosine"])),
+                "final_factor": final}
+    t = i(20, 300)
+    kw = {"total_steps": t, "warmup_steps": i(0, t // 3), "warmup_factor": float(rng.choice([0.0, u(0, 1)])),
+          "final_factor": final}
+    if name.startswith("wsd"):
+        kw.update(cooldown_fraction=float(rng.choice([0.0, 1.0 - kw["warmup_steps"] / t, u(0.05, 0.6)])),
+                  shape=str(rng.choice(["linear", "sqrt"])))
+    return kw
+
+
+@pytest.mark.parametrize("name", ["wsd", "warmup_cosine", "constant_then_decay"])
+def test_warmup_decay_torch_live(name):
+    rng = np.random.default_rng([SEED, 7, len(name)])
+    for _ in range(15):
+        kw, base = _draw_warmup_decay(rng, name), float(rng.uniform(0.01, 1.0))
+        spec = _spec(name, kw)
+        got = make_schedule(spec).lrs(base, 350)  # beyond total_steps: the tail is checked too
+        want = _torch_lrs(make_golden.torch_warmup_decay(name, kw, base), base, 350)
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=1e-300, err_msg=f"seed {SEED}: {spec}, base {base}")
+
+
+@pytest.mark.parametrize("name", ["wsd_optax", "constant_then_decay_optax"])
+def test_warmup_decay_optax_live(name):
+    rng = np.random.default_rng([SEED, 8, len(name)])
+    for _ in range(8):
+        kw, base = _draw_warmup_decay(rng, name), float(rng.uniform(0.01, 1.0))
+        spec = _spec(name, kw)
+        got = make_schedule(spec).lrs(base, 350)
+        sched = jax.jit(make_golden.optax_warmup_decay(name, kw, base))
+        want = np.array([float(sched(jnp.asarray(j, jnp.int64))) for j in range(350)])
+        # a cosine to a floor of 0 ends in the cancellation 1 + cos(pi c/d) ~ 0: XLA's cos and NumPy's
+        # differ there by an ulp of 1, an absolute error of ~1e-16 * base on a value near 0
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=1e-15 * base, err_msg=f"seed {SEED}: {spec}, base {base}")

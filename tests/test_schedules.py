@@ -62,6 +62,19 @@ ORACLES = {
     "exponential(gamma=0.98)],milestones=[10,150]":
         lambda k: (BASE * (0.2 + 0.8 * k / 10) if k < 10 else _cos_torch(k - 10, BASE, 100, 0.02) if k < 150
                    else BASE * 0.98 ** (k - 150)),
+    # warmup-stable-decay, cosine to a floor, constant then decay (optanalysis.schedules.warmup_decay)
+    "wsd:total_steps=300,warmup_steps=30,warmup_factor=0.01,cooldown_fraction=0.25,final_factor=0.1":
+        lambda k: BASE * (0.01 + 0.99 * k / 30 if k < 30 else 1.0 if k < 225 else
+                          1 - 0.9 * (k - 225) / 75 if k < 300 else 0.1),
+    "warmup_cosine:total_steps=250,warmup_steps=50,final_factor=0.1":
+        lambda k: BASE * (k / 50 if k < 50 else 0.1 + 0.9 * (1 + math.cos(math.pi * (k - 50) / 200)) / 2 if k < 250
+                          else 0.1),
+    "constant_then_decay:decay_start=100,decay_steps=150,shape=cosine,final_factor=0.2":
+        lambda k: BASE if k < 100 else _cos_torch(k - 100, BASE, 150, 0.2 * BASE) if k < 250 else 0.2 * BASE,
+    "wsd_optax:total_steps=360,warmup_steps=10,cooldown_fraction=0.5,shape=sqrt":
+        lambda k: BASE * (k / 10 if k < 10 else 1.0 if k < 180 else 1 - math.sqrt(min(k - 180, 180) / 180)),
+    "constant_then_decay_optax:decay_start=80,decay_steps=200,final_factor=0.05":
+        lambda k: BASE if k < 80 else _poly_optax(k - 80, BASE, 0.05 * BASE, 1, 200),
     "polynomial_optax:end_value=0.01,power=2.0,transition_steps=150,transition_begin=20":
         lambda k: _poly_optax(k, BASE, 0.01, 2.0, 150, 20),
     "linear_optax:init_value=0.0,end_value=0.2,transition_steps=40,transition_begin=5":
@@ -295,6 +308,15 @@ def test_interval_repeats_each_lr_and_compiled_update_matches_python():
     ("piecewise_constant_optax:boundaries=[1,2],scales=[0.5]", ValueError, "the same length"),
     ("piecewise_constant_optax:boundaries=[1],scales=[-0.5]", ValueError, r"scales must be in \[0, inf\)"),
     ("piecewise_constant_optax:boundaries=[2,1],scales=[1,1]", ValueError, "strictly increasing"),
+    ("wsd:total_steps=100,warmup_steps=30,cooldown_fraction=0.8", ValueError,
+     r"warmup_steps \+ cooldown_fraction\*total_steps must be <= total_steps, got 30 \+ 80 > 100"),
+    ("wsd:total_steps=100,shape=cosine", ValueError, r"shape must be one of \{linear, sqrt\}"),
+    ("wsd:total_steps=100,cooldown_fraction=1.5", ValueError, r"cooldown_fraction must be in \[0, 1\]"),
+    ("wsd_optax:total_steps=0", ValueError, "total_steps must be an integer >= 1"),
+    ("warmup_cosine:total_steps=10,warmup_steps=10", ValueError, "warmup_steps must be < total_steps"),
+    ("constant_then_decay:decay_start=0,decay_steps=5", ValueError, "decay_start must be an integer >= 1"),
+    ("constant_then_decay_optax:decay_start=0,decay_steps=5,final_factor=-0.1", ValueError,
+     r"final_factor must be in \[0, 1\]"),
     ("step:step_size=[2", ValueError, "unbalanced"),
     ("step:step_size", ValueError, "expected NAME=VALUE"),
 ])

@@ -11,7 +11,8 @@ Two kinds, both made by :func:`make_schedule` from a spec string (grammar of :mo
     optimizer step; its logic is :func:`plateau_update`, written once as plain Python and compiled
     with Numba for the kernels.
 
-Modules: :mod:`.torch` (chainable torch schedulers), :mod:`.optax`, :mod:`.plateau` (the closed-loop
+Modules: :mod:`.torch` (chainable torch schedulers), :mod:`.optax`, :mod:`.warmup_decay` (WSD,
+cosine with a floor, constant then decay: the schedules of large-model training), :mod:`.plateau` (the closed-loop
 one), :mod:`.registry` (names, descriptions, :func:`make_schedule`), :mod:`.base` (what a kind is).
 """
 from .base import OpenLoop

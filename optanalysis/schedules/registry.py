@@ -1,7 +1,7 @@
 """The schedule kinds by name: :func:`make_schedule` turns a spec string into a schedule,
 :func:`schedule_names` and :func:`describe_schedule` list them.
 
-Each kind is declared beside its code (:mod:`.torch`, :mod:`.optax`, :mod:`.plateau`) with a
+Each kind is declared beside its code (:mod:`.torch`, :mod:`.optax`, :mod:`.warmup_decay`, :mod:`.plateau`) with a
 :class:`~optanalysis.schedules.base.Kind`; its parameters are declarations of
 :mod:`optanalysis.hyper`, validated here.  Spec strings follow the grammar of :mod:`optanalysis.spec`.
 """
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from ..hyper import REQUIRED, Optional
 from ..spec import parse_spec
-from . import optax, plateau, torch
+from . import optax, plateau, torch, warmup_decay
 from .base import Kind, Schedule
 
 __all__ = ["make_schedule", "schedule_names", "describe_schedule", "get_kind"]
 
-_KINDS = {k.name: k for k in (*torch.KINDS, *plateau.KINDS[:1], *optax.KINDS, *plateau.KINDS[1:])}
+_KINDS = {k.name: k for k in (*torch.KINDS, *warmup_decay.KINDS_TORCH, *plateau.KINDS[:1], *optax.KINDS,
+                                *warmup_decay.KINDS_OPTAX, *plateau.KINDS[1:])}
 
 
 def schedule_names() -> list:

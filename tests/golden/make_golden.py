@@ -19,6 +19,7 @@ counter makes some of them compute in float32; see optanalysis.schedules).
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import sys
@@ -118,6 +119,78 @@ def run_optax(problem, make_opt, schedule=None, base_lr=None, plateau=None, inte
     return np.array(lrs), np.array(xs_out)
 
 
+# ------------------------------------------------------------- warmup-stable-decay and friends
+def _cooldown(kw):
+    return int(round(kw.get("cooldown_fraction", 0.2) * kw["total_steps"]))
+
+
+def wsd_factor(kw):
+    """The ``wsd`` factor as the scalar lambda handed to torch's LambdaLR."""
+    t, w, s = kw["total_steps"], kw.get("warmup_steps", 0), kw.get("warmup_factor", 0.0)
+    e, shape, c = kw.get("final_factor", 0.0), kw.get("shape", "linear"), _cooldown(kw)
+
+    def factor(k):
+        if k < w:
+            return s + (1.0 - s) * k / w
+        if k >= t:
+            return e
+        if k < t - c:
+            return 1.0
+        q = (k - (t - c)) / c
+        return 1.0 - (1.0 - e) * q if shape == "linear" else e + (1.0 - e) * (1.0 - math.sqrt(q))
+    return factor
+
+
+def warmup_cosine_factor(kw):
+    """The ``warmup_cosine`` factor as the scalar lambda handed to torch's LambdaLR."""
+    t, w, s, e = kw["total_steps"], kw.get("warmup_steps", 0), kw.get("warmup_factor", 0.0), kw.get("final_factor", 0.0)
+
+    def factor(k):
+        if k < w:
+            return s + (1.0 - s) * k / w
+        if k >= t:
+            return e
+        return e + (1.0 - e) * (1.0 + math.cos(math.pi * (k - w) / (t - w))) / 2.0
+    return factor
+
+
+def torch_warmup_decay(name, kw, base):
+    """``factory(optimizer, lr_scheduler)`` of the torch scheduler a ``wsd`` / ``warmup_cosine`` /
+    ``constant_then_decay`` spec stands for."""
+    if name == "wsd":
+        return lambda o, L: L.LambdaLR(o, wsd_factor(kw))
+    if name == "warmup_cosine":
+        return lambda o, L: L.LambdaLR(o, warmup_cosine_factor(kw))
+    s, d, e = kw["decay_start"], kw["decay_steps"], kw.get("final_factor", 0.0)
+
+    def make(o, L):
+        decay = (L.LinearLR(o, 1.0, e, d) if kw.get("shape", "linear") == "linear"
+                 else L.CosineAnnealingLR(o, d, e * base))
+        return L.SequentialLR(o, [L.LambdaLR(o, lambda k: 1.0), decay, L.LambdaLR(o, lambda k: e)], [s, s + d])
+    return make
+
+
+def optax_warmup_decay(name, kw, b):
+    """The optax schedule a ``wsd_optax`` / ``constant_then_decay_optax`` spec stands for, at base lr ``b``."""
+    import jax.numpy as jnp
+    import optax
+
+    e, shape = kw.get("final_factor", 0.0), kw.get("shape", "linear")
+    if name == "constant_then_decay_optax":
+        d = kw["decay_steps"]
+        decay = (optax.linear_schedule(b, e * b, d) if shape == "linear" else optax.cosine_decay_schedule(b, d, e))
+        return optax.join_schedules([optax.constant_schedule(b), decay], [kw["decay_start"]])
+    t, w, c = kw["total_steps"], kw.get("warmup_steps", 0), _cooldown(kw)
+    if c == 0:
+        cool = optax.constant_schedule(e * b)
+    elif shape == "linear":
+        cool = optax.linear_schedule(b, e * b, c)
+    else:  # optax has no 1 - sqrt schedule: a callable of the count, as join_schedules accepts
+        cool = lambda count: e * b + (b - e * b) * (1.0 - jnp.sqrt(jnp.minimum(count, c) / c))  # noqa: E731
+    warm = optax.linear_schedule(kw.get("warmup_factor", 0.0) * b, b, w) if w else optax.constant_schedule(b)
+    return optax.join_schedules([warm, optax.constant_schedule(b), cool], [w, t - c])
+
+
 # ----------------------------------------------------------------------------------- the runs
 def rule_runs():
     """Every rule and option under a constant lr: (id, library call, rule, params, runner)."""
@@ -210,6 +283,17 @@ def schedule_runs():
               ts("SequentialLR([LinearLR(0.1, total_iters=10), CosineAnnealingLR(90, 0.001), StepLR(20, 0.5)], [10, 100])",
                  lambda o, L: L.SequentialLR(o, [L.LinearLR(o, 0.1, total_iters=10), L.CosineAnnealingLR(o, 90, 0.001),
                                                  L.StepLR(o, 20, 0.5)], [10, 100])))
+    for spec, kw in (("wsd", {"total_steps": 180, "warmup_steps": 20, "warmup_factor": 0.01,
+                              "cooldown_fraction": 0.3, "shape": "sqrt", "final_factor": 0.05}),
+                     ("wsd", {"total_steps": 200, "warmup_steps": 10, "cooldown_fraction": 0.5}),
+                     ("warmup_cosine", {"total_steps": 170, "warmup_steps": 15, "warmup_factor": 0.1,
+                                        "final_factor": 0.1}),
+                     ("constant_then_decay", {"decay_start": 60, "decay_steps": 100, "final_factor": 0.02}),
+                     ("constant_then_decay", {"decay_start": 40, "decay_steps": 90, "shape": "cosine",
+                                              "final_factor": 0.1})):
+        make = torch_warmup_decay(spec, kw, 0.1)
+        make.__doc__ = f"{spec} {kw} (see make_golden.torch_warmup_decay)"
+        torch_run(spec + ":" + ",".join(f"{k}={v}" for k, v in kw.items()), make)
     # Schedules with the rules whose lr enters beyond a plain factor.
     torch_run("cosine:T_max=60", ts("CosineAnnealingLR(T_max=60)", lambda o, L: L.CosineAnnealingLR(o, 60)),
               "Adam", "adam", {"lr": 0.05})
@@ -258,6 +342,14 @@ def schedule_runs():
     optax_run("piecewise_constant_optax:init_value=0.1,boundaries=[30,80,140],scales=[0.5,1.5,0.2]",
               optax.piecewise_constant_schedule(0.1, {30: 0.5, 80: 1.5, 140: 0.2}),
               "piecewise_constant_schedule(0.1, {30: 0.5, 80: 1.5, 140: 0.2})")
+    for spec, kw in (("wsd_optax", {"total_steps": 180, "warmup_steps": 20, "warmup_factor": 0.01,
+                                    "cooldown_fraction": 0.3, "shape": "sqrt", "final_factor": 0.05}),
+                     ("wsd_optax", {"total_steps": 200, "warmup_steps": 10, "cooldown_fraction": 0.5}),
+                     ("constant_then_decay_optax", {"decay_start": 60, "decay_steps": 100, "final_factor": 0.02}),
+                     ("constant_then_decay_optax", {"decay_start": 40, "decay_steps": 90, "shape": "cosine",
+                                                    "final_factor": 0.1})):
+        optax_run(spec + ":" + ",".join(f"{k}={v}" for k, v in kw.items()), optax_warmup_decay(spec, kw, 0.1),
+                  f"join_schedules (see make_golden.optax_warmup_decay) for {spec} {kw}")
     optax_run("cosine_optax:init_value=0.05,decay_steps=150", optax.cosine_decay_schedule(0.05, 150),
               "cosine_decay_schedule(0.05, 150)", "adam_optax", {"lr": 0.05}, "adam", {})
     optax_run("exponential_optax:init_value=0.01,transition_steps=20,decay_rate=0.5",
