@@ -1,0 +1,1 @@
+"""Data shipped with the package: real training logs (:mod:`.training_logs`)."""
