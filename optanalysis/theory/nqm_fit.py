@@ -179,7 +179,7 @@ def fit_nqm(curves, *, d=DIMENSION, starts=STARTS) -> NQM:
         model = _model(x, d)
         with np.errstate(over="ignore", invalid="ignore"):
             r = np.concatenate([model.loss(lrs, steps) - loss for lrs, steps, loss in data])
-        return np.where(np.isfinite(r), r, 1e6)
+        return np.where(np.isfinite(r), np.clip(r, -1e6, 1e6), 1e6)  # a diverging start stays finite
 
     best = None
     for alpha, sigma2 in starts:
