@@ -242,7 +242,7 @@ def run(quick=False, perturb=None):
                                 0.0, worst, LR_REL))
 
     fits = _calibrate(constants, lrs, quick)
-    table, finals = [], {}
+    table = []
     for r in runs:
         if r.kind == "constant":
             continue
@@ -362,7 +362,8 @@ def run(quick=False, perturb=None):
             "figure": _figure_data(runs, constants, lrs, fits)}
     parameters = {"data": "optanalysis/data/lr_scheduling_124m/runs.npz (Schaipp et al. 2025, MIT)",
                   "runs": len(runs), "fit_from_step": FIT_FROM, "quick": quick,
-                  "nqm_dimension": 50 if quick else 100, "nqm_starts": [list(s) for s in (STARTS[:2] if quick else STARTS)],
+                  "nqm_dimension": 50 if quick else 100,
+                  "nqm_starts": [list(s) for s in (STARTS[:2] if quick else STARTS)],
                   "fit_points_every": (5 if quick else 1) * 200, "final_loss": "periodic validation at T - 200",
                   "resumed_runs": "last record of each logged step kept", "warmup_factor": WARMUP_FACTOR}
     return StudyResult(records, data, parameters)
