@@ -33,6 +33,11 @@ SPECS = {
     "warmup_cosine_optax": "warmup_cosine_optax:init_value=0.01,warmup_steps=50,decay_steps=1000",
     "warmup_exponential_optax": "warmup_exponential_optax:init_value=0.01,warmup_steps=40,transition_steps=50,"
                                 "decay_rate=0.8",
+    "wsd": "wsd:total_steps=900,warmup_steps=50,warmup_factor=0.01,cooldown_fraction=0.3,shape=sqrt",
+    "wsd_optax": "wsd_optax:total_steps=1000,warmup_steps=20,cooldown_fraction=0.2,final_factor=0.1",
+    "warmup_cosine": "warmup_cosine:total_steps=800,warmup_steps=30,final_factor=0.1",
+    "constant_then_decay": "constant_then_decay:decay_start=300,decay_steps=400,shape=cosine",
+    "constant_then_decay_optax": "constant_then_decay_optax:decay_start=200,decay_steps=500,final_factor=0.05",
 }
 CLOSED = ("plateau", "plateau_optax")
 STEPS = 1000
