@@ -85,7 +85,7 @@ from optanalysis.plotting import figure
 from optanalysis.schedules import make_schedule
 from optanalysis.studies import StudyResult, Theory, expect, exploratory, verdict_line
 from optanalysis.theory.nqm_fit import STARTS, fit_nqm
-from optanalysis.theory.schedule_bound import bound_terms, optimal_base_lr
+from optanalysis.theory.schedule_bound import curve_terms, optimal_base_lr
 
 TITLE = ("LR schedules vs real 124M-LLM training curves: the convex bound and a calibrated noisy quadratic "
          "model, predicting cooldowns from constant runs")
@@ -175,16 +175,15 @@ class _Bound:
     def __init__(self, curves):
         from scipy.optimize import lsq_linear
 
-        rows, y = [], []
-        for lrs, steps, loss in curves:
-            rows += [self.features(lrs, [t])[0] for t in steps]
-            y += list(loss)
-        fit = lsq_linear(np.array(rows), np.array(y), bounds=([-np.inf, 0.0, 0.0], [np.inf] * 3))
+        rows = np.concatenate([self.features(lrs, steps) for lrs, steps, _ in curves])
+        y = np.concatenate([loss for _, _, loss in curves])
+        fit = lsq_linear(rows, y, bounds=([-np.inf, 0.0, 0.0], [np.inf] * 3))
         self.offset, self.d2, self.g2 = (float(v) for v in fit.x)
 
     @staticmethod
     def features(lrs, steps):
-        return np.array([(1.0, *bound_terms(lrs, 1.0, horizon=int(t))) for t in steps])
+        a, b = curve_terms(lrs, 1.0, horizons=np.asarray(steps, dtype=np.int64))
+        return np.column_stack((np.ones(a.size), a, b))
 
     def loss(self, lrs, steps):
         return self.features(lrs, steps) @ np.array([self.offset, self.d2, self.g2])

@@ -19,18 +19,19 @@ and ``b`` by ``c``, so the base lr minimising the bound is ``c* = sqrt(D^2 a / b
 
 Step ``k`` of an optanalysis schedule (``OpenLoop.lrs``, k = 0 .. T-1) is the theorem's ``t = k + 1``.
 Sums run over the tails by reversed cumulative sums (no cancellation against the total), so one
-horizon costs O(T) (:func:`bound_terms`); the curve over every horizon (:func:`bound_curve`) costs
-O(T) per horizon.
+horizon costs O(T) (:func:`bound_terms`); the curve over many horizons (:func:`curve_terms`,
+:func:`bound_curve`, compiled) costs O(T) per horizon.
 """
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from ..checks import integer
 
-__all__ = ["last_iterate_bound", "bound_terms", "bound_curve", "optimal_base_lr"]
+__all__ = ["last_iterate_bound", "bound_terms", "curve_terms", "bound_curve", "optimal_base_lr"]
 
 
 def _lrs(lrs) -> np.ndarray:
@@ -138,6 +139,64 @@ def last_iterate_bound(lrs, D, G, *, horizon=None) -> float:
     return d * d * a + b
 
 
+@numba.njit(cache=True)
+def _curve(eta, q, horizons):  # pragma: no cover - compiled
+    # per horizon T, the tails summed backwards from the last step (as the reversed cumulative sums of
+    # _terms: no cancellation against the total); a horizon whose last lr is 0 gets (nan, nan)
+    a = np.empty(horizons.size)
+    b = np.empty(horizons.size)
+    for i in range(horizons.size):
+        t = horizons[i]
+        if eta[t - 1] <= 0.0:
+            a[i] = np.nan
+            b[i] = np.nan
+            continue
+        later = 0.0  # sum_{t' > k} eta
+        gamma = 0.0  # sum_{t' >= k} eta^2 G^2
+        tail = 0.0
+        for k in range(t - 1, -1, -1):
+            gamma += q[k]
+            beta = later + eta[k]
+            if k < t - 1:
+                tail += eta[k] / later * gamma / beta
+            later = beta
+        a[i] = 1.0 / (2.0 * later)
+        b[i] = gamma / (2.0 * later) + 0.5 * tail
+    return a, b
+
+
+def _horizons(horizons, n: int) -> np.ndarray:
+    ts = np.arange(1, n + 1) if horizons is None else np.asarray(horizons)
+    if ts.ndim != 1 or not np.issubdtype(ts.dtype, np.integer) or ts.size and (ts.min() < 1 or ts.max() > n):
+        raise ValueError(f"horizons must be integers in [1, {n}]")
+    return ts.astype(np.int64)
+
+
+def curve_terms(lrs, G=1.0, *, horizons=None) -> tuple:
+    """:func:`bound_terms` at many horizons at once (compiled; O(T) per horizon).
+
+    Parameters
+    ----------
+    lrs, G
+        As in :func:`bound_terms`.
+    horizons : array_like of int, optional
+        Horizons T in 1 .. len(lrs) (default: every one).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(a, b)`` per horizon; ``nan`` where the horizon's last lr is 0.
+
+    Raises
+    ------
+    ValueError
+        Bad lrs or G, or a horizon out of range.
+    """
+    eta = _lrs(lrs)
+    q = eta * eta * _g2(G, eta.size)
+    return _curve(eta, q, _horizons(horizons, eta.size))
+
+
 def bound_curve(lrs, D, G, *, horizons=None) -> np.ndarray:
     """The bound at every horizon: for each T, the bound of the schedule's first T lrs.
 
@@ -160,18 +219,9 @@ def bound_curve(lrs, D, G, *, horizons=None) -> np.ndarray:
     ValueError
         As :func:`last_iterate_bound`, or a horizon out of range.
     """
-    eta = _lrs(lrs)
     d2 = _positive(D, "D") ** 2
-    g2 = _g2(G, eta.size)
-    ts = np.arange(1, eta.size + 1) if horizons is None else np.asarray(horizons)
-    if ts.ndim != 1 or not np.issubdtype(ts.dtype, np.integer) or ts.size and (ts.min() < 1 or ts.max() > eta.size):
-        raise ValueError(f"horizons must be integers in [1, {eta.size}]")
-    out = np.full(ts.size, np.inf)
-    for i, t in enumerate(ts):
-        if eta[t - 1] > 0:
-            a, b = _terms(eta[:t], g2[:t])
-            out[i] = d2 * a + b
-    return out
+    a, b = curve_terms(lrs, G, horizons=horizons)
+    return np.where(np.isnan(a), np.inf, d2 * a + b)
 
 
 def optimal_base_lr(shape, D, G, *, horizon=None) -> tuple:
