@@ -141,7 +141,29 @@ class MonteCarlo:
 def monte_carlo(rule, params=None, *, seeds, level=0.99, x0, hessian_diag=None, hessian=None, xstar=None, steps,
                 schedule=None, noise, batch=1, record_every=1) -> MonteCarlo:
     """Mean loss of ``rule`` over ``seeds`` noisy kernel runs (``simulate_batch``) with a normal
-    ``level`` confidence interval; ``seeds`` is a sequence of seeds or a count (0..count-1)."""
+    ``level`` confidence interval; ``seeds`` is a sequence of seeds or a count (0..count-1).
+
+    Parameters
+    ----------
+    rule : str or Rule
+    seeds : int or sequence of int
+        A count (seeds 0..count-1) or distinct seeds; at least 10/(1 - level) of them.
+    level : float in [0.5, 1)
+        Confidence level of the interval.
+    noise : str
+        A noise spec (required).
+    params, x0, hessian_diag, hessian, xstar, steps, schedule, batch, record_every
+        As for :func:`optanalysis.simulate`.
+
+    Returns
+    -------
+    MonteCarlo
+
+    Raises
+    ------
+    ValueError
+        Too few or repeated seeds, no noise, or a run that diverged (the mean is then infinite).
+    """
     from scipy.stats import norm
 
     from .simulation import simulate_batch

@@ -387,6 +387,23 @@ def simulate_batch(rule, params_list, *, seeds=(0,), x0=None, hessian_diag=None,
     for all, (len(rule.state), d), or one per entry, (P, len(rule.state), d).  The other
     arguments are those of :func:`simulate`.  Entry (p, s) equals ``simulate(rule,
     params_list[p], seed=seeds[s], schedule=..., ...)`` bit for bit.
+
+    Parameters
+    ----------
+    rule : str or Rule
+    params_list : list of dict
+        The P hyperparameter sets.
+    seeds : sequence of int
+        The S seeds, each run with every hyperparameter set.
+    schedule, lrs, initial_state
+        One for all runs, or one per ``params_list`` entry (above).
+    x0, hessian_diag, hessian, xstar, steps, noise, batch, dtype, record_every, start_step
+        As for :func:`simulate`.
+
+    Returns
+    -------
+    BatchResult
+        Arrays indexed (p, s, ...).
     """
     rule = get_rule(rule)
     if isinstance(params_list, dict) or not isinstance(params_list, (list, tuple)) or not params_list:
