@@ -107,6 +107,24 @@ def write_api_pages(app=None):
             path.write_text(text, encoding="utf-8")
 
 
+def front_door_reference(app, env, node, contnode):
+    """A reference to a front-door function under its defining module (``optanalysis.simulation.simulate``)
+    resolves to its one entry, ``optanalysis.simulate`` (module pages leave it out)."""
+    module, _, name = node.get("reftarget", "").rpartition(".")
+    door = front_door()
+    if node.get("refdomain") != "py" or not module.startswith("optanalysis") or name not in door:
+        return None
+    try:
+        same = getattr(importlib.import_module(module), name) is door[name]
+    except (ImportError, AttributeError):
+        return None
+    if not same:
+        return None
+    return env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
+                                             f"optanalysis.{name}", node, contnode)
+
+
 def setup(app):
     app.connect("builder-inited", write_api_pages)
     app.connect("autodoc-skip-member", skip_foreign)
+    app.connect("missing-reference", front_door_reference)
