@@ -2,11 +2,13 @@
 them: stored without outputs, each one named in docs/examples/README.md. The quick start also keeps its
 promises: only the front door, and a derivation as typeset LaTeX, a table and a figure."""
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "docs" / "examples"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 QUICKSTART = EXAMPLES / "quickstart.ipynb"
 _executed = {}  # notebook path -> its executed cells: each notebook runs once per session
@@ -24,8 +26,11 @@ def _execute(path, tmp_path):
         pytest.importorskip("ipykernel")
         nb = nbformat.read(path, as_version=4)
         # a cell that raises fails the run (CellExecutionError, with the cell and its traceback)
+        # the kernel runs in tmp_path and imports this checkout's package, as the tests do
+        path_env = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(tmp_path)}}).execute()
+                                resources={"metadata": {"path": str(tmp_path)}}).execute(
+            env={**os.environ, "PYTHONPATH": path_env})
         _executed[path] = nb.cells
         assert not any(tmp_path.iterdir())  # a notebook run writes no files unless asked to
     return _executed[path]
