@@ -76,9 +76,10 @@ def _index_page(door, top):
     # ``__all__``); a subpackage in ``__all__`` (``oa.rules``, callable) links to its own page
     modules = [f":mod:`oa.{name} <{obj.__name__}>`" for name, obj in door.items()
                if isinstance(obj, type(optanalysis))]
-    lines = [_rst_title("API reference"), ".. automodule:: optanalysis", "   :members:", "",
-             f"Subpackages in ``__all__``: {', '.join(modules)}.", "",
-             ".. toctree::", "   :maxdepth: 1", "   :caption: Modules", "", *(f"   {name}" for name in top)]
+    lines = [_rst_title("API reference"), ".. automodule:: optanalysis", "   :members:", ""]
+    if modules:
+        lines += [f"Subpackages in ``__all__``: {', '.join(modules)}.", ""]
+    lines += [".. toctree::", "   :maxdepth: 1", "   :caption: Modules", "", *(f"   {name}" for name in top)]
     return "\n".join(lines) + "\n"
 
 
