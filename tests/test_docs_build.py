@@ -36,6 +36,9 @@ def site(tmp_path_factory):
     done = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
                            "-d", str(out / "doctrees"), str(DOCS), str(out / "html")],
                           cwd=ROOT, capture_output=True, text=True)
+    # the usual docstring faults: |x| is a substitution in RST (write ``|x|``); a definition-list term
+    # is one line, and a more indented line inside a paragraph needs a blank line before it; a link from a
+    # docs page to a path outside docs/ (../README.md, a directory) has no target in the site
     assert done.returncode == 0, done.stderr[-5000:]
     return out / "html"
 
