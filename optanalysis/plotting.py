@@ -25,8 +25,12 @@ def style() -> contextlib.AbstractContextManager:
 
     Examples
     --------
-    >>> with style():  # doctest: +SKIP
-    ...     fig = study.plot(result)
+    >>> import matplotlib
+    >>> with style():
+    ...     print(matplotlib.rcParams["savefig.dpi"])
+    150.0
+    >>> matplotlib.rcParams["savefig.dpi"] == 150.0  # restored
+    False
     """
     return matplotlib.style.context(STYLE)
 

@@ -6,7 +6,7 @@ Two estimators; :func:`fit_rate` uses the first unless told otherwise.
 its largest root.  The loss of a linear rule is a sum of exponentials: each eigen-direction
 contributes (c1 z1^k + c2 z2^k)^2, i.e. the roots z1^2, z1 z2, z2^2 (complex pairs included, and
 k z^k terms at a double root), so y_k = sum_j a_j w_j^k (times polynomials in k at repeated
-roots) and the per-step loss factor is rho^2 = max_j |w_j|.  Ripples of complex roots are part of
+roots) and the per-step loss factor is rho^2 = max_j ``|w_j|``.  Ripples of complex roots are part of
 the model, not noise to average out.  The roots come from a matrix pencil on the Hankel matrix
 Y[i, j] = y_{i+j} (Hua & Sarkar 1990): its row space is spanned by the vectors (1, w, ..., w^L) of
 the modes present, which are shift invariant, so the roots are the eigenvalues of the map sending

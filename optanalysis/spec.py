@@ -1,5 +1,7 @@
 """The small grammar of command-line and file specs — strings are data, never code.
 
+::
+
     SPEC   := NAME [":" PARAMS]
     PARAMS := NAME "=" VALUE ("," NAME "=" VALUE)*
     VALUE  := number | "true" | "false" | "[" number ("," number)* "]" | "[" NESTED (";" NESTED)* "]"

@@ -79,7 +79,7 @@ class OnlineResult:
     tail_mean : float
         Mean iterate over the last 10% of the steps.
     regret : float
-        sum_t f_t(x_t) - min over |x| <= bound of sum_t f_t(x).
+        sum_t f_t(x_t) - min over ``|x|`` <= bound of sum_t f_t(x).
     average_regret : float
         regret / T.
     """

@@ -262,7 +262,22 @@ def rule_names(linear: bool | None = None) -> list:
 
 
 def get_rule(name) -> Rule:
-    """The rule called ``name``; ``ValueError`` listing the valid names otherwise."""
+    """The rule called ``name``.
+
+    Parameters
+    ----------
+    name : str or Rule
+        A registered rule's name (a ``Rule`` is returned as it is).
+
+    Returns
+    -------
+    Rule
+
+    Raises
+    ------
+    ValueError
+        An unknown name; the message lists the valid ones.
+    """
     if isinstance(name, Rule):
         return name
     if not isinstance(name, str) or name not in RULES:

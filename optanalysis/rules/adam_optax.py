@@ -3,7 +3,7 @@
 Algorithm (optax/_src/transform.py scale_by_adam; alias.py adam)
     mu <- (1 - b1) g + b1 mu;   nu <- (1 - b2) g^2 + b2 nu
     mu_hat = mu / (1 - b1^t)
-             (nesterov: b1 mu / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t))
+    (nesterov: mu_hat = b1 mu / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t))
     nu_hat = nu / (1 - b2^t)
     x <- x - lr_t mu_hat / (sqrt(nu_hat + eps_root) + eps)
 

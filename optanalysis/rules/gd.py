@@ -5,7 +5,7 @@ Algorithm
 
 Theoretical guarantee on quadratics
     Per eigen-direction of curvature h the error is multiplied by 1 - lr*h: stable iff
-    0 < lr*h < 2; over h in [mu, L] the rate max(|1 - lr*mu|, |1 - lr*L|) is smallest at
+    0 < lr*h < 2; over h in [mu, L] the rate max(``|1 - lr*mu|``, ``|1 - lr*L|``) is smallest at
     lr = 2/(L + mu), giving (kappa - 1)/(kappa + 1).
 
 Equivalences

@@ -2,6 +2,7 @@
 
 Algorithm (optax/_src/alias.py rmsprop = chain(scale_by_rms | scale_by_stddev,
 scale_by_learning_rate, trace(momentum, nesterov)))
+
     nu <- (1 - decay) g^2 + decay nu                    (nu_0 = initial_scale)
     centered: mu <- (1 - decay) g + decay mu            (mu_0 = 0)
     bias_correction: nu_hat = nu/(1 - decay^t), mu_hat = mu/(1 - decay^t); else unchanged

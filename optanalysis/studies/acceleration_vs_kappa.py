@@ -51,8 +51,8 @@ Method
     unit of the last printed digit, 5e-7.  Fitted rate: for heavy ball and Nesterov the tuned
     extremal modes are double roots (critically damped): the iterate carries a factor a + b k, so
     a least-squares fit of log(loss) over steps [k0, k1] is biased by the slope of log(a + b k)
-    there, at most 1/k0 in the log of the iterate rate; the tolerance is rate/k0 + |1 - rate|/100
-    (gd: |1 - rate|/100, the 1 % of the step count of study ``gd_stability_and_rate``).  Closed
+    there, at most 1/k0 in the log of the iterate rate; the tolerance is rate/k0 + ``|1 - rate|``/100
+    (gd: ``|1 - rate|``/100, the 1 % of the step count of study ``gd_stability_and_rate``).  Closed
     form vs exact worst case: floating-point exactness (1e-12), except where a double root makes
     it worse: the exact worst case evaluates numerical roots, which near a double root are only
     accurate to ~sqrt(eps) (tolerance 2 sqrt(eps) = 3e-8; measured 7e-9 and 1.5e-8 for

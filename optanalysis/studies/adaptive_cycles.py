@@ -27,7 +27,7 @@ Theory
 
     Not decided by theory (exploratory): how wide Adam's band is.  A complex pair leaving the unit
     circle (a Neimark-Sacker crossing) leaves the size of the attracting set to the nonlinear terms,
-    so "max |x|/lr over the late window exceeds the orbit amplitude" is reported, not predicted.
+    so "max ``|x|``/lr over the late window exceeds the orbit amplitude" is reported, not predicted.
 
 Method
     RMSProp (:func:`optanalysis.theory.adaptive.rmsprop_orbit_run`: the compiled rule, x0 = 3 lr, 6000

@@ -38,7 +38,7 @@ Method
 
     Tolerances.  Linear onset: near the threshold the spectral radius is 1 + c (lr/lr_c - 1)
     with c = O(1) and the other root is inside the unit circle by a fixed margin, so the
-    unstable/stable decision is wrong only when |lr/lr_c - 1| is below ~ln(2)/(c N) ~ 1e-4 for
+    unstable/stable decision is wrong only when ``|lr/lr_c - 1|`` is below ~ln(2)/(c N) ~ 1e-4 for
     N = 8000: the tolerance is 1e-3 relative.  Adam's onset: 2 % relative, ten times the probe's
     bias: its growth criterion fires only once the loss can grow 1e8-fold within 10000 steps, at
     a spectral radius ~1 + ln(1e8)/10000 = 1.0018, i.e. ~0.2 % above the threshold lr (measured

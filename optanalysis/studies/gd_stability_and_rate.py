@@ -3,7 +3,7 @@
 Claim
     On f(x) = 1/2 x^T H x with spectrum in [mu, L], gradient descent converges iff lr < 2/L: just
     below the edge it converges (slowly, its rate tends to 1), just above it diverges at the
-    per-step factor |1 - lr L| > 1.  The lr minimising the worst rate over [mu, L] is
+    per-step factor ``|1 - lr L|`` > 1.  The lr minimising the worst rate over [mu, L] is
     2/(L + mu), with rate (kappa - 1)/(kappa + 1), kappa = L/mu.
 
 Theory
@@ -33,7 +33,7 @@ Method
     Quick mode runs the same configuration: it takes about 2 s.
 
     Tolerances: a fitted rate must match the predicted one within 1 % of its distance to 1,
-    |rho - 1| / 100 — the distance to 1 sets the number of steps to any accuracy, so this asks
+    ``|rho - 1|`` / 100 — the distance to 1 sets the number of steps to any accuracy, so this asks
     for the step count right within 1 %.  It covers the bias of the fit from the faster modes
     still present in its window (measured: <= 1.7e-5 in absolute terms, < 10 % of the
     tolerance).  The observed edge must lie within half a scan step of the predicted one.  The

@@ -13,6 +13,7 @@ Theory
 
 Method and verdict criteria (``_lesson``'s criterion; the changes made after a first run are
 stated, with what they changed)
+
     5 coordinates with curvature 1 and 5 whose curvature is p in {1, 0.1, 0.01}; 100 steps, each
     rule at its best lr (log grid 1e-4..3, 16 values), from 9 seeded starts s = 0..8 (x0 a
     standard normal draw).  Adam's advantage A_s(p) = best loss of heavy ball (momentum 0.9) /

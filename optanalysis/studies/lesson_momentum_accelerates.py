@@ -9,8 +9,8 @@ Theory
     Heavy ball (the Polyak form ``heavy_ball``; the same characteristic polynomial as torch SGD
     momentum) acts per eigen-direction through its derived iteration matrix.  At the same lr its
     overdamped root along a flat direction is ~1 - lr mu/(1 - b), faster than gd's 1 - lr mu; along
-    a steep direction with lr L in (1, 2) gd oscillates with |1 - lr L|, while momentum's complex
-    pair has modulus sqrt(b), so it damps the oscillation only where |1 - lr L| > sqrt(b).  Optimal
+    a steep direction with lr L in (1, 2) gd oscillates with ``|1 - lr L|``, while momentum's complex
+    pair has modulus sqrt(b), so it damps the oscillation only where ``|1 - lr L|`` > sqrt(b).  Optimal
     tunings (Polyak for heavy ball, 2/(mu + L) for gd) come from :func:`optanalysis.symbolic.derive`.
 
 Method and verdict criteria (fixed before any result was looked at; ``_lesson``'s criterion)
@@ -18,9 +18,9 @@ Method and verdict criteria (fixed before any result was looked at; ``_lesson``'
     single comparison is supported if it holds, refuted otherwise; ``condition: ...`` records apply
     the criterion to one momentum value alone.  Two directions h = (0.01, 1), x0 = (1, 1), 100
     steps; grid lr in 0.1..1.9 (x 1/L) x momentum in {0.5, 0.9}.  ``momentum_accelerates_flat|same
-    lr``: F = fraction where heavy ball's |x_100| along h = 0.01 is smaller than gd's.
+    lr``: F = fraction where heavy ball's ``|x_100|`` along h = 0.01 is smaller than gd's.
     ``momentum_damps_steep|same lr, lr L in (1, 2)`` (where gd oscillates): F = fraction where heavy
-    ball's |x_100| along h = 1 is smaller.  ``momentum_accelerates|both tuned (derived),
+    ball's ``|x_100|`` along h = 1 is smaller.  ``momentum_accelerates|both tuned (derived),
     kappa=100`` on 20 log-spaced curvatures in [0.01, 1], x0 = 1: supported if heavy ball's loss
     after 300 steps is below gd's, else refuted.  Everything observed comes from the kernels
     (``simulate_batch``); ``quick`` changes nothing.
@@ -34,7 +34,7 @@ Method and verdict criteria (fixed before any result was looked at; ``_lesson``'
 Expected verdicts (from theory, before the run; ``EXPECTED`` gives each reason)
     Flat: supported -- at every grid point heavy ball's slowest root along h = 0.01 is below gd's
     1 - lr h (over-damped ~1 - lr h/(1 - b), or complex with modulus sqrt(b) < 1 - lr h).  Steep:
-    qualified -- the complex pair has modulus sqrt(b), below |1 - lr L| only where lr L > 1 +
+    qualified -- the complex pair has modulus sqrt(b), below ``|1 - lr L|`` only where lr L > 1 +
     sqrt(b): lr in {1.8, 1.9} at b = 0.5 (2 of 9, qualified), none at b = 0.9 (refuted); 2 of 18
     overall = 0.11 (qualified).  Both tuned: supported, since (sqrt(kappa) - 1)/(sqrt(kappa) + 1)
     = 0.818 < (kappa - 1)/(kappa + 1) = 0.980 at kappa = 100: after 300 steps the loss ratio is
@@ -139,7 +139,7 @@ def run(quick=False, perturb=None) -> StudyResult:
 
 
 def plot(result):
-    """|x_100| per direction against lr; the tuned race."""
+    """``|x_100|`` per direction against lr; the tuned race."""
     d = result.data
 
     def draw(ax):

@@ -12,6 +12,7 @@ Theory
 
 Method and verdict criteria (``_lesson``'s criterion, fixed before any result was looked at; the
 changes made after a first run are stated, with what they changed)
+
     Spectrum log-spaced in [0.01, 100] (kappa = 1e4), d = 10, 1000 steps; each rule at its best lr
     of a log grid (1e-4..1, 13 values).  For each of 9 seeded starts s = 0..8, x0 is a standard
     normal draw in the eigenbasis and the problem is diagonal (axis-aligned scaling) or the same

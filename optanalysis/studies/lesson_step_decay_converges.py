@@ -12,7 +12,7 @@ Theory
     converges to a noise floor a c/(2(2 - a h)) per direction, proportional to the lr, and each
     drop of the lr lowers that floor.  Without noise the loss is exact too
     (:func:`optanalysis.theory.prediction.predict`) and a lower lr only slows convergence (every
-    mode contracts by |1 - lr h|, larger for a smaller lr while lr h <= 1).
+    mode contracts by ``|1 - lr h|``, larger for a smaller lr while lr h <= 1).
 
 Method and verdict criteria (fixed before any result was looked at; ``_lesson``'s criterion)
     Noisy quadratic (curvatures 1/i, i = 1..20, noise "hessian:sigma=1", i.e. covariance H, x0 =

@@ -40,7 +40,7 @@ Method
     among them.
 
     Records (each aggregates over the grid, so one point off anywhere flips it):
-    the oracles above; the largest |observed - derived rate| over the judged stable points; the
+    the oracles above; the largest ``|observed - derived rate|`` over the judged stable points; the
     judged fraction of the stable points (at least 98 %); the observed rate equals sqrt(momentum)
     where the derived critical-damping curves put every direction in the complex regime, and
     exceeds it where they put some direction in the real regime (the larger of two real roots with

@@ -6,7 +6,7 @@ Claim
     proportional to lr/B.  Decaying the lr (step, exponential, inverse-time, cosine) lowers the
     final expected loss at a small batch size; at a large batch the floor is negligible and the
     decays mostly slow the descent down; without noise a decay can only slow it down (every mode
-    contracts by |1 - lr h_i| <= 1, which grows as lr shrinks while lr h_i <= 1).
+    contracts by ``|1 - lr h_i|`` <= 1, which grows as lr shrinks while lr h_i <= 1).
 
 Theory
     Derived: ``optanalysis.theory.noisy.expected_loss``, the exact E[loss] of the rule under any lr

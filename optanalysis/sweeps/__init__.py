@@ -63,7 +63,18 @@ def sweep(spec_or_path, out, *, scheduler=None, local_workers=None, yes=False, p
 
 def load_sweep(out):
     """The results under ``out`` as a pandas DataFrame ordered by point (see
-    :func:`optanalysis.sweeps.store.load_sweep`)."""
+    :func:`optanalysis.sweeps.store.load_sweep`).
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The directory a sweep wrote.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per grid point and seed.
+    """
     from .store import load_sweep as _load
 
     return _load(out)

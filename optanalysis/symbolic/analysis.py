@@ -378,7 +378,7 @@ class Regime(Typeset):
 
 
 def spectral_radius_expr(cp: CharPoly):
-    """max |root| as a Piecewise over the sign of the discriminant."""
+    """max ``|root|`` as a Piecewise over the sign of the discriminant."""
     if cp.degree == 1:
         return sympy.Abs(cp.c0)
     if cp.degree != 2:

@@ -74,7 +74,7 @@ class Period2Orbit(Typeset):
     charpoly2: sympy.Expr
 
     def spectral_radius(self, **values) -> float:
-        """Largest |eigenvalue| of the two-step Jacobian at numeric hyperparameters (and ``h``)."""
+        """Largest ``|eigenvalue|`` of the two-step Jacobian at numeric hyperparameters (and ``h``)."""
         missing = sorted(str(s) for s in self.jacobian2.free_symbols if str(s) not in values)
         if missing:
             raise ValueError(f"spectral_radius needs a value for {', '.join(missing)}")
@@ -94,7 +94,7 @@ class Period2Orbit(Typeset):
         raise ValueError(f"two-step map of dimension {len(coeffs) - 1}: only 2 and 3 are handled")
 
     def amplitude(self) -> sympy.Expr:
-        """|x| on the orbit."""
+        """``|x|`` on the orbit."""
         return self.point["x"]
 
     def to_latex(self, notation: str = "plain") -> str:

@@ -436,6 +436,23 @@ def derive(rule, *, cache: bool = True, **fixed) -> Derivation:
     **fixed
         Hyperparameters to fix (flags such as ``nesterov=True``, or special values such as
         ``momentum=0``); the others stay symbols.
+
+    Returns
+    -------
+    Derivation
+        SymPy expressions; ``to_latex()`` typesets them, in Jupyter it displays as LaTeX.
+
+    Examples
+    --------
+    >>> import optanalysis as oa
+    >>> d = oa.derive("heavy_ball")
+    >>> d.charpoly  # det(z I - T(h))
+    momentum + z**2 + z*(h*lr - momentum - 1)
+    >>> d.lr_bound  # Jury: stable iff lr < lr_bound
+    2*(momentum + 1)/h
+    >>> polyak = d.tunings[0]
+    >>> polyak.name, polyak.rate
+    ('Polyak', (sqrt(kappa) - 1)/(sqrt(kappa) + 1))
     """
     rule = get_rule(rule)
     boolean(cache, "cache")

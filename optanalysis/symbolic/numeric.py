@@ -1,22 +1,22 @@
 """Fast numeric functions made from the derived characteristic polynomials (lambdified, cached).
 
-``root_radius(rule, h, **params)`` evaluates max |root| of the derived characteristic
+``root_radius(rule, h, **params)`` evaluates max ``|root|`` of the derived characteristic
 polynomial, vectorised over ``h`` (and over array-valued hyperparameters): the primitive behind
 the package's one spectral-radius function, :func:`optanalysis.theory.spectrum.spectral_radius`;
 ``worst_case_rate(rule, mu, L, **params)`` is its exact maximum over ``h`` in ``[mu, L]``.
 
 Why the maximum over an interval is exact with finitely many candidates
 -----------------------------------------------------------------------
-rho(h) = max_i |r_i(h)| is continuous.  Away from the zeros of the discriminant D(h) every root
+rho(h) = max_i ``|r_i(h)|`` is continuous.  Away from the zeros of the discriminant D(h) every root
 r_i(h) is an analytic function of h, so a local maximum of rho in the interior of [mu, L] is a
-local maximum of one |r_i| (a crossing of two branches is never a strict local maximum of their
+local maximum of one ``|r_i|`` (a crossing of two branches is never a strict local maximum of their
 maximum) and is therefore one of
 
 * a zero of D(h) (roots collide; the branches are not differentiable there);
-* in a complex-root stretch, a stationary point of |r|^2 = c0(h) (the product of the pair);
+* in a complex-root stretch, a stationary point of ``|r|^2`` = c0(h) (the product of the pair);
 * in a real-root stretch, a stationary point of r(h): by implicit differentiation
   r' = -p_h(r, h) / p_z(r, h), so p(r, h) = p_h(r, h) = 0, i.e. a zero of the resultant
-  Res_z(p, p_h) (a polynomial in h); a zero *root* r = 0 is a minimum of |r|, not a maximum.
+  Res_z(p, p_h) (a polynomial in h); a zero *root* r = 0 is a minimum of ``|r|``, not a maximum.
 
 So ``max_{[mu, L]} rho = max(rho(mu), rho(L), rho(h*))`` over the real zeros h* in (mu, L) of D,
 c0' and Res_z(p, p_h).  For every linear rule here p is affine in h (p = A(z) + h B(z)): then
@@ -127,7 +127,7 @@ def roots(rule, h, **params) -> np.ndarray:
 
 
 def root_radius(rule, h, **params) -> np.ndarray:
-    """max |root| of the characteristic polynomial at curvature(s) ``h``.
+    """max ``|root|`` of the characteristic polynomial at curvature(s) ``h``.
 
     Parameters
     ----------
@@ -217,6 +217,6 @@ def _matrix_fn(rule, key, fixed):
 
 
 def iteration_matrix_fn(rule, **fixed):
-    """(argument names after h, f(h, *args) -> T(h) as a NumPy array), lambdified and cached."""
+    """(argument names after h, ``f(h, *args) -> T(h)`` as a NumPy array), lambdified and cached."""
     rule = get_rule(rule)
     return _matrix_fn(rule, source_key(rule), tuple(sorted(with_pinned(rule, fixed).items())))

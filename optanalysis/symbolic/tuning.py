@@ -8,7 +8,7 @@ conditions come from the structure of the derived characteristic polynomial (its
 from the rule's name:
 
 * degree 1 (gradient-descent family), one root r(h) affine in h: the worst case over [mu, L] is
-  max(|r(mu)|, |r(L)|), minimised by equalising the extremal modes with opposite signs,
+  max(``|r(mu)|``, ``|r(L)|``), minimised by equalising the extremal modes with opposite signs,
   ``r(mu) = -r(L)``.
 * degree 2 with c0 independent of h (heavy-ball family): every complex mode has the same modulus
   sqrt(c0), so the best is to make the extremal modes critically damped: a double root at

@@ -5,7 +5,7 @@ Theory
     The per-coordinate recursion (torch: x <- x - clr_t h x/(sqrt(s) + eps), s <- s + h^2 x^2,
     clr_t = lr/(1 + (t - 1) lr_decay)) is 1-D and its effective lr clr_t/(sqrt(s_t) + eps) is
     non-increasing.  With lr_decay = 0 it tends to lr/(sqrt(s_oo) + eps) and the iterates converge
-    linearly at the rate |1 - lr h/(sqrt(s_oo) + eps)|; with torch's built-in decay the step falls
+    linearly at the rate ``|1 - lr h/(sqrt(s_oo) + eps)|``; with torch's built-in decay the step falls
     like 1/t and x_t decays like a power of t.  Both come from the frozen-s linearisation
     (:func:`optanalysis.symbolic.linearization.linearize`).
 
@@ -65,7 +65,7 @@ def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, lr_decay=0.0, 
     The per-coordinate recursion (torch: x <- x - clr_t h x/(sqrt(s) + eps), s <- s + h^2 x^2,
     clr_t = lr/(1 + (t - 1) lr_decay)) is 1-D.  Its effective lr clr_t/(sqrt(s_t) + eps) is
     non-increasing.  With lr_decay = 0 it tends to lr/(sqrt(s_oo) + eps) and the iterates converge
-    linearly at the rate |1 - lr h/(sqrt(s_oo) + eps)|; with the built-in decay lr_decay > 0 the
+    linearly at the rate ``|1 - lr h/(sqrt(s_oo) + eps)|``; with the built-in decay lr_decay > 0 the
     step falls like 1/t and x_t decays like a power tau_t^-a, a = lr h/(lr_decay (sqrt(s_oo) + eps)),
     tau_t = t - 1 + 1/lr_decay; consistent when a > 1/2 (then sum x_t^2, hence s, converges; for
     a <= 1/2 s grows without bound and x decays more slowly than the frozen-s power).  Both come
@@ -84,9 +84,9 @@ def adagrad_trajectory(lr=0.1, h=2.0, *, x0=1.0, eps=0.0, s0=0.0, lr_decay=0.0, 
     -------
     dict
         ``predicted`` and ``observed`` (steps + 1,) iterates, ``max_rel_err`` (relative to
-        max |x|), ``s_final`` (high-precision s after ``steps``), and over the last quarter:
+        max ``|x|``), ``s_final`` (high-precision s after ``steps``), and over the last quarter:
         lr_decay = 0: ``rate_predicted`` (from s_final) and ``rate_observed`` (geometric mean of
-        |x_{k+1}/x_k|); lr_decay > 0: ``exponent_predicted`` and ``exponent_observed`` (slope of
+        ``|x_{k+1}/x_k|``); lr_decay > 0: ``exponent_predicted`` and ``exponent_observed`` (slope of
         -log|x_t| against log tau_t).  Observed values are NaN if x reached 0 exactly.
     """
     lr, h, x0 = _positive_list((lr, h, x0), "lr, h, x0")

@@ -195,7 +195,7 @@ def critical_lr_probe(rule, hessian, x0, *, regime="warm", warm_lr=1e-3, warm_st
         Starting point (with H x0 != 0).
     regime : {"warm", "large_eps"}
         See the module docstring.  ``large_eps`` uses eps = 1 unless given and rescales x0 so
-        that |H x0| = 1e-8 P (P: the preconditioner with the second moment at 0).
+        that ``|H x0|`` = 1e-8 P (P: the preconditioner with the second moment at 0).
     warm_lr, warm_steps : float > 0, int >= 1
         First phase of the warm regime (warm_steps also sets the bias-correction step t).
     probe_steps : int >= 100
@@ -260,7 +260,7 @@ def small_gradient_threshold(rule, h=1.0, *, steps=4000, **params) -> Threshold:
     P is the linearisation's preconditioner with the frozen state at 0: ``eps`` for torch's
     eps outside the root, ``sqrt(eps)`` for optax's default eps inside it, so the two
     placements differ by the factor sqrt(eps) in the critical lr.  The run starts at
-    |g| = 1e-8 P, so the second moment stays negligible until the loss has grown 1e8-fold.
+    ``|g|`` = 1e-8 P, so the second moment stays negligible until the loss has grown 1e8-fold.
     Rules with bias correction of the first moment (Adam with beta1 > 0) take larger early
     steps (``Linearization.effective_lr_t``) that this cold start would mistake for the onset;
     use :func:`critical_lr_probe` for them.
@@ -324,7 +324,7 @@ def eps0_band(lrs=(1e-3, 1e-2, 1e-1), hs=(1.0, 10.0, 100.0), *, x0_over_lr=10.0,
     """Adam with eps = 0 on 1/2 h x^2: the late iterates measured in units of lr.
 
     With eps = 0 the map is homogeneous: h -> c h (with m -> c m, v -> c^2 v) leaves the
-    iterates unchanged, and (x0, lr) -> (c x0, c lr) scales them by c.  So |x_k|/lr depends only
+    iterates unchanged, and (x0, lr) -> (c x0, c lr) scales them by c.  So ``|x_k|``/lr depends only
     on x0/lr, beta1, beta2 and k: exactly independent of h and, at fixed x0/lr, of lr (bit for bit
     when c is a power of 2; otherwise rounding differs and, the late dynamics being irregular,
     only the statistics agree).  A run first converges linearly while v remembers the large early
@@ -345,7 +345,7 @@ def eps0_band(lrs=(1e-3, 1e-2, 1e-1), hs=(1.0, 10.0, 100.0), *, x0_over_lr=10.0,
     -------
     list of dict
         Per (lr, h): ``lr``, ``h``, ``x0_over_lr``, ``max_abs_over_lr``, ``mean_abs_over_lr``
-        over the window, ``orbit_amplitude_over_lr`` (the period-2 orbit |x|/lr of
+        over the window, ``orbit_amplitude_over_lr`` (the period-2 orbit ``|x|``/lr of
         :func:`optanalysis.symbolic.cycles.period2_orbit`) and ``orbit_radius`` (spectral radius of
         its two-step Jacobian: > 1 means the orbit repels).
     """
@@ -385,9 +385,9 @@ def rmsprop_orbit_run(lr=1e-2, h=1.0, *, alpha=0.99, x0=1e-2, steps=6000, window
     Returns
     -------
     dict
-        ``orbit_x`` (derived amplitude), ``late_abs_x`` (the last ``window`` |x_k|), ``signs``
+        ``orbit_x`` (derived amplitude), ``late_abs_x`` (the last ``window`` ``|x_k|``), ``signs``
         (their signs), ``max_rel_dev`` (max ||x_k| - orbit_x| / orbit_x over the window),
-        ``two_step_radius`` (derived |eigenvalue| of the two-step Jacobian) and
+        ``two_step_radius`` (derived ``|eigenvalue|`` of the two-step Jacobian) and
         ``observed_contraction`` (modulus of the two-step eigenvalues seen in the run: AR(2)
         fit of the deviation from the orbit while it is between 1e-11 and 1e-4 of orbit_x; NaN
         if the eigenvalues look real or the window is too short).
