@@ -17,7 +17,8 @@ nor Numba: a notebook or a command that only lists rules starts at once.
 ``compare``            predicted vs observed, as judged records
 ``monte_carlo``        Monte Carlo mean loss over seeds with confidence intervals
 ``make_schedule``      a learning-rate schedule from a spec string (torch / optax semantics)
-``get_rule``           a rule's declaration; ``rules()`` lists them all
+``get_rule``           a rule's declaration (a name, ``path/to/rule.py`` or ``package.module``); ``rules()`` lists them all
+``register_rule``      add a rule written in the user's own module: it then gets the whole analysis
 ``study``              run one study (figure, records, verdicts) for a notebook
 ``reproduce``          every derivation, figure and study, written under one directory
 ``sweep``              a declarative grid (TOML) run in chunks, in-process or on Dask, into Parquet
@@ -44,6 +45,7 @@ _EXPORTS = {
     "monte_carlo": "comparison",
     "make_schedule": "schedules",
     "get_rule": "rules",
+    "register_rule": "rules",
     "rules": "rules",
     "study": "studies",
     "reproduce": "reproduction",
