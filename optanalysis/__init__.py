@@ -9,6 +9,7 @@ nor Numba: a notebook or a command that only lists rules starts at once.
 ``derive``             symbolic derivation of a linear rule (T(h), p(z), stability, rates, tuning)
 ``linearize``          frozen-preconditioner linearisation of an adaptive rule
 ``spectral_radius``    spectral radius of a linear rule's iteration map at curvatures h
+``largest_stable_lr``  certified largest stable lr of a linear rule of any degree at curvature h
 ``simulate``           one run of a rule on a quadratic (compiled kernels)
 ``simulate_batch``     many (hyperparameters x seeds) runs at once, bit-identical to ``simulate``
 ``predict``            exact deterministic trajectory of a linear rule under any lr sequence
@@ -36,6 +37,7 @@ _EXPORTS = {
     "derive": "symbolic.derivation",
     "linearize": "symbolic.linearization",
     "spectral_radius": "theory.spectrum",
+    "largest_stable_lr": "symbolic.schur",
     "simulate": "simulation",
     "simulate_batch": "simulation",
     "predict": "theory.prediction",

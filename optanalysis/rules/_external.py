@@ -71,7 +71,10 @@ def load_file(path) -> "object":
     old = sys.modules.get(name)
     sys.modules[name] = module  # inspect.getsource finds the functions' file through it
     try:
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # the user's file: one line naming it, never a traceback
+            raise _import_error(path, exc) from None
         rule = register(module, external=True)
     except BaseException:
         if old is None:
@@ -81,6 +84,20 @@ def load_file(path) -> "object":
         raise
     _FILES[path] = (digest, rule)
     return rule
+
+
+def _import_error(path: Path, exc: Exception):
+    from ._contract import RuleContractError
+
+    line = getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None
+    tb = exc.__traceback__
+    while tb is not None:  # the deepest frame in the user's file
+        if tb.tb_frame.f_code.co_filename == str(path):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return RuleContractError(f"rule file {path}{f':{line}' if line else ''}: importing it fails "
+                             f"({type(exc).__name__}: {text}); fix the file")
 
 
 def _load_module(name: str):
