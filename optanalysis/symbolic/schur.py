@@ -171,17 +171,13 @@ def largest_stable_lr(rule, h, rtol: float = 1e-12, **params) -> StableLr:
         boundary.append(sympy.Poly(res, lr))
     if any(not _exact_stable(f) for f in fixed_factors):
         return StableLr((0.0, 0.0))
-    zeros = []
+    zeros = []  # (lo, hi, squarefree polynomial): isolating intervals of the positive zeros
     for poly in boundary:
-        for (a, b), _m in poly.intervals():
-            if b > 0:
-                if a <= 0:  # an interval straddling 0: refine until it is on one side
-                    if poly.eval(0) == 0 and a == b:
-                        continue
-                    a, b = poly.refine_root(a, b, eps=min(b, -a) / 4 if a < 0 else b / 4)
-                    if b <= 0 or a <= 0 and poly.eval(0) == 0:
-                        continue
-                zeros.append((a, b, poly))
+        poly = poly.sqf_part()
+        while poly.degree() > 0 and poly.eval(0) == 0:  # lr = 0 is no boundary of lr > 0
+            poly = sympy.Poly(sympy.quo(poly.as_expr(), lr), lr)
+        if poly.degree() > 0:
+            zeros += [(a, b, poly) for (a, b), _m in poly.intervals(inf=0)]
     def probe(x):  # Jury's conditions, exactly, at the rational learning rate x
         return _exact_stable(sympy.Poly(expr.subs(lr, x), Z))
 
