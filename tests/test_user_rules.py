@@ -74,6 +74,7 @@ def test_rule_from_a_file_runs_like_the_builtin(tmp_path):
     assert all(r.verdict == "pass" for r in oa.compare(str(path), params, **problem))
 
 
+@pytest.mark.slow
 def test_edited_file_replaces_its_rule_and_recompiles(tmp_path, monkeypatch):
     monkeypatch.setenv("OPTANALYSIS_CACHE_DIR", str(tmp_path / "cache"))
     path = write_rule(tmp_path, "hb_edit")
@@ -88,6 +89,8 @@ def test_edited_file_replaces_its_rule_and_recompiles(tmp_path, monkeypatch):
     # x_k = (1 - lr h)^k vs (1 - lr h / 2)^k; loss = x^2 / 2
     np.testing.assert_allclose(first, 0.5 * 0.5 ** (2 * np.arange(4)), rtol=1e-15)
     np.testing.assert_allclose(second, 0.5 * 0.75 ** (2 * np.arange(4)), rtol=1e-15)
+    np.testing.assert_allclose(oa.predict(str(path), {"lr": 0.5, "momentum": 0.0}, **problem).loss, second,
+                               rtol=1e-15)  # the derived maps follow the edit too
     assert str(oa.derive(str(path)).lr_bound) == "4*(momentum + 1)/h"
 
 
@@ -182,6 +185,7 @@ def test_contract_breach_is_one_clear_error(tmp_path, case):
     assert f"bad_{case}" not in RULES
 
 
+@pytest.mark.slow
 def test_step_that_does_not_compile(tmp_path):
     # passes the source checks (a call of a rule-module function is allowed) but Numba cannot type it
     step = ("from optanalysis.rules import heavy_ball\n\n\n"
