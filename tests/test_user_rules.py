@@ -245,3 +245,17 @@ def test_cli_derive_a_file_as_json(tmp_path):
     d = json.loads(out.stdout)
     assert d["rule"] == "hb_cli" and d["lr_bound"] == "2*(momentum + 1)/h"
     assert d["optimal"]["lr"] == "4/(sqrt(L) + sqrt(mu))**2"  # Polyak's tuning, derived
+
+
+def test_sweep_over_a_rule_file(tmp_path):
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("pandas")
+    path = write_rule(tmp_path, "hb_sweep")
+    grid = tmp_path / "grid.toml"
+    grid.write_text(f'steps = 40\nseeds = 1\nquantities = ["final_loss", "predicted_final_loss"]\n\n'
+                    f'[[rule]]\nname = "{path}"\nlr = [0.1, 0.5]\nmomentum = [0.5]\n\n'
+                    f'[[problem]]\nname = "two"\nhessian_diag = [1.0, 0.1]\nx0 = 1.0\n')
+    oa.sweep(str(grid), str(tmp_path / "out"))
+    table = oa.load_sweep(str(tmp_path / "out"))
+    assert list(table["rule"]) == [str(path)] * 2  # the file's path: a worker resolves it alike
+    np.testing.assert_allclose(table["final_loss"], table["predicted_final_loss"], rtol=1e-10)
