@@ -259,3 +259,30 @@ def test_sweep_over_a_rule_file(tmp_path):
     table = oa.load_sweep(str(tmp_path / "out"))
     assert list(table["rule"]) == [str(path)] * 2  # the file's path: a worker resolves it alike
     np.testing.assert_allclose(table["final_loss"], table["predicted_final_loss"], rtol=1e-10)
+
+
+def test_adaptive_rule_from_a_file_is_linearised(tmp_path):
+    path = tmp_path / "my_rmsprop.py"
+    path.write_text(textwrap.dedent('''
+        from optanalysis import ops
+        from optanalysis.hyper import coefficient, learning_rate, nonnegative
+        from optanalysis.rules import Rule
+
+        RULE = Rule(
+            name="my_rmsprop",
+            hyper=(learning_rate(1e-2), coefficient("alpha", 0.99, "smoothing"), nonnegative("eps", 1e-8, "eps")),
+            state=("x", "v"),
+            linear=False,
+            semantics="RMSProp (user file)",
+            preconditioner=("v",),
+        )
+
+
+        def step(x, v, g, lr, alpha, eps, t):
+            v = alpha * v + (1 - alpha) * g * g
+            return (x - lr * g / (ops.sqrt(v) + eps), v)
+    '''))
+    lin = oa.linearize(str(path))
+    # frozen v: gd on P^-1 H, stable iff lambda_max < 2/lr (the built-in RMSProp's at momentum 0)
+    assert lin.equivalent == "gd" and str(lin.threshold) == "2/lr"
+    assert str(oa.linearize("rmsprop", momentum=0).threshold) == "2/lr"

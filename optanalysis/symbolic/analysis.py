@@ -202,8 +202,10 @@ def sign(expr, subs: dict | None = None):
 def _factors(expr) -> tuple:
     """Monic factors in ``Z`` of ``expr`` (a monic polynomial), over the rational functions of the
     other symbols; ``(expr,)`` if a factor's leading coefficient is not a number."""
+    from .schur import exact
+
     out = []
-    for f, k in sympy.factor_list(expr)[1]:
+    for f, k in sympy.factor_list(exact(expr))[1]:
         if not f.has(Z):
             continue
         poly = sympy.Poly(f, Z)

@@ -165,10 +165,11 @@ def _candidate_polys(rule, key, fixed):
     search = False  # an irreducible factor of degree >= 3: numeric interior maxima too
     if cp.degree >= 3:
         from .analysis import factors
+        from .schur import exact
 
         for q in factors(cp):
             if q.degree() >= 2:
-                polys.append(sympy.discriminant(q.as_expr(), Z))
+                polys.append(sympy.discriminant(exact(q.as_expr()), Z))
             search = search or q.degree() >= 3
     if sympy.Poly(p, H).degree() > 1:
         polys.append(sympy.diff(cp.c0, H))

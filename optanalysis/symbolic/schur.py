@@ -40,7 +40,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
-__all__ = ["jury_table", "largest_stable_lr", "StableLr", "interior_maxima", "GRID"]
+__all__ = ["jury_table", "largest_stable_lr", "StableLr", "interior_maxima", "exact", "GRID"]
 
 GRID = 1025  # curvatures of the numeric search of a degree >= 3 factor's worst case
 
@@ -96,6 +96,13 @@ class StableLr(tuple):
 def _rational(v) -> sympy.Rational:
     f = Fraction(float(v))
     return sympy.Rational(f.numerator, f.denominator)
+
+
+def exact(expr):
+    """``expr`` with every Float (a number typed in a rule, ``0.9 * momentum``) replaced by its
+    exact binary value as a Rational: SymPy's factorisation, resultants and root isolation need
+    exact coefficients."""
+    return expr.xreplace({f: _rational(f) for f in expr.atoms(sympy.Float)})
 
 
 def _exact_stable(poly: sympy.Poly) -> bool:
@@ -154,7 +161,7 @@ def largest_stable_lr(rule, h, rtol: float = 1e-12, **params) -> StableLr:
         sym = cp.symbols.get(p.name)
         if p.name != "lr" and isinstance(sym, sympy.Symbol):
             subs[sym] = _rational(values[p.name])
-    expr = sympy.numer(sympy.together(cp.expr.subs(subs)))
+    expr = sympy.numer(sympy.together(exact(cp.expr.subs(subs))))
     boundary = []  # polynomials in lr whose positive zeros are where a root reaches the circle
     fixed_factors = []  # factors without lr
     for f, _k in sympy.factor_list(expr, Z, lr)[1]:
