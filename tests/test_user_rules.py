@@ -286,3 +286,21 @@ def test_adaptive_rule_from_a_file_is_linearised(tmp_path):
     # frozen v: gd on P^-1 H, stable iff lambda_max < 2/lr (the built-in RMSProp's at momentum 0)
     assert lin.equivalent == "gd" and str(lin.threshold) == "2/lr"
     assert str(oa.linearize("rmsprop", momentum=0).threshold) == "2/lr"
+
+
+def test_derive_of_a_user_rule_never_hangs_on_its_tuning(tmp_path, monkeypatch):
+    import time
+
+    from optanalysis.symbolic import derivation, tuning
+
+    def stuck(*args, **kwargs):  # stands for a SymPy solve that runs for minutes
+        time.sleep(60)
+
+    monkeypatch.setattr(tuning, "optimal_tunings", stuck)
+    monkeypatch.setattr(derivation, "TUNING_BUDGET", 0.5)
+    path = write_rule(tmp_path, "hb_slow_tuning")
+    start = time.perf_counter()
+    d = oa.derive(str(path), cache=False)
+    assert time.perf_counter() - start < 30  # the derivation itself takes a few seconds
+    assert d.tunings == () and "within 0.5 s" in d.methods["tuning"]
+    assert str(d.lr_bound) == "2*(momentum + 1)/h"  # everything else is derived
