@@ -19,6 +19,11 @@ symbols (derivations), on floats/NumPy arrays (references) and under ``numba.nji
 Everything the library knows about a rule is declared in its ``RULE`` (which state entries form
 the preconditioner, whether the eps = 0 orbit analysis applies, its equivalences, ...); the rule
 modules of this package are found by :mod:`pkgutil` and :func:`register` adds one more.
+
+Rules from outside the package (:mod:`._external`): :func:`get_rule` also takes a file
+``path/to/rule.py``, a module ``package.module`` or the name of an installed package's entry point
+(group ``optanalysis.rules``), and :func:`register_rule` registers a module; such rules are first
+checked against the contract above (:mod:`._contract`, :class:`RuleContractError`).
 """
 from __future__ import annotations
 
