@@ -128,6 +128,10 @@ def _check_function(rule, fn, expected: list | None, flags: set) -> None:
                              f"with `from optanalysis import ops`")
         elif isinstance(stmt, ast.Name) and isinstance(stmt.ctx, ast.Load):
             if stmt.id not in assigned and stmt.id not in ops_names | modules | {"abs"}:
+                if isinstance(fn.__globals__.get(stmt.id), ModuleType):
+                    raise _error(rule.name, fn, stmt, f"uses the module {stmt.id!r}",
+                                 f"use + - * / **, abs and optanalysis.ops ({', '.join(_OPS)}); "
+                                 f"write constants as numbers")
                 raise _error(rule.name, fn, stmt, f"uses {stmt.id!r}, which is neither a parameter "
                                                   f"nor assigned",
                              f"declare it as a hyperparameter in RULE.hyper and add it to "
