@@ -304,3 +304,10 @@ def test_derive_of_a_user_rule_never_hangs_on_its_tuning(tmp_path, monkeypatch):
     assert time.perf_counter() - start < 30  # the derivation itself takes a few seconds
     assert d.tunings == () and "within 0.5 s" in d.methods["tuning"]
     assert str(d.lr_bound) == "2*(momentum + 1)/h"  # everything else is derived
+
+
+def test_rule_declared_linear_but_not_affine(tmp_path):
+    path = write_rule(tmp_path, "bad_not_linear", "def step(x, x_prev, g, lr, momentum, t):\n"
+                                                  "    return (x - lr * g * abs(g) + momentum * (x - x_prev), x)\n")
+    with pytest.raises(RuleContractError, match=r"bad_not_linear.*declared linear=True.*not affine"):
+        oa.derive(str(path), cache=False)
