@@ -15,6 +15,7 @@ import pytest
 
 import optanalysis as oa
 from optanalysis.rules import RULES, RuleContractError, get_rule
+from optanalysis.symbolic.analysis import characteristic_polynomial, stability
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +69,8 @@ def test_rule_from_a_file_runs_like_the_builtin(tmp_path):
     np.testing.assert_array_equal(mine.loss, builtin.loss)  # the same arithmetic: the same bits
     pred = oa.predict(str(path), params, **problem)
     np.testing.assert_allclose(pred.loss, mine.loss, rtol=1e-10, atol=1e-300)
-    assert oa.derive(str(path)).charpoly == oa.derive("heavy_ball").charpoly
+    # the derivation (its full form, tuning included, runs in test_cli_derive_a_file_as_json)
+    assert characteristic_polynomial(str(path)).expr == characteristic_polynomial("heavy_ball").expr
     wc_mine = oa.worst_case(str(path), params, mu=0.1, L=1.0, steps=30).ratio
     assert wc_mine == oa.worst_case("heavy_ball", params, mu=0.1, L=1.0, steps=30).ratio
     assert all(r.verdict == "pass" for r in oa.compare(str(path), params, **problem))
@@ -91,7 +93,8 @@ def test_edited_file_replaces_its_rule_and_recompiles(tmp_path, monkeypatch):
     np.testing.assert_allclose(second, 0.5 * 0.75 ** (2 * np.arange(4)), rtol=1e-15)
     np.testing.assert_allclose(oa.predict(str(path), {"lr": 0.5, "momentum": 0.0}, **problem).loss, second,
                                rtol=1e-15)  # the derived maps follow the edit too
-    assert str(oa.derive(str(path)).lr_bound) == "4*(momentum + 1)/h"
+    edited = get_rule(str(path))
+    assert str(stability(edited, characteristic_polynomial(edited)).upper) == "4*(momentum + 1)/h"
 
 
 def test_register_rule_module_and_dotted_name(tmp_path, monkeypatch):
