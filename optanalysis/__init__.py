@@ -9,6 +9,7 @@ nor Numba: a notebook or a command that only lists rules starts at once.
 ``derive``             symbolic derivation of a linear rule (T(h), p(z), stability, rates, tuning)
 ``linearize``          frozen-preconditioner linearisation of an adaptive rule
 ``spectral_radius``    spectral radius of a linear rule's iteration map at curvatures h
+``largest_stable_lr``  certified largest stable lr of a linear rule of any degree at curvature h
 ``simulate``           one run of a rule on a quadratic (compiled kernels)
 ``simulate_batch``     many (hyperparameters x seeds) runs at once, bit-identical to ``simulate``
 ``predict``            exact deterministic trajectory of a linear rule under any lr sequence
@@ -17,7 +18,8 @@ nor Numba: a notebook or a command that only lists rules starts at once.
 ``compare``            predicted vs observed, as judged records
 ``monte_carlo``        Monte Carlo mean loss over seeds with confidence intervals
 ``make_schedule``      a learning-rate schedule from a spec string (torch / optax semantics)
-``get_rule``           a rule's declaration; ``rules()`` lists them all
+``get_rule``           a rule's declaration (a name, ``path/to/rule.py`` or ``package.module``); ``rules()`` lists them all
+``register_rule``      add a rule written in the user's own module: it then gets the whole analysis
 ``study``              run one study (figure, records, verdicts) for a notebook
 ``reproduce``          every derivation, figure and study, written under one directory
 ``sweep``              a declarative grid (TOML) run in chunks, in-process or on Dask, into Parquet
@@ -35,6 +37,7 @@ _EXPORTS = {
     "derive": "symbolic.derivation",
     "linearize": "symbolic.linearization",
     "spectral_radius": "theory.spectrum",
+    "largest_stable_lr": "symbolic.schur",
     "simulate": "simulation",
     "simulate_batch": "simulation",
     "predict": "theory.prediction",
@@ -44,6 +47,7 @@ _EXPORTS = {
     "monte_carlo": "comparison",
     "make_schedule": "schedules",
     "get_rule": "rules",
+    "register_rule": "rules",
     "rules": "rules",
     "study": "studies",
     "reproduce": "reproduction",

@@ -206,7 +206,21 @@ def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt, p
                                  record_every, loss0, limit, rloss, trips, loss, xrec, record_x)
 
 
-def _run(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, record_every, dt, record_x):
+def _run(rule, *args):
+    """:func:`_run_kernels`, with a rule whose step Numba cannot compile reported as one
+    ``RuleContractError`` (naming the rule, its file and the fix) instead of Numba's pages."""
+    from numba.core.errors import NumbaError
+
+    try:
+        return _run_kernels(rule, *args)
+    except NumbaError as exc:
+        from .rules._contract import compile_error
+
+        raise compile_error(rule, exc) from None
+
+
+def _run_kernels(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, record_every, dt,
+                 record_x):
     """One kernel call over every (parameter set, seed) problem, p-major; ``hp`` (P, k): the
     validated hyperparameters in float64 (torch's Python floats), flags 0.0/1.0; ``start``:
     (x0, given initial states) of :func:`_start`; ``lrs``: of :func:`optanalysis.checks.lr_array`; ``t0``: the

@@ -11,7 +11,9 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..rules import RULES
+    from ..rules import RULES, rule_names
+
+    rule_names()  # with the rules of installed packages' entry points
 
     table = [{
         "rule": r.name,

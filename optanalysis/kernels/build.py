@@ -99,11 +99,12 @@ def kernel_module(rule) -> ModuleType:
     """
     rule = get_rule(rule)
     with _LOCK:
-        if rule.name not in _LOADED:
+        hit = _LOADED.get(rule.name)
+        if hit is None or hit[0] is not rule.module:  # a rule file edited and registered again
             files = {"__init__.py": _INIT, "binding.py": binding_source(rule),
                      **{name: (_PATHS / name).read_text() for name in _MODULES}}
             name = f"optanalysis_kernel_{rule.name}_{_fingerprint(files, rule)}"
             directory = cache_dir("kernels") / name
             directory_once(directory, files)
-            _LOADED[rule.name] = _import(name, directory)
-        return _LOADED[rule.name]
+            hit = _LOADED[rule.name] = (rule.module, sys.modules.get(name) or _import(name, directory))
+        return hit[1]

@@ -19,6 +19,11 @@ symbols (derivations), on floats/NumPy arrays (references) and under ``numba.nji
 Everything the library knows about a rule is declared in its ``RULE`` (which state entries form
 the preconditioner, whether the eps = 0 orbit analysis applies, its equivalences, ...); the rule
 modules of this package are found by :mod:`pkgutil` and :func:`register` adds one more.
+
+Rules from outside the package (:mod:`._external`): :func:`get_rule` also takes a file
+``path/to/rule.py``, a module ``package.module`` or the name of an installed package's entry point
+(group ``optanalysis.rules``), and :func:`register_rule` registers a module; such rules are first
+checked against the contract above (:mod:`._contract`, :class:`RuleContractError`).
 """
 from __future__ import annotations
 
@@ -33,8 +38,10 @@ from typing import Callable
 import numpy as np
 
 from ..hyper import Flag, Real
+from ._contract import RuleContractError
 
-__all__ = ["Rule", "Equivalence", "RULES", "RuleList", "get_rule", "rule_names", "register"]
+__all__ = ["Rule", "Equivalence", "RULES", "RuleList", "get_rule", "rule_names", "register",
+           "register_rule", "RuleContractError"]
 
 
 @dataclass(frozen=True)
@@ -216,16 +223,20 @@ def _zeros_after_x0(n: int) -> Callable:
 RULES: dict[str, Rule] = {}
 
 
-def register(module: ModuleType) -> Rule:
+def register(module: ModuleType, *, external: bool = False) -> Rule:
     """Add the rule that ``module`` declares (its ``RULE`` and functions) to :data:`RULES`.
 
-    The internal hook behind the built-in rules; gives the module the default ``grad_point`` if
-    it defines none (the kernels compile ``module.grad_point``).
+    The internal hook behind the built-in rules and :func:`register_rule`; gives the module the
+    default ``grad_point`` if it defines none (the kernels compile ``module.grad_point``).
+    ``external`` rules are first checked against the contract (:mod:`._contract`); registering
+    the same module again returns its rule, and a module of the same name or file (an edited
+    file imported again) replaces the rule it registered.
 
     Raises
     ------
     ValueError
-        If ``module`` has no ``RULE``, no ``step``, or a rule name already registered.
+        If ``module`` has no ``RULE``, no ``step``, or a rule name already registered by another
+        module; ``RuleContractError`` (a ``ValueError``) if an external rule breaks the contract.
     """
     if not isinstance(module, ModuleType):
         raise TypeError(f"module must be a module, got {type(module).__name__}")
@@ -234,14 +245,73 @@ def register(module: ModuleType) -> Rule:
         raise ValueError(f"module {module.__name__!r} declares no RULE (a Rule record)")
     if not callable(getattr(module, "step", None)):
         raise ValueError(f"module {module.__name__!r} defines no step function")
-    if rule.name in RULES:
+    old = RULES.get(rule.name)
+    if old is not None and old.module is module:
+        return old
+    if old is not None and not (old.module.__name__ == module.__name__
+                                or getattr(old.module, "__file__", None)
+                                == getattr(module, "__file__", 0)):
         raise ValueError(f"rule name {rule.name!r} (module {module.__name__!r}) is already "
-                         f"registered by {RULES[rule.name].module.__name__!r}")
+                         f"registered by {old.module.__name__!r}; rename the rule")
+    if rule.module is not None and rule.module is not module:
+        raise ValueError(f"rule {rule.name!r} is declared by {rule.module.__name__!r}, not by "
+                         f"{module.__name__!r}")
     if not hasattr(module, "grad_point"):
         module.grad_point = grad_point
     object.__setattr__(rule, "module", module)
+    if external:
+        from ._contract import check_call, check_rule
+
+        try:
+            check_rule(rule)
+            check_call(rule)
+        except BaseException:
+            object.__setattr__(rule, "module", None)
+            raise
     RULES[rule.name] = rule
     return rule
+
+
+def register_rule(module_or_rule) -> Rule:
+    """Register a rule from outside the package; it then gets the whole analysis (``derive``,
+    ``linearize``, kernels, ``simulate``, ``predict``, ``worst_case``, ``compare``, studies).
+
+    Parameters
+    ----------
+    module_or_rule : module, Rule or str
+        A module that defines ``RULE`` (a :class:`Rule`) and ``step`` (optionally ``init`` and
+        ``grad_point``) in the contract of this package; its ``RULE`` (the module that declares
+        it is found); or a path ``path/to/file.py`` or a dotted module name, as ``get_rule``
+        takes them.
+
+    Returns
+    -------
+    Rule
+        The registered rule (its ``name`` works wherever a rule name is accepted).
+
+    Raises
+    ------
+    RuleContractError
+        (a ``ValueError``) If the rule breaks the contract: the message names the rule, the file
+        and line, and the fix.
+    ValueError
+        If the name is taken by another module.
+    TypeError
+        If ``module_or_rule`` is none of the above.
+    """
+    if isinstance(module_or_rule, str):
+        return get_rule(module_or_rule)
+    if isinstance(module_or_rule, Rule):
+        rule = module_or_rule
+        module = rule.module or next((m for m in list(sys.modules.values())
+                                      if getattr(m, "RULE", None) is rule), None)
+        if module is None:
+            raise ValueError(f"rule {rule.name!r}: no module declares it as RULE; pass the module")
+        return register(module, external=True)
+    if isinstance(module_or_rule, ModuleType):
+        return register(module_or_rule, external=True)
+    raise TypeError(f"module_or_rule must be a module, a Rule or a path/module name, got "
+                    f"{type(module_or_rule).__name__}")
 
 
 def _load() -> None:
@@ -257,17 +327,23 @@ _load()
 
 
 def rule_names(linear: bool | None = None) -> list:
-    """Registered rule names (only the linear or only the adaptive ones if asked)."""
+    """Registered rule names (only the linear or only the adaptive ones if asked), with the
+    rules of installed packages' entry points."""
+    from ._external import load_entry_points
+
+    load_entry_points()
     return [n for n, r in RULES.items() if linear is None or r.linear == linear]
 
 
 def get_rule(name) -> Rule:
-    """The rule called ``name``.
+    """The rule called ``name``: a registered name, a file ``path/to/rule.py``, a dotted module
+    name ``package.module`` or the name of an installed package's entry point.
 
     Parameters
     ----------
     name : str or Rule
-        A registered rule's name (a ``Rule`` is returned as it is).
+        A registered rule's name, a rule file's path, a module name or an entry point's name
+        (a ``Rule`` is returned as it is).
 
     Returns
     -------
@@ -276,13 +352,22 @@ def get_rule(name) -> Rule:
     Raises
     ------
     ValueError
-        An unknown name; the message lists the valid ones.
+        If no rule has that name (the message lists the valid names), or the rule's file or
+        module breaks the contract (``RuleContractError``).
     """
     if isinstance(name, Rule):
         return name
-    if not isinstance(name, str) or name not in RULES:
-        raise ValueError(f"unknown rule {name!r}; valid: {', '.join(RULES)}")
-    return RULES[name]
+    if isinstance(name, str):
+        hit = RULES.get(name)
+        if hit is not None:
+            return hit
+        from ._external import resolve
+
+        hit = resolve(name)
+        if hit is not None:
+            return hit
+    raise ValueError(f"unknown rule {name!r}; valid: {', '.join(RULES)}, a file path/to/rule.py "
+                     f"or a module package.module")
 
 
 class RuleList(list):

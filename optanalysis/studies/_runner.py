@@ -64,7 +64,12 @@ def load_study(name, directory=None):
         path = directory / f"{name}.py"
         spec = importlib.util.spec_from_file_location(f"optanalysis_studies.{name}", path)
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        sys.modules[spec.name] = module  # findable by name, as an imported module is (a study may
+        try:  # declare a rule of its own: oa.register_rule(sys.modules[__name__]))
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[spec.name]
+            raise
     for attr in ("TITLE", "EXPECTED", "run", "plot"):
         if not hasattr(module, attr):
             raise ValueError(f"study {name!r} does not define {attr}")

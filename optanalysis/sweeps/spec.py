@@ -321,7 +321,8 @@ def _rule(entry: dict, i: int) -> RuleGrid:
             if len(set(values)) != len(values):
                 raise ValueError(f"{rule.name} {name}: values must be distinct, got {list(values)}")
             params.append((name, values))
-    grid = RuleGrid(rule.name, tuple(params))
+    # a rule from a file or module keeps that spelling: a Dask worker resolves it on its own
+    grid = RuleGrid(rule.name if entry["name"] == rule.name else entry["name"], tuple(params))
     if rule.constraints and grid.n_configs <= _MAX_CHECKED:  # bigger grids: checked chunk by chunk
         names = [n for n, _ in params]
         for combo in itertools.product(*(v for _, v in params)):

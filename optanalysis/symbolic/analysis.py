@@ -12,7 +12,9 @@ affects stability or the spectral radius.  What is left is monic, ``z + c0`` or
 ``z**2 + c1 z + c0``.
 
 Jury (Schur-Cohn) conditions for all roots strictly inside the unit circle:
-degree 1: ``|c0| < 1``; degree 2: ``|c0| < 1, p(1) > 0, p(-1) > 0``.  Each is written ``e > 0``.
+degree 1: ``|c0| < 1``; degree 2: ``|c0| < 1, p(1) > 0, p(-1) > 0``; degree >= 3: factor by
+factor in z, Jury's table for an irreducible factor (:mod:`optanalysis.symbolic.schur`).  Each is
+written ``e > 0``.
 They are simplified under the declared hyperparameter ranges (``lr > 0``, coefficients in
 ``[0, 1)``, ...): every condition of these rules is affine in ``lr`` (and in ``h``), so it is a
 bound on ``lr``; bounds that a proof (:func:`sign`) shows to be implied by another bound or by the
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy
 
@@ -195,16 +198,62 @@ def sign(expr, subs: dict | None = None):
 # Stability
 
 
-def jury_conditions(cp: CharPoly) -> tuple:
-    """Schur-Cohn/Jury conditions as expressions ``e`` meaning ``e > 0``."""
-    c0 = cp.c0
-    if cp.degree == 0:
+@lru_cache(maxsize=None)
+def _factors(expr) -> tuple:
+    """Monic factors in ``Z`` of ``expr`` (a monic polynomial), over the rational functions of the
+    other symbols; ``(expr,)`` if a factor's leading coefficient is not a number."""
+    from .schur import exact
+
+    out = []
+    for f, k in sympy.factor_list(exact(expr))[1]:
+        if not f.has(Z):
+            continue
+        poly = sympy.Poly(f, Z)
+        lead = poly.LC()
+        if not lead.is_number:
+            return (sympy.Poly(expr, Z),)
+        out += [sympy.Poly([sympy.expand(c / lead) for c in poly.all_coeffs()], Z)] * k
+    return tuple(sorted(out, key=lambda q: (q.degree(), str(q.as_expr()))))
+
+
+def factors(cp: CharPoly) -> tuple:
+    """The monic factors in z of the characteristic polynomial (as ``sympy.Poly`` in ``Z``),
+    lowest degree first: the roots of a product are those of its factors."""
+    return _factors(cp.expr) if cp.degree >= 3 else (sympy.Poly(cp.expr, Z),)
+
+
+def _monic_conditions(poly) -> tuple:
+    """Jury's conditions of one monic factor: closed forms up to degree 2, the table beyond."""
+    c = poly.all_coeffs()
+    d = poly.degree()
+    if d == 0:
         return ()
-    if cp.degree == 1:
+    c0 = c[-1]
+    if d == 1:
         return (sympy.expand(1 - c0), sympy.expand(1 + c0))
-    if cp.degree == 2:
-        return (sympy.expand(1 - c0), sympy.expand(1 + c0), cp.at(1), cp.at(-1))
-    raise NotImplementedError("Jury conditions are implemented for degree <= 2")
+    if d == 2:
+        return (sympy.expand(1 - c0), sympy.expand(1 + c0), sympy.expand(poly.eval(1)),
+                sympy.expand(poly.eval(-1)))
+    from .schur import jury_table
+
+    return jury_table(c)
+
+
+def jury_conditions(cp: CharPoly) -> tuple:
+    """Schur-Cohn/Jury conditions as expressions ``e`` meaning ``e > 0``, for any degree.
+
+    Degree <= 2: the closed forms of the module doc.  Degree >= 3: the polynomial is factored in
+    z (a product is stable iff each factor is) and each factor gets its own conditions, Jury's
+    table (:func:`optanalysis.symbolic.schur.jury_table`) for an irreducible factor of degree
+    >= 3; conditions that hold identically or repeat are dropped."""
+    if cp.degree <= 2:
+        return _monic_conditions(sympy.Poly(cp.expr, Z))
+    out = []
+    for poly in factors(cp):
+        for e in _monic_conditions(poly):
+            if not (e.is_number and e > 0) and e not in out:
+                out.append(e)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -377,12 +426,23 @@ class Regime(Typeset):
         return rf"{latex(self.condition, rule, notation)}:\quad \rho {rho}"
 
 
+MAX_ABS_ROOT = sympy.Function("max_abs_root")  # rho of a factor of degree >= 3 (no closed form)
+
+
+def _factor_cp(cp: CharPoly, poly) -> CharPoly:
+    return CharPoly(poly.as_expr(), poly.degree(), 0, cp.symbols, cp.rule)
+
+
 def spectral_radius_expr(cp: CharPoly):
-    """max ``|root|`` as a Piecewise over the sign of the discriminant."""
+    """max ``|root|``: a Piecewise over the sign of the discriminant (degree 2); for degree >= 3 the
+    maximum over the factors in z, an irreducible factor of degree >= 3 written
+    ``max_abs_root(p)`` (evaluated numerically: :func:`optanalysis.theory.spectrum.spectral_radius`)."""
     if cp.degree == 1:
         return sympy.Abs(cp.c0)
-    if cp.degree != 2:
-        raise NotImplementedError("degree <= 2 only")
+    if cp.degree >= 3:
+        parts = [spectral_radius_expr(_factor_cp(cp, q)) if q.degree() <= 2
+                 else MAX_ABS_ROOT(q.as_expr()) for q in factors(cp) if q.degree() > 0]
+        return sympy.Max(*parts)
     c1, c0, D = cp.compact(cp.c1), cp.compact(cp.c0), cp.discriminant
     return sympy.Piecewise((sympy.sqrt(c0), D < 0), ((sympy.Abs(c1) + sympy.sqrt(D)) / 2, True))
 
@@ -395,6 +455,13 @@ def _simple(e):
 def regimes(cp: CharPoly, stable) -> tuple:
     """Real roots (monotone or sign-flipping), complex roots, critical damping, divergence."""
     unstable = sympy.Not(sympy.And(*stable)) if stable else sympy.false
+    if cp.degree >= 3:
+        return (
+            Regime("stable", sympy.And(*stable), spectral_radius_expr(cp),
+                   "every root inside the unit circle; rho is the largest root modulus over the "
+                   "factors of p(z)", cp.rule),
+            Regime("divergence", unstable, None, "a root of modulus >= 1", cp.rule),
+        )
     if cp.degree == 1:
         root = _simple(-cp.c0)
         return (

@@ -200,7 +200,15 @@ def _iteration_matrix(rule, **fixed) -> sympy.Matrix:
                          f"(optanalysis derive {rule.name} --linearize)")
     # t = 2: the steady-state recurrence (torch's first momentum step is a special case).
     s, new, _ = update(rule, t=2, **fixed)
-    return sympy.ImmutableMatrix(sympy.Matrix(new).jacobian(sympy.Matrix(s)).applyfunc(sympy.expand))
+    T = sympy.Matrix(new).jacobian(sympy.Matrix(s)).applyfunc(sympy.expand)
+    if any(e.has(*s) for e in T):  # a Jacobian that depends on the state: not affine
+        from ..rules import RuleContractError
+        from ..rules._contract import where
+
+        raise RuleContractError(f"rule {rule.name!r}, {where(rule.step)}: declared linear=True, but its "
+                                f"step is not affine in the state; declare linear=False (and its "
+                                f"preconditioner) or fix the arithmetic")
+    return sympy.ImmutableMatrix(T)
 
 
 def iteration_matrix(rule, **fixed) -> sympy.Matrix:

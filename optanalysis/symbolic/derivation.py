@@ -64,6 +64,7 @@ class Derivation:
     tunings: tuple  # of TuningResult
     equivalences: tuple  # of EquivalenceResult
     seconds: float = field(default=0.0, compare=False)
+    methods: dict = field(default_factory=dict)  # how a result was obtained where not in closed form
 
     # ---------------------------------------------------------------------------------------
     @property
@@ -110,6 +111,7 @@ class Derivation:
                          "values": {k: s(v) for k, v in t.values.items()}, "rate": s(t.rate),
                          "check": t.check} for t in self.tunings],
             "equivalences": [_equivalence_dict(e) for e in self.equivalences],
+            "methods": dict(self.methods),
             "latex": self.latex_parts(),
         }
 
@@ -250,6 +252,9 @@ class Derivation:
         if self.equivalences:
             lines += ["", "equivalences:"]
             lines += [f"  - {e.statement}" for e in self.equivalences]
+        if self.methods:
+            lines += ["", "methods:"]
+            lines += [f"  {k}: {v}" for k, v in self.methods.items()]
         return "\n".join(lines) + "\n"
 
     def to_latex(self, notation: str = "plain") -> str:
@@ -369,13 +374,41 @@ def _compute(rule_name: str, fixed: dict) -> Derivation:
                                   for z in analysis.zeros_of(D, x))
     regimes = analysis.regimes(cp, stable)
     rho = analysis.spectral_radius_expr(cp)
-    hcands = tuple(zeros.get("h", ()))
+    methods = {}
+    if cp.degree <= 2:
+        hcands = tuple(zeros.get("h", ()))
+        # at a zero of the discriminant the double root is -c1/2
+        crit = [sympy.factor(sympy.Abs(cp.c1.subs(H, hv)) / 2) for hv in hcands]
+    else:  # per factor in z: a quadratic factor's discriminant zeros in h, as above
+        hcands, crit = (), []
+        for q in analysis.factors(cp):
+            if q.degree() == 2:
+                c1, c0 = q.all_coeffs()[1:]
+                for hv in (analysis.zeros_of(c1**2 - 4 * c0, H) if (c1**2 - 4 * c0).has(H) else ()):
+                    hcands += (analysis.nice(hv),)
+                    crit.append(sympy.factor(sympy.Abs(c1.subs(H, hv)) / 2))
+        if any(q.degree() >= 3 for q in analysis.factors(cp)):
+            methods["worst_case"] = (
+                "an irreducible factor of p(z) has degree >= 3: the expression is max_abs_root at "
+                "mu, L and the candidates; its interior maxima are found numerically "
+                "(optanalysis.worst_case / symbolic.numeric.worst_case_rate: zeros of the "
+                "discriminant and a log-spaced grid refined by Brent, see symbolic/schur.py)")
+        if st.unresolved and lr_bound is not None:
+            lr_bound = None  # the affine conditions alone do not give the bound
+        if sth.unresolved:
+            h_bound = None
+        if lr_bound is None and isinstance(lr, sympy.Symbol):
+            from .schur import StableLr
+
+            methods["lr_bound"] = ("no closed form from Jury's conditions; certified numerically "
+                                   "by optanalysis.largest_stable_lr(rule, h, **params): "
+                                   + StableLr.method)
     cands = (MU, L) + hcands
-    # at a zero of the discriminant the double root is -c1/2
-    crit = [sympy.factor(sympy.Abs(cp.c1.subs(H, hv)) / 2) for hv in hcands]
     inner = [sympy.Piecewise((c, sympy.And(MU < hv, hv < L)), (0, True)) for c, hv in zip(crit, hcands)]
     worst = sympy.Max(rho.subs(H, MU), rho.subs(H, L), *inner)
-    tunings = tuning.optimal_tunings(rule, **fixed)
+    tunings, note = _tunings(rule, fixed)
+    if note:
+        methods["tuning"] = note
     eqs = tuple(equivalence.check_claim(c) for c in equivalence.claims_for(rule.name))
     ranges = []
     for p in rule.hyper:
@@ -394,7 +427,40 @@ def _compute(rule_name: str, fixed: dict) -> Derivation:
         coefficients=coeffs, jury=jury, stability=stable, lr_bound=lr_bound, h_bound=h_bound,
         discriminant=D, discriminant_zeros=zeros, regimes=regimes, spectral_radius=rho,
         worst_case_candidates=cands, worst_case_rate=worst, tunings=tunings, equivalences=eqs,
-        seconds=time.perf_counter() - t0)
+        seconds=time.perf_counter() - t0, methods=methods)
+
+
+TUNING_BUDGET = 30.0  # seconds SymPy may spend on the tuning of a rule from outside the package
+
+
+def _tunings(rule, fixed: dict) -> tuple:
+    """(optimal tunings, note): a rule from outside the package gets ``TUNING_BUDGET`` seconds
+    (SymPy's ``solve`` can run for minutes on some systems; a user's ``derive`` must return),
+    enforced by ``SIGALRM`` when called from the main thread of a POSIX process."""
+    import signal
+    import threading
+
+    builtin = rule.module.__name__.startswith("optanalysis.rules.")
+    if builtin or not hasattr(signal, "setitimer") \
+            or threading.current_thread() is not threading.main_thread():
+        return tuning.optimal_tunings(rule, **fixed), ""
+
+    class _Budget(Exception):
+        pass
+
+    def expire(signum, frame):
+        raise _Budget
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, TUNING_BUDGET)
+    try:
+        return tuning.optimal_tunings(rule, **fixed), ""
+    except _Budget:
+        return (), (f"not derived: SymPy did not solve the tuning conditions within "
+                    f"{TUNING_BUDGET:g} s (the budget of a rule from outside the package)")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # --------------------------------------------------------------------------------------------

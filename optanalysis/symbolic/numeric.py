@@ -19,7 +19,10 @@ maximum) and is therefore one of
   Res_z(p, p_h) (a polynomial in h); a zero *root* r = 0 is a minimum of ``|r|``, not a maximum.
 
 So ``max_{[mu, L]} rho = max(rho(mu), rho(L), rho(h*))`` over the real zeros h* in (mu, L) of D,
-c0' and Res_z(p, p_h).  For every linear rule here p is affine in h (p = A(z) + h B(z)): then
+c0' and Res_z(p, p_h).  Degree >= 3: the polynomial is factored in z; each factor of degree 2 adds
+its discriminant, and an irreducible factor of degree >= 3 its discriminant plus numeric interior
+maxima (:func:`optanalysis.symbolic.schur.interior_maxima`: a stationary complex root of such a
+factor is not a zero of a coefficient).  For every linear rule here p is affine in h (p = A(z) + h B(z)): then
 p_h = B, a stationary root needs A(r) = B(r) = 0 and is a root for *all* h (constant), c0 is
 affine (monotone), and the candidates reduce to mu, L and the zeros of D — which this module
 derives once (symbolically) and solves numerically with ``numpy.roots``.
@@ -159,6 +162,15 @@ def _candidate_polys(rule, key, fixed):
     polys = []
     if cp.degree == 2:
         polys.append(cp.discriminant)
+    search = False  # an irreducible factor of degree >= 3: numeric interior maxima too
+    if cp.degree >= 3:
+        from .analysis import factors
+        from .schur import exact
+
+        for q in factors(cp):
+            if q.degree() >= 2:
+                polys.append(sympy.discriminant(exact(q.as_expr()), Z))
+            search = search or q.degree() >= 3
     if sympy.Poly(p, H).degree() > 1:
         polys.append(sympy.diff(cp.c0, H))
         polys.append(sympy.resultant(p, sympy.diff(p, H), Z))
@@ -168,7 +180,7 @@ def _candidate_polys(rule, key, fixed):
         if q.has(H):
             cs = sympy.Poly(q, H).all_coeffs()
             out.append([sympy.lambdify(syms, c, "numpy") for c in cs])
-    return [s.name for s in syms], out
+    return [s.name for s in syms], out, search
 
 
 def worst_case_candidates(rule, mu, L, **params) -> np.ndarray:
@@ -177,7 +189,7 @@ def worst_case_candidates(rule, mu, L, **params) -> np.ndarray:
     flags, reals = _split(rule, params)
     fixed = dict(flags)
     fixed.update({n: 0 for n, v in reals.items() if np.ndim(v) == 0 and v == 0})
-    names, polys = _candidate_polys(rule, source_key(rule), tuple(sorted(fixed.items())))
+    names, polys, search = _candidate_polys(rule, source_key(rule), tuple(sorted(fixed.items())))
     args = [reals[n] for n in names]
     cands = [float(mu), float(L)]
     for cs in polys:
@@ -192,6 +204,10 @@ def worst_case_candidates(rule, mu, L, **params) -> np.ndarray:
         for r in np.roots(c):
             if abs(r.imag) <= 1e-9 * max(1.0, abs(r.real)) and mu < r.real < L:
                 cands.append(float(r.real))
+    if search and L > mu:
+        from .schur import interior_maxima
+
+        cands += interior_maxima(lambda hs: root_radius(rule, hs, **params), float(mu), float(L))
     return np.array(cands)
 
 

@@ -41,7 +41,7 @@ from ..checks import integer, vector
 from ..models.quadratic import make_quadratic
 from ..rules import RULES, get_rule
 from ..simulation import simulate
-from ..symbolic.core import T, update
+from ..symbolic.core import T, source_key, update
 from ..symbolic.cycles import period2_orbit
 from ..symbolic.linearization import LAM, linearize
 
@@ -94,7 +94,7 @@ def _flags(rule, params: dict) -> tuple:
 
 
 @lru_cache(maxsize=None)
-def _critical_lr_fn(rule_name: str, flags: tuple):
+def _critical_lr_fn(rule_name: str, flags: tuple, source: str = ""):
     """lr at which ``lam`` equals the linearisation's threshold, as a numeric function of
     (lam, remaining hyperparameters)."""
     lin = linearize(rule_name, **dict(flags))
@@ -126,12 +126,12 @@ def critical_lr(rule, lam, **params) -> float:
     if "lr" in params:
         raise ValueError("lr is what critical_lr returns; give the other hyperparameters")
     full = rule.params(**params)
-    fn, args = _critical_lr_fn(rule.name, _flags(rule, full))
+    fn, args = _critical_lr_fn(rule.name, _flags(rule, full), source_key(rule))
     return float(fn(lam, *[full[a] for a in args]))
 
 
 @lru_cache(maxsize=None)
-def _preconditioner_fn(rule_name: str, flags: tuple):
+def _preconditioner_fn(rule_name: str, flags: tuple, source: str = ""):
     """(P_t as a function of (frozen state, t, hyperparameters), carry, names) where ``carry`` maps
     the frozen state at step t to the state giving the same P in the steady state (t -> oo); both
     derived from the linearisation's expressions."""
@@ -146,7 +146,7 @@ def _preconditioner_fn(rule_name: str, flags: tuple):
 
 
 @lru_cache(maxsize=None)
-def _frozen_decay(rule_name: str) -> tuple:
+def _frozen_decay(rule_name: str, source: str = "") -> tuple:
     """(state row, hyperparameter name) of the frozen second moment and of its decay: the
     coefficient of v in v's own update (beta2 for Adam, alpha for RMSProp), read from the rule."""
     rule = get_rule(rule_name)
@@ -228,10 +228,10 @@ def critical_lr_probe(rule, hessian, x0, *, regime="warm", warm_lr=1e-3, warm_st
         lam = float(np.linalg.eigvalsh(hess)[-1]) / p0
         start = None
     else:
-        row, decay = _frozen_decay(rule.name)
+        row, decay = _frozen_decay(rule.name, source_key(rule))
         full = rule.params(**{**params, "lr": warm_lr})
         state = np.array(simulate(rule, full, x0=x0, hessian=hess, steps=warm_steps).state)
-        p_fn, c_fn, p_args = _preconditioner_fn(rule.name, _flags(rule, full))
+        p_fn, c_fn, p_args = _preconditioner_fn(rule.name, _flags(rule, full), source_key(rule))
         vals = [full[a] for a in p_args]
         p = p_fn(state[row], float(warm_steps), *vals)
         scaled = hess / np.sqrt(np.outer(p, p))  # similar to P^-1 H, symmetric

@@ -36,7 +36,7 @@ from ..checks import integer
 from .prediction import _fixed_key, _init_state, _require_linear, _validated, linear_maps, lr_sequence
 from ..models.quadratic import make_noise, make_quadratic
 from ..rules import get_rule
-from ..symbolic.core import H, hyper_symbols
+from ..symbolic.core import H, hyper_symbols, source_key
 
 __all__ = ["NoisyPrediction", "expected_loss", "steady_state_loss", "steady_state", "noise_variances",
            "C", "B", "GAMMA", "P"]
@@ -188,11 +188,11 @@ def steady_state_loss(rule, *, ema=False, precondition=False, **fixed) -> sympy.
     rule = get_rule(rule)
     _require_linear(rule)
     key = tuple(sorted(fixed.items()))
-    return _steady(rule.name, key, bool(ema), bool(precondition))
+    return _steady(rule.name, key, bool(ema), bool(precondition), source_key(rule))
 
 
 @lru_cache(maxsize=None)
-def _steady(name: str, fixed: tuple, ema: bool, precondition: bool) -> sympy.Expr:
+def _steady(name: str, fixed: tuple, ema: bool, precondition: bool, source: str = "") -> sympy.Expr:
     rule = get_rule(name)
     hp = hyper_symbols(rule, **dict(fixed))  # validates the names
     # linear_maps only looks at flags and at which reals are zero; 1.0 stands for "any other value"
@@ -240,7 +240,7 @@ def steady_state(rule, params=None, *, hessian_diag=None, hessian=None, noise, b
     h, d = q.eigenbasis[0], q.d
     var = noise_variances(noise, q, batch)
     fixed = _fixed_key(rule, params)
-    names, f = _steady_fn(rule.name, fixed, gamma is not None, p > 0)
+    names, f = _steady_fn(rule.name, fixed, gamma is not None, p > 0, source_key(rule))
     extra = ([gamma] if gamma is not None else []) + ([p] if p > 0 else [])
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray(f(h, var, 1.0, *(params[n] for n in names), *extra), dtype=float) * np.ones(d)
@@ -249,7 +249,7 @@ def steady_state(rule, params=None, *, hessian_diag=None, hessian=None, noise, b
 
 
 @lru_cache(maxsize=None)
-def _steady_fn(name: str, fixed: tuple, ema: bool, precondition: bool):
+def _steady_fn(name: str, fixed: tuple, ema: bool, precondition: bool, source: str = ""):
     """(names of the real hyperparameters it takes, lambdified steady_state_loss(h, c, B, *those,
     [gamma], [p]))."""
     rule = get_rule(name)

@@ -30,7 +30,7 @@ from ..checks import boolean, integer, lr_array, vector
 from ..models.quadratic import make_quadratic
 from ..rules import Rule, get_rule
 from ..schedules import make_schedule
-from ..symbolic.core import H, hyper_symbols, state_symbols, update
+from ..symbolic.core import H, hyper_symbols, source_key, state_symbols, update
 
 __all__ = ["LinearMaps", "linear_maps", "lr_sequence", "Prediction", "predict"]
 
@@ -111,7 +111,7 @@ def linear_maps(rule, params: dict) -> LinearMaps:
     """
     rule = get_rule(rule)
     _require_linear(rule)
-    return _linear_maps(rule.name, _fixed_key(rule, params))
+    return _linear_maps(rule.name, _fixed_key(rule, params), source_key(rule))
 
 
 def _entries(matrix: sympy.Matrix, args: list) -> tuple:
@@ -119,7 +119,8 @@ def _entries(matrix: sympy.Matrix, args: list) -> tuple:
 
 
 @lru_cache(maxsize=None)
-def _linear_maps(name: str, fixed: tuple) -> LinearMaps:
+def _linear_maps(name: str, fixed: tuple, source: str = "") -> LinearMaps:
+    # ``source``: the rule's source key, so that an edited rule file registered again is re-derived
     rule = get_rule(name)
     fixed_d = dict(fixed)
     s = sympy.Matrix(state_symbols(rule))

@@ -212,6 +212,10 @@ def transfer(rule, params=None, h=None, *, steps, schedule=None, lrs=None) -> np
     if hs.ndim != 1 or not np.all(np.isfinite(hs) & (hs >= 0)):
         raise ValueError("h must be a number or a 1-D array of finite curvatures >= 0")
     out = np.empty(hs.size)
+    if isinstance(maps[0], str):  # three or more state entries
+        lg, sign = _log_rn_any(hs, maps)
+        with np.errstate(over="ignore"):
+            return sign * np.exp(lg)
     for i, x in enumerate(hs):
         r, _, lg = _rn(float(x), *maps)
         out[i] = r * math.exp(lg) if lg < 709 else math.copysign(math.inf, r)
@@ -236,7 +240,7 @@ def _phases(rule, params, seq):
     phase per run of equal lr (t >= 2).  A one-entry state is padded with zeros (changes nothing)."""
     maps = linear_maps(rule, params)
     if maps.n > 2:
-        raise ValueError(f"rule {rule.name!r}: worst case implemented for states of at most 2 entries")
+        return _phases_any(rule, params, seq, maps)
     rest = maps.rest(params)
     M0, M1 = _affine(maps, 1, seq[:1], rest)
     tail = seq[1:]
@@ -251,6 +255,86 @@ def _phases(rule, params, seq):
     return A0s, A1s, powers, M0[0], M1[0], s0
 
 
+def _phases_any(rule, params, seq, maps):
+    """The maps of :func:`_rn_any` (states of three or more entries): the first-step map at lr_0
+    as (n, n) A0 + h A1, then one (A0, A1, power) per run of equal lr; ``s0`` the initial state."""
+    rest = maps.rest(params)
+
+    def affine(t, lrs):
+        A = maps.symbolic[t][0]
+        if A.diff(H, 2) != sympy.zeros(*A.shape):
+            raise ValueError(f"rule {maps.rule!r}: iteration matrix is not affine in h")
+        A0, A1 = (np.asarray(maps.A(t, np.full(lrs.size, x), lrs, rest), float) for x in (0.0, 1.0))
+        return A0, A1 - A0
+
+    tail = seq[1:]
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(tail) != 0) + 1)).astype(np.int64)
+    powers = np.diff(np.concatenate((starts, [tail.size]))).astype(np.int64) if tail.size else np.zeros(0, np.int64)
+    A0s, A1s = affine(2, tail[starts]) if powers.size else (np.zeros((0, maps.n, maps.n)),) * 2
+    M0, M1 = affine(1, seq[:1])
+    s0 = np.array([float(np.asarray(v)) for v in rule.init(1.0, *rule.values(params))])
+    return ("any", A0s, A1s, powers, M0[0], M1[0], s0)
+
+
+def _normalised(X):
+    """(X / c, log c) per matrix of the stack X, c its largest |entry| (1 if zero or not finite)."""
+    c = np.max(np.abs(X), axis=(-2, -1), keepdims=True)
+    c = np.where((c > 0) & np.isfinite(c), c, 1.0)
+    return X / c, np.log(c[..., 0, 0])
+
+
+def _log_rn_any(hs, maps):
+    """(log |r_n(h)|, r_n(h) / exp(log |r_n|)'s sign) for curvatures ``hs`` (a 1-D array): products of
+    (A0 + h A1)^m by squaring, renormalised after each product (nothing under- or overflows)."""
+    _, A0s, A1s, powers, M0, M1, s0 = maps
+    n = s0.size
+    R = np.broadcast_to(np.eye(n), (hs.size, n, n)).copy()
+    logR = np.zeros(hs.size)
+    for A0, A1, m in zip(A0s, A1s, powers):
+        B, logB = _normalised(A0 + hs[:, None, None] * A1)
+        P = np.broadcast_to(np.eye(n), (hs.size, n, n)).copy()
+        logP = np.zeros(hs.size)
+        while m > 0:
+            if m & 1:
+                P, c = _normalised(B @ P)
+                logP += logB + c
+            m >>= 1
+            if m > 0:
+                B, c = _normalised(B @ B)
+                logB = 2.0 * logB + c
+        R, c = _normalised(P @ R)
+        logR += logP + c
+    v = (M0 + hs[:, None, None] * M1) @ s0
+    r = np.einsum("gj,gj->g", R[:, 0, :], v)
+    with np.errstate(divide="ignore"):
+        return np.log(np.abs(r)) + logR, np.sign(r)
+
+
+def _worst_case_any(maps, mu, L, hs, loss):
+    """:func:`worst_case` for states of three or more entries: the objective on the grid, each local
+    maximum refined by a bounded Brent search (scipy) to a relative width of 1e-14."""
+    from scipy.optimize import minimize_scalar
+
+    def objective(h):
+        with np.errstate(divide="ignore"):
+            out = 2.0 * _log_rn_any(h, maps)[0]
+            return out + np.log(0.5 * h) if loss else out
+
+    logv = objective(hs)
+    logv = np.where(np.isnan(logv), np.inf, logv)
+    peaks = [i for i in range(1, hs.size - 1) if logv[i] >= logv[i - 1] and logv[i] >= logv[i + 1]]
+    cand_h, cand_v = list(hs), list(logv)
+    for i in peaks:
+        if not np.isfinite(logv[i]):
+            continue
+        res = minimize_scalar(lambda x: -float(objective(np.array([x]))[0]), bounds=(hs[i - 1], hs[i + 1]),
+                              method="bounded", options={"xatol": 1e-14 * hs[i + 1]})
+        cand_h.append(float(res.x))
+        cand_v.append(-float(res.fun))
+    i = int(np.argmax(cand_v))
+    return float(cand_h[i]), float(cand_v[i]), len(peaks)
+
+
 def worst_case(rule, params=None, *, mu, L, steps, metric="distance", schedule=None, lrs=None,
                grid_factor=4) -> WorstCase:
     """Exact worst case after ``steps`` steps of a linear rule over spectra in [mu, L].
@@ -258,7 +342,8 @@ def worst_case(rule, params=None, *, mu, L, steps, metric="distance", schedule=N
     Parameters
     ----------
     rule : str or Rule
-        gd, heavy_ball, sgd_momentum or nesterov.
+        A linear rule (a state of any size; states of three or more entries are evaluated with
+        NumPy matrix products and each local maximum refined by Brent's method).
     params : dict, optional
         Hyperparameters (``Rule.params``); ``lr`` is the base lr of the schedule.
     mu, L : float
@@ -306,11 +391,16 @@ def worst_case(rule, params=None, *, mu, L, steps, metric="distance", schedule=N
         g = grid_factor * steps + 2049
         cheb = 0.5 * (mu + L) - 0.5 * (L - mu) * np.cos(np.linspace(0.0, math.pi, g))
         hs = np.unique(np.clip(np.concatenate((np.linspace(mu, L, g), cheb, [mu, L])), mu, L))
-    work = hs.size * float(np.sum(2 * np.log2(np.maximum(maps[2], 1)) + 1))
+    powers = maps[3] if isinstance(maps[0], str) else maps[2]
+    work = hs.size * float(np.sum(2 * np.log2(np.maximum(powers, 1)) + 1))
     if work > WORK_LIMIT:
-        raise ValueError(f"schedule: {maps[2].size} constant-lr phases over a grid of {hs.size} curvatures is "
+        raise ValueError(f"schedule: {powers.size} constant-lr phases over a grid of {hs.size} curvatures is "
                          f"too much work (~{work:.2g} matrix products > {WORK_LIMIT:.0e}); use fewer steps or a "
                          f"piecewise-constant schedule")
+    if isinstance(maps[0], str):  # three or more state entries (see _worst_case_any)
+        h, lg, extrema = _worst_case_any(maps, mu, L, hs, loss)
+        ratio = math.exp(lg) if lg < 709.0 else math.inf
+        return WorstCase(ratio, lg / math.log(10.0), h, metric, steps, mu, L, int(hs.size), extrema)
     logv = np.empty(hs.size)
     slope = np.empty(hs.size)
     _scan(hs, maps, loss, logv, slope)
