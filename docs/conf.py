@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 import sys
 from pathlib import Path
 
@@ -125,7 +126,21 @@ def front_door_reference(app, env, node, contnode):
                                              f"optanalysis.{name}", node, contnode)
 
 
+_LITERAL = re.compile(r"(`+[^`]*`+)")  # ``code``, :math:`...`: left as written
+
+
+def literal_pipes(app, what, name, obj, options, lines):
+    """Docstrings write absolute values as ``|x|``, which reStructuredText reads as a substitution:
+    escape every ``|`` outside backquotes, except on a grid table's lines (``+---+``, ``| a | b |``)."""
+    for i, line in enumerate(lines):
+        row = line.strip()
+        if "|" in line and not row.startswith("+") and not (row.startswith("|") and row.endswith("|")):
+            parts = _LITERAL.split(line)
+            lines[i] = "".join(p if k % 2 else p.replace("|", r"\|") for k, p in enumerate(parts))
+
+
 def setup(app):
     app.connect("builder-inited", write_api_pages)
+    app.connect("autodoc-process-docstring", literal_pipes)
     app.connect("autodoc-skip-member", skip_foreign)
     app.connect("missing-reference", front_door_reference)
