@@ -45,15 +45,15 @@ def optimizer_rule(optimizer) -> tuple:
     return rule, {k: float(v) for k, v in params.items()}
 
 
-def preconditioner(optimizer, operator) -> np.ndarray:
-    """P (flat, in the operator's coordinates) from the state of a torch Adam or RMSprop that
-    optimizes the parameters of ``operator``'s model.
+def preconditioner(optimizer, operator=None) -> np.ndarray:
+    """P (flat) from the state of a torch Adam or RMSprop, in the coordinates of ``operator`` (whose
+    model's parameters the optimizer updates) or, without it, in the optimizer's parameter order.
 
     Parameters
     ----------
     optimizer : torch.optim.Adam or torch.optim.RMSprop
         After at least one step (its state holds the second moment and the step count).
-    operator : optanalysis.landscape.HessianOperator
+    operator : optanalysis.landscape.HessianOperator, optional
         Built on the model whose parameters ``optimizer`` updates.
 
     Returns
@@ -71,19 +71,20 @@ def preconditioner(optimizer, operator) -> np.ndarray:
     from ..rules import get_rule
     from ..theory.adaptive import _flags, _preconditioner_fn
 
-    rule_name, params = optimizer_rule(optimizer)
+    rule_name, hyper = optimizer_rule(optimizer)
     rule = get_rule(rule_name)
-    p_fn, _, names = _preconditioner_fn(rule.name, _flags(rule, rule.params(**params)))
+    p_fn, _, names = _preconditioner_fn(rule.name, _flags(rule, rule.params(**hyper)))
     key = _TORCH[type(optimizer).__name__][1]
     parts = []
-    for p in operator.parameters:
+    params = optimizer.param_groups[0]["params"] if operator is None else operator.parameters
+    for p in params:
         state = optimizer.state.get(p)
         if not state or key not in state:
             raise ValueError("optimizer has no state for a parameter of the operator's model: step it first, "
                              "and build the operator on the model it optimizes")
         v = state[key].detach().to(dtype=require("torch").float64).reshape(-1).numpy()
         t = float(state["step"])
-        parts.append(np.broadcast_to(p_fn(v, t, *[params[n] for n in names]), v.shape).astype(np.float64))
+        parts.append(np.broadcast_to(p_fn(v, t, *[hyper[n] for n in names]), v.shape).astype(np.float64))
     return np.concatenate(parts)
 
 
