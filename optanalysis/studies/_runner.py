@@ -80,10 +80,20 @@ class MissingExtra(ImportError):
     """A study needs modules that are not installed; the message is one line naming the extra."""
 
 
+def _importable(name: str) -> bool:
+    """Whether ``import name`` would find the module, without importing it (torch is slow to import)."""
+    if name in sys.modules:
+        return sys.modules[name] is not None  # None: import blocked (as tests hide a package)
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def missing_extra(module) -> str | None:
     """The one-line reason why the study ``module`` cannot run here (a module of its ``REQUIRES``
     is not importable), or None."""
-    missing = [m for m in getattr(module, "REQUIRES", ()) if importlib.util.find_spec(m) is None]
+    missing = [m for m in getattr(module, "REQUIRES", ()) if not _importable(m)]
     if not missing:
         return None
     extra = getattr(module, "EXTRA", None)
