@@ -25,7 +25,8 @@ Method
     Adam lambda_max(P^-1 H) with P read from the optimizer's state
     (:func:`optanalysis.landscape.preconditioner`).
     Criteria (stated before running): *progressive sharpening* is supported if the sharpness rises
-    from below 0.9 x threshold to at least 0.9 x threshold, refuted if it never reaches it.
+    from below 0.9 x threshold to at least 0.9 x threshold, refuted if it never reaches it or the run
+    diverges (a non-finite loss, or a final loss above the initial one).
     *Hovering* over the last half of the run: supported if the median of sharpness / threshold
     is within [0.9, 1.1] (the issue's +-10 %), qualified if within [0.8, 1.2], refuted otherwise.
 
@@ -49,8 +50,8 @@ EXTRA = "models"
 
 MODEL, SEED = "mlp_regression", 0
 MOMENTUM, BETA1 = 0.9, 0.9
-LRS = {"sgd": (0.2, 0.4), "sgd_momentum": (0.3, 0.6), "adam": (3e-3, 1e-2)}
-QUICK_LRS = {"sgd": (0.4,), "sgd_momentum": (0.6,), "adam": (1e-2,)}
+LRS = {"sgd": (0.2, 0.4), "sgd_momentum": (0.2, 0.3), "adam": (3e-3, 1e-2)}
+QUICK_LRS = {"sgd": (0.4,), "sgd_momentum": (0.3,), "adam": (1e-2,)}
 STEPS, QUICK_STEPS, EVERY = 1500, 500, 10
 EXACT = 1e-12
 SHARPEN, BAND, WIDE = 0.9, (0.9, 1.1), (0.8, 1.2)
@@ -143,18 +144,20 @@ def run(quick=False, perturb=None) -> StudyResult:
                                                 formula(), derived * lr, EXACT * formula()))
                 tr = _train(rm, rule, lr, steps)
                 ratio = tr["sharpness"] / derived
-                rose = bool(ratio.size and ratio[0] < SHARPEN and ratio.max() >= SHARPEN)
+                # a run that blew up neither sharpened to nor hovered at the threshold
+                diverged = not np.all(np.isfinite(tr["loss"])) or tr["loss"][-1] > tr["loss"][0]
+                rose = bool(not diverged and ratio.size and ratio[0] < SHARPEN and ratio.max() >= SHARPEN)
                 verdict = "supported" if rose else "refuted"
                 records.append(Record(rule, "constant", hyper, f"{rule}: progressive sharpening to the threshold, "
                                       f"lr={lr:g}", SHARPEN, float(ratio.max()) if ratio.size else float("nan"),
                                       0.0, verdict, "criterion"))
                 late = ratio[tr["steps"] >= steps // 2]
-                med = float(np.median(late)) if late.size else float("nan")
+                med = float(np.median(late)) if late.size and not diverged else float("inf")
                 verdict = ("supported" if BAND[0] <= med <= BAND[1] else "qualified" if WIDE[0] <= med <= WIDE[1]
                            else "refuted")
                 records.append(Record(rule, "constant", hyper, f"{rule}: hovers within 10 % of the threshold, "
                                       f"lr={lr:g}", 1.0, med, 0.1, verdict, "criterion"))
-                runs.append({"rule": rule, "lr": lr, "threshold": derived, **tr})
+                runs.append({"rule": rule, "lr": lr, "threshold": derived, "diverged": diverged, **tr})
     finally:
         torch.set_num_threads(threads)
     parameters = {"model": MODEL, "seed": SEED, "seeds": [SEED], "steps": steps, "every": EVERY, "lrs": lrs,
