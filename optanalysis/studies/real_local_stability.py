@@ -121,16 +121,14 @@ def _predicted_rate(name, hyper, h, y0):
     eigen-coordinates y0): with x0 = y0 sqrt(2 h) the quadratic's loss 1/2 sum h x^2 is sum h^2 y^2."""
     from optanalysis.landscape.predict import TORCH
     from optanalysis.rates import fit_rate
+    from optanalysis.rules import get_rule
     from optanalysis.symbolic.linearization import linearize
     from optanalysis.theory.prediction import predict
 
     rule, flags = TORCH[name]
-    if name in ADAPTIVE:
+    if name in ADAPTIVE:  # the linear rule the linearisation names, with its mapped hyperparameters
         lin = linearize(rule, **flags)
-        values = {**hyper}
-        from optanalysis.rules import get_rule
-
-        values = get_rule(rule).params(**values)
+        values = get_rule(rule).params(**hyper)
         params = {k: float(v.subs({s: values[str(s)] for s in v.free_symbols})) for k, v in lin.mapping.items()}
         rule = lin.equivalent
     else:
