@@ -31,7 +31,8 @@ Method
     with an L2 term 1e-2/2 ||w||^2 that makes the minimum strict.  w*: L-BFGS then Newton with the
     dense Hessian to a gradient norm < 1e-13 (observed 4e-17 to 6e-16).  lambda_max by Lanczos
     (eigsh) on the Hessian-vector-product operator, checked against the dense Hessian to 1e-9
-    relative.  Perturbation: a seeded Gaussian direction, ||delta|| = 1e-6 (linear rules) or scaled
+    relative; the figure's densities by stochastic Lanczos quadrature (4 probes, 60 steps) beside the
+    dense spectrum's.  Perturbation: a seeded Gaussian direction, ||delta|| = 1e-6 (linear rules) or scaled
     to max |H delta| = 1e-6 eps (adaptive rules).  Adam and RMSprop run with eps = 1e-4, not torch's
     default 1e-8: the linear regime needs sqrt(v) << eps, i.e. |grad| << eps, and an unstable run must
     be seen to grow ~1e3-fold in |grad| before sqrt(v) moves P (which then restabilises it: the
@@ -88,6 +89,7 @@ STEPS, RATE_STEPS = 400, 400
 SEED = 0
 DELTA, RATE_DELTA, ADAPTIVE_GRADIENT, RATE_ADAPTIVE_GRADIENT = 1e-6, 1e-3, 1e-6, 1e-4  # see the docstring
 LR_TOL, RATE_TOL, LANCZOS_TOL = 5e-3, 1e-2, 1e-9
+SLQ_PROBES, SLQ_STEPS, SLQ_SIGMA = 4, 60, 0.01  # the figure's density: SLQ, Gaussian width 1 % of lambda_max
 # ||grad||^2 above 1e-12 x its start (linear rules: start ~1e-6, rounding error < 1e-5 relative) or
 # 1e-10 x (adaptive rules: start ~1e-20 x n, floor ~1e-32)
 FIT = {"floor": 1e-12, "noise": 1e-5}
@@ -139,7 +141,7 @@ def _predicted_rate(name, hyper, h, y0):
 
 def _model_records(name, theory, rng):
     from optanalysis.landscape import critical_lr, find_minimum, hessian_eigenvalues, load_model, local_rate
-    from optanalysis.landscape import preconditioned_sharpness, preconditioner
+    from optanalysis.landscape import preconditioned_sharpness, preconditioner, spectral_density
     from optanalysis.landscape.local import bisect_critical_lr, gradient_norms, unstable
     from optanalysis.rates import fit_rate
 
@@ -208,7 +210,9 @@ def _model_records(name, theory, rng):
                      "bracketed": bracketed, "runs": runs, "lr_rate": lr, "rate_predicted": pred_rate,
                      "rate_observed": obs_rate, "rate_worst_case": worst, "grad_norm2": norms,
                      "grad_norm2_predicted": pred_curve * (norms[0] / pred_curve[0])})
+    slq = spectral_density(op, probes=SLQ_PROBES, steps=min(SLQ_STEPS, n), seed=SEED)
     info = {"model": name, "description": rm.description, "parameters": n, "gradient_norm": m.gradient_norm,
+            "slq_nodes": slq.nodes, "slq_weights": slq.weights,
             "lambda_max": lam, "lambda_max_dense": dense, "lambda_min": float(m.eigenvalues[0]),
             "eigenvalues": m.eigenvalues, "newton_steps": m.newton_steps, "hvp": op.n_hvp}
     return records, rows, info
@@ -241,7 +245,7 @@ def run(quick=False, perturb=None) -> StudyResult:
 
 def plot(result):
     """Observed / predicted critical lr per rule per model; the gradient-norm decay at half the
-    critical lr, observed and predicted; the models' Hessian spectra."""
+    critical lr, observed and predicted; the models' Hessian densities by SLQ and dense."""
     d = result.data
     rows, models = d["rows"], d["models"]
     rules = list(RULES)
@@ -264,10 +268,19 @@ def plot(result):
     ax2.set(xlabel="step", ylabel="||grad||^2 / start", ylim=(1e-30, 10),
             title=f"{first}: lr = 0.5 x critical (dotted: exact prediction)")
     ax2.legend(fontsize=7)
+    grid = np.linspace(-0.05, 1.05, 1101)
     for i, m in enumerate(models):
-        ev = np.sort(np.asarray(m["eigenvalues"], dtype=float))
-        ax3.loglog(ev[::-1], np.arange(1, ev.size + 1) / ev.size, label=f"{m['model']} (n={m['parameters']})")
-    ax3.set(xlabel="eigenvalue of H(w*)", ylabel="fraction of eigenvalues >= x", title="Hessian spectra at w* (dense)")
+        ev = np.asarray(m["eigenvalues"], dtype=float)
+        top = float(m["lambda_max"])
+        nodes, weights = (np.asarray(m[k], dtype=float) for k in ("slq_nodes", "slq_weights"))
+        kern = np.exp(-0.5 * ((grid[:, None, None] - nodes[None] / top) / SLQ_SIGMA) ** 2) / (SLQ_SIGMA * np.sqrt(2 * np.pi))
+        slq = np.mean(np.sum(kern * weights[None], axis=2), axis=1)
+        exact = np.mean(np.exp(-0.5 * ((grid[:, None] - ev[None] / top) / SLQ_SIGMA) ** 2), axis=1) / (
+            SLQ_SIGMA * np.sqrt(2 * np.pi))
+        ax3.semilogy(grid, slq + 1e-6, color=f"C{i}", label=f"{m['model']} (n={m['parameters']}): SLQ")
+        ax3.semilogy(grid, exact + 1e-6, color=f"C{i}", ls=":", lw=2)
+    ax3.set(xlabel="eigenvalue / lambda_max", ylabel="density (Gaussian width 0.01)", ylim=(1e-4, None),
+            title="Hessian density at w*: SLQ (dotted: dense)")
     ax3.legend(fontsize=7)
     fig.suptitle(f"{TITLE}\n{verdict_line(result.records, EXPECTED)}", fontsize=10)
     return fig
