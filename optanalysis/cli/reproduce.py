@@ -33,7 +33,9 @@ def run(args) -> int:
     for name, n, verdicts, confirmed, found, status in rows:
         print(f"{name:<{w1}}  {n:>7}  {verdicts:<{w3}}  {confirmed:>9}  {found:>11}  {status}")
     bad = sum(not o.ok for o in outcomes)
+    skipped = sum(bool(o.not_run) for o in outcomes)
     found = sum(len(o.exploratory) for o in outcomes)
-    print(f"{len(outcomes) - bad}/{len(outcomes)} studies as expected; {found} exploratory finding(s), listed "
-          f"apart in {args.out}/SUMMARY.md")
+    ran = len(outcomes) - skipped
+    print(f"{ran - bad}/{ran} studies as expected" + (f" ({skipped} not run: optional extra missing)" if skipped else "")
+          + f"; {found} exploratory finding(s), listed apart in {args.out}/SUMMARY.md")
     return 1 if bad else 0

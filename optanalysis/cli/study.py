@@ -49,9 +49,12 @@ def run(args) -> int:
         if args.quick:
             raise ValueError("--full and --quick exclude each other")
         return _full(args)
-    from ..studies import run_study
+    from ..studies import MissingExtra, run_study
 
-    outcome = run_study(args.name, quick=args.quick, out=args.out)
+    try:
+        outcome = run_study(args.name, quick=args.quick, out=args.out)
+    except MissingExtra as exc:  # one line naming the extra, exit 2 (not a failed verdict)
+        raise ValueError(str(exc)) from None
     print(f"{outcome.name}: {outcome.title}")
     print(_table(outcome))
     if outcome.ok:

@@ -72,6 +72,9 @@ class Outcome:
         What the study's ``run`` returned besides the records (seeds included).
     figure : matplotlib.figure.Figure or None
         The study's figure (None after a crash, or when it ran in another process).
+    not_run : str or None
+        Why the study was not run (its optional extra is not installed), in one line; such an
+        outcome is neither a failure nor unexpected.
     """
 
     name: str
@@ -87,6 +90,7 @@ class Outcome:
     verdicts: list = field(default_factory=list)
     exploratory: list = field(default_factory=list)
     confirmed: int = 0
+    not_run: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -104,6 +108,8 @@ class Outcome:
     @property
     def status(self) -> str:
         """``"as expected"``, or each unexpected verdict."""
+        if self.not_run:
+            return self.not_run
         return "as expected" if self.ok else "UNEXPECTED: " + "; ".join(
             f"{q} is {v}, expected {e}" for q, v, e in self.mismatches)
 

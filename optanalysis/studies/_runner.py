@@ -16,7 +16,12 @@ docstring states the claim, the theory, the method and the references, and it de
     records (:class:`optanalysis.comparison.Record`) plus the arrays behind the figure and the
     parameters (seeds included) that made them;
 ``plot(result) -> matplotlib Figure``
-    drawn with :mod:`optanalysis.plotting`; the runner calls it inside the package style.
+    drawn with :mod:`optanalysis.plotting`; the runner calls it inside the package style;
+``REQUIRES``, ``EXTRA`` (optional)
+    the modules a study needs beyond the core (e.g. ``("torch", "sklearn")``) and the optional
+    extra that installs them.  Without them the study is not run: :func:`study` raises
+    :class:`MissingExtra` (the CLI prints its one line and exits 2) and :func:`run_studies`
+    reports it as *not run*, with that line, neither a failure nor an unexpected verdict.
 
 :func:`study` runs one and returns its :class:`Outcome`; given an output directory it writes
 ``<out>/<name>.png``, ``.pdf``, ``.csv`` (records) and ``.json`` (records, data, parameters,
@@ -38,7 +43,7 @@ from ._expect import Expect, exploratory, expect, judge
 from ._hooks import Theory
 from ._outcome import EXPLORATORY_COLUMNS, SUMMARY_COLUMNS, Outcome, StudyResult, verdict_line
 
-__all__ = ["StudyResult", "Outcome", "SUMMARY_COLUMNS", "EXPLORATORY_COLUMNS", "Expect", "expect", "exploratory",
+__all__ = ["MissingExtra", "missing_extra", "StudyResult", "Outcome", "SUMMARY_COLUMNS", "EXPLORATORY_COLUMNS", "Expect", "expect", "exploratory",
            "Theory", "STUDIES_DIR", "study_names", "load_study", "study",
            "run_study", "run_studies", "write_summary", "verdict_line", "output_dir"]
 
@@ -76,6 +81,31 @@ def load_study(name, directory=None):
     return module
 
 
+class MissingExtra(ImportError):
+    """A study needs modules that are not installed; the message is one line naming the extra."""
+
+
+def _importable(name: str) -> bool:
+    """Whether ``import name`` would find the module, without importing it (torch is slow to import)."""
+    if name in sys.modules:
+        return sys.modules[name] is not None  # None: import blocked (as tests hide a package)
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing_extra(module) -> str | None:
+    """The one-line reason why the study ``module`` cannot run here (a module of its ``REQUIRES``
+    is not importable), or None."""
+    missing = [m for m in getattr(module, "REQUIRES", ()) if not _importable(m)]
+    if not missing:
+        return None
+    extra = getattr(module, "EXTRA", None)
+    how = f'pip install "optanalysis[{extra}]"' if extra else "install them"
+    return f"not run: needs {', '.join(missing)} ({how})"
+
+
 def output_dir(out) -> Path:
     """``out`` as a directory path; ``ValueError`` for an empty one (it would mean the current
     directory by accident)."""
@@ -109,6 +139,12 @@ def study(name, *, quick=False, out=None, directory=None, perturb=None) -> Outco
     Outcome
         Displays in Jupyter as the records table, the verdict line and the figure.
 
+    Raises
+    ------
+    MissingExtra
+        The study needs packages that are not installed (its ``REQUIRES``; the message names
+        the extra to install).
+
     Examples
     --------
     >>> import optanalysis as oa
@@ -119,6 +155,9 @@ def study(name, *, quick=False, out=None, directory=None, perturb=None) -> Outco
     boolean(quick, "quick")
     out = None if out is None else output_dir(out)
     module = load_study(name, directory)
+    reason = missing_extra(module)
+    if reason is not None:
+        raise MissingExtra(f"study {name}: {reason}")
     expected = dict(module.EXPECTED)
     judge(expected, [])  # a malformed EXPECTED fails before the run, not after
     if perturb is not None:
@@ -186,6 +225,10 @@ def _run_one(args) -> Outcome:
     the run.  The figure is dropped: it is in the files, and need not cross processes."""
     name, quick, out, directory = args
     start = time.perf_counter()
+    module = load_study(name, directory)
+    reason = missing_extra(module)
+    if reason is not None:
+        return Outcome(name, module.TITLE, [], [], 0.0, [], not_run=reason)
     try:
         return replace(run_study(name, quick=quick, out=out, directory=directory), figure=None)
     except Exception as exc:  # noqa: BLE001 - reported as the study's outcome
@@ -234,7 +277,7 @@ def run_studies(names=None, *, quick=False, out="figures", jobs=1, directory=Non
         outcomes.append(o)
         done = len(outcomes)
         bar = "#" * round(20 * done / len(names))
-        status = "ok" if o.ok else f"{len(o.mismatches)} unexpected verdict(s)"
+        status = o.not_run or ("ok" if o.ok else f"{len(o.mismatches)} unexpected verdict(s)")
         print(f"[{bar:<20}] {done}/{len(names)} {o.name}: {status} ({o.seconds:.1f} s; "
               f"{time.perf_counter() - start:.0f} s total)", file=stream, flush=True)
 
