@@ -5,8 +5,8 @@ name                       model, data, loss                                    
 =========================  ======================================================  ==========
 ``logistic``               logistic regression, breast cancer (569 x 30,           31
                            standardised), binary cross-entropy (convex)
-``mlp_digits``             MLP 64-16-10 (tanh), 8x8 digits (first 400, pixels / 16),     1210
-                           cross-entropy
+``mlp_digits``             MLP 64-16-10 (tanh), 8x8 digits (first 400,             1210
+                           pixels / 16), cross-entropy
 ``cnn_digits``             conv 4 3x3 (tanh) + linear 144-10, 8x8 digits,          1490
                            cross-entropy
 ``mlp_regression``         MLP 10-16-1 (tanh), diabetes (442 x 10, standardised     193
