@@ -1,0 +1,261 @@
+"""The HTML sections of a page, each from the package's own declarations, derivations and outputs.
+
+Every function returns an HTML fragment; text from docstrings and study files is escaped, formulas
+are MathML (:mod:`optanalysis.lecture.mathml`) in the literature's notation
+(:mod:`optanalysis.symbolic.notation`).
+"""
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+
+from .mathml import math
+
+__all__ = ["docstring", "derivation", "linearization", "semantics", "study", "schedules",
+           "thresholds", "references"]
+
+_NOTATION = "literature"
+_VERDICT_CLASS = {"pass": "ok", "supported": "ok", "qualified": "mid", "refuted": "bad", "fail": "bad"}
+
+
+def _e(text) -> str:
+    return html.escape(str(text))
+
+
+def docstring(doc: str) -> str:
+    """A numpydoc-style module docstring (summary, then ``Heading`` lines over indented bodies) as
+    HTML: an "Algorithm" body is kept as written (it is pseudo-code), other bodies become paragraphs."""
+    lines = textwrap.dedent(doc).strip("\n").splitlines()
+    out, k = [], 0
+    summary = []
+    while k < len(lines) and lines[k].strip():
+        summary.append(lines[k].strip())
+        k += 1
+    out.append(f'<p class="lead">{_e(" ".join(summary))}</p>')
+    heading, body = None, []
+
+    def flush():
+        if heading is None:
+            return
+        text = textwrap.dedent("\n".join(body)).strip("\n")
+        out.append(f"<h4>{_e(heading)}</h4>")
+        if heading.lower().startswith("algorithm"):
+            out.append(f'<pre class="algorithm">{_e(text)}</pre>')
+        else:
+            for para in re.split(r"\n\s*\n", text):
+                if para.strip():
+                    out.append(f"<p>{_e(' '.join(x.strip() for x in para.splitlines()))}</p>")
+
+    for line in lines[k:]:
+        if line.strip() and not line[:1].isspace():
+            flush()
+            heading, body = line.strip(), []
+        elif heading is not None:
+            body.append(line)
+        elif line.strip():
+            out.append(f"<p>{_e(line.strip())}</p>")
+    flush()
+    return "\n".join(out)
+
+
+def _lx(expr, rule) -> str:
+    from ..symbolic.notation import latex
+
+    return latex(expr, rule, _NOTATION)
+
+
+def _sym(name, rule) -> str:
+    from ..symbolic.notation import symbol_latex
+
+    return symbol_latex(name, rule, _NOTATION)
+
+
+def _row(label: str, content: str) -> str:
+    return f"<tr><th scope=\"row\">{_e(label)}</th><td>{content}</td></tr>"
+
+
+def derivation(rule_name: str) -> str:
+    """The derivation of a linear rule (:func:`optanalysis.derive`), typeset: iteration matrix,
+    characteristic polynomial, Jury conditions, stability, largest stable lr and curvature, regimes,
+    spectral radius, optimal tunings, equivalences."""
+    from ..symbolic import derive
+
+    d = derive(rule_name)
+    r = d.rule
+    lx = lambda e: _lx(e, r)  # noqa: E731
+    state = ", ".join(_sym(n, r) for n in d.state)
+    rows = [_row("state", math(rf"\left({state}\right)") + " per eigen-direction of curvature "
+                 + math("h") + ", gradient " + math(r"g = h\,y") + " at the rule's gradient point"),
+            _row("iteration matrix", math(rf"T(h) = {lx(d.iteration_matrix)}", True)),
+            _row("characteristic polynomial", math(rf"p(z) = {lx(d.charpoly)}", True)),
+            _row("Jury conditions", "".join(math(rf"{lx(c)} > 0", True) for c in d.jury)),
+            _row("stable iff", "".join(math(lx(c), True) for c in d.stability) or "always")]
+    if d.lr_bound is not None:
+        rows.append(_row("largest stable step", math(rf"{_sym('lr', r)} < {lx(d.lr_bound)}", True)))
+    if d.h_bound is not None:
+        rows.append(_row("largest stable curvature", math(rf"h < {lx(d.h_bound)}", True)))
+    rows.append(_row("spectral radius", math(rf"\rho = {lx(d.spectral_radius)}", True)))
+    table = f'<table class="derived"><tbody>{"".join(rows)}</tbody></table>'
+    at_least_one = math(r"\ge 1")
+    regimes = "".join(
+        f"<tr><td>{_e(g.name)}</td><td>{_e(g.description)}</td><td>{math(lx(g.condition))}</td>"
+        f"<td>{math(lx(g.spectral_radius)) if g.spectral_radius is not None else at_least_one}</td></tr>"
+        for g in d.regimes)
+    regimes = ('<table class="regimes"><caption>Regimes of the roots</caption><thead><tr><th>regime</th>'
+               '<th>roots</th><th>when</th><th>spectral radius</th></tr></thead>'
+               f"<tbody>{regimes}</tbody></table>")
+    tunings = []
+    for t in d.tunings:
+        values = ", ".join(f"{_sym(k, r)} = {lx(v)}" for k, v in t.values.items())
+        check = t.check
+        tunings.append(
+            f"<li><b>{_e(t.name)}</b> ({_e(t.principle)}): {math(values)}, worst-case rate "
+            f"{math(lx(t.rate))}. <span class=\"check\">Checked at κ = {_e(check['kappa'])}: derived "
+            f"rate {check['rate']:.9g}, exact worst case {check['worst_case']:.9g}.</span></li>")
+    tuning = ("<h4>Optimal tuning over [μ, L]</h4><ul>" + "".join(tunings) + "</ul>" if tunings
+              else "<p>No closed-form optimal tuning is derived for this rule.</p>")
+    eqs = "".join(f"<li>{_e(e.statement)}.</li>" for e in d.equivalences)
+    equiv = f"<h4>Equivalences (same characteristic polynomial)</h4><ul>{eqs}</ul>" if eqs else ""
+    assumptions = "; ".join(_e(a) for a in d.assumptions)
+    return (f'<div class="derivation" data-rule="{_e(r)}"><p class="note">Derived by SymPy from the '
+            f"rule's own step function, assuming {assumptions}.</p>{table}{regimes}{tuning}{equiv}</div>")
+
+
+def linearization(rule_name: str) -> str:
+    """The frozen-preconditioner linearisation of an adaptive rule (:func:`optanalysis.linearize`)
+    and, where it applies, the eps = 0 period-2 orbit, typeset."""
+    from ..rules import get_rule
+    from ..symbolic.cycles import period2_orbit
+    from ..symbolic.linearization import linearize
+
+    rule = get_rule(rule_name)
+    lin = linearize(rule)
+    r = rule.name
+    lx = lambda e: _lx(e, r)  # noqa: E731
+    lam = _sym("lam", r)
+    rows = [_row("frozen", _e(", ".join(lin.frozen)) + " (tracked: " + _e(", ".join(lin.tracked)) + ")"),
+            _row("preconditioner", math(rf"P = {lx(lin.preconditioner)},\quad {lam} = h/P", True)),
+            _row("iteration matrix", math(rf"T({lam}) = {lx(lin.matrix)}", True)),
+            _row("characteristic polynomial", math(rf"p(z) = {lx(lin.charpoly)}", True))]
+    if lin.equivalent:
+        mapping = ", ".join(rf"{_sym(k, lin.equivalent)} = {lx(v)}" for k, v in lin.mapping.items())
+        rows.append(_row("equivalent to", f"<code>{_e(lin.equivalent)}</code> on "
+                         + math(r"P^{-1}H") + " with " + math(mapping)))
+    rows.append(_row("stable iff", math(rf"\lambda_{{\max}}(P^{{-1}}H) < {lx(lin.threshold)}", True)))
+    if rule.orbit:
+        orbit = period2_orbit(r)
+        rows.append(_row("ε = 0: period-2 orbit", math(orbit.to_latex(_NOTATION), True)))
+    return (f'<div class="derivation" data-rule="{_e(r)}"><p class="note">Nonlinear: the second-moment '
+            f"state is held fixed and the rule's own update differentiated (a linearisation around "
+            f"the minimiser).</p><table class=\"derived\"><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def semantics(rule_name: str) -> str:
+    """What the rule reproduces exactly and its hyperparameters as declared (torch's names,
+    defaults, valid ranges, literature symbols)."""
+    from ..rules import get_rule
+
+    rule = get_rule(rule_name)
+    rows = []
+    for p in rule.hyper:
+        symbol = math(p.symbol) if getattr(p, "symbol", "") else ""
+        rng = "{false, true}" if p.flag else str(p.range)
+        rows.append(f"<tr><td><code>{_e(p.name)}</code></td><td>{symbol}</td><td><code>{_e(p.default)}</code>"
+                    f"</td><td>{_e(rng)}</td><td>{_e(p.doc)}</td></tr>")
+    return (f"<p><b><code>{_e(rule.name)}</code></b>: {_e(rule.semantics)}.</p>"
+            '<table class="hyper"><thead><tr><th>name</th><th>symbol</th><th>default</th><th>range</th>'
+            f"<th>meaning</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def study(name: str, payload: dict | None, folder: str = "figures") -> str:
+    """A study's figure, its claim and, for each expectation written from theory, what its records
+    got, with the reason."""
+    from .evidence import verdict_groups
+
+    if payload is None:
+        return (f'<section class="study" id="study-{_e(name)}"><h3>{_e(name)}</h3>'
+                '<p class="unexpected">This study did not run (see the build\'s output).</p></section>')
+    rows = []
+    for g in verdict_groups(payload):
+        got = ", ".join(f'<span class="verdict {_VERDICT_CLASS.get(v, "mid")}">{_e(v)}</span>'
+                        + (f" ×{n}" if n > 1 else "") for v, n in g["got"].items())
+        expected = "exploratory" if g["expected"] == "exploratory" else _e(g["expected"])
+        flag = "" if g["ok"] else ' class="unexpected"'
+        rows.append(f"<tr{flag}><td>{_e(g['claim'])}</td><td>{got}</td><td>{expected}</td>"
+                    f"<td>{_e(g['reason'])}</td></tr>")
+    unexpected = payload.get("unexpected") or []
+    mode = " (quick mode: smaller grids)" if payload.get("quick") else ""
+    status = (f'<p class="unexpected">{len(unexpected)} verdict(s) differ from what theory predicted: '
+              + _e("; ".join(" / ".join(map(str, u)) for u in unexpected)) + "</p>" if unexpected else
+              f'<p class="status">Every verdict is the one theory predicted before the run{mode}, '
+              "or is reported as exploratory where theory does not decide.</p>")
+    files = " · ".join(f'<a href="{folder}/{_e(name)}.{ext}">{ext}</a>' for ext in ("pdf", "csv", "json"))
+    return (f'<section class="study" id="study-{_e(name)}"><h3>{_e(payload["title"])}</h3>'
+            f'<figure><img src="{folder}/{_e(name)}.png" alt="{_e(payload["title"])}">'
+            f"<figcaption>Study <code>{_e(name)}</code> ({files}).</figcaption></figure>{status}"
+            '<table class="verdicts"><thead><tr><th>claim</th><th>verdict</th><th>expected</th>'
+            f"<th>why (from theory, before the run)</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            "</section>")
+
+
+def schedules(names) -> str:
+    """The schedules' library semantics: the class or function reproduced, the formula of the lr at
+    step k, the parameters and their defaults."""
+    from ..hyper import REQUIRED
+    from ..schedules.registry import get_kind
+
+    rows = []
+    for n in names:
+        kind = get_kind(n)
+        params = ", ".join(f"{p.name}" + ("" if p.default is REQUIRED else f"={p.default}")
+                           for p in kind.params)
+        rows.append(f"<tr><td><code>{_e(n)}</code></td><td>{_e(kind.library)}</td>"
+                    f"<td><code>{_e(kind.formula)}</code></td><td><code>{_e(params)}</code></td></tr>")
+    return ('<table class="schedules"><thead><tr><th>spec name</th><th>library</th><th>lr at step k</th>'
+            f"<th>parameters</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            "<p>The lr used at optimizer step k is the scheduler's value at k (torch: "
+            "<code>optimizer.step(); scheduler.step()</code>; optax: <code>count</code> from 0). "
+            "On a quadratic the exact state after n steps of a linear rule under any schedule is the "
+            "product of the derived iteration matrices, " + math(r"x_n = T(h, \alpha_{n-1}) \cdots "
+                                                                 r"T(h, \alpha_0)\, x_0") + ".</p>")
+
+
+THRESHOLD_RULES = ("gd", "heavy_ball", "nesterov", "rmsprop", "adam", "adagrad")
+
+
+def thresholds() -> str:
+    """The largest stable curvature of the linear rules and the largest stable preconditioned
+    curvature of the adaptive ones (frozen preconditioner), derived."""
+    from ..rules import get_rule
+    from ..symbolic import derive
+    from ..symbolic.linearization import linearize
+
+    rows = []
+    for n in THRESHOLD_RULES:
+        rule = get_rule(n)
+        if rule.linear:
+            bound = derive(n).h_bound
+            cell = math(rf"h < {_lx(bound, n)}")
+        else:
+            cell = math(rf"\lambda_{{\max}}(P^{{-1}}H) < {_lx(linearize(n).threshold, n)}")
+        rows.append(f"<tr><td><code>{_e(n)}</code></td><td>{cell}</td></tr>")
+    return ('<table class="thresholds"><caption>Largest stable sharpness (derived)</caption><thead><tr>'
+            f"<th>rule</th><th>stable iff</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def references(rules, payloads) -> str:
+    """The rules' declared references and each study's References section."""
+    from ..rules import get_rule
+
+    items = []
+    for n in rules:
+        items += get_rule(n).references
+    for payload in payloads:
+        if payload is None:
+            continue
+        found = re.search(r"\nReferences?\n(.*?)(\n\S|\Z)", payload.get("docstring", ""), re.S)
+        if found:
+            items.append(" ".join(found.group(1).split()))
+    items = list(dict.fromkeys(items))
+    return "<ul class=\"references\">" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
