@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -23,7 +24,30 @@ from .mathml import math
 from .templates import EXPLORER, INDEX, MOMENTUM, PAGE
 from .topics import TOPICS, Topic, rule_topic
 
-__all__ = ["build", "resolve_topics"]
+__all__ = ["build", "resolve_topics", "Site"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """What :func:`build` made.
+
+    Attributes
+    ----------
+    index : pathlib.Path
+        The site's ``index.html``.
+    pages : list of pathlib.Path
+        The topic and rule pages, in course order.
+    unexpected : dict
+        study name -> its verdicts that differ from the expected ones (empty when all are as
+        theory predicted; a study that did not run maps to ``["did not run"]``).
+    seconds : float
+        Build time.
+    """
+
+    index: Path
+    pages: list
+    unexpected: dict
+    seconds: float
 
 
 def resolve_topics(names=()) -> list:
@@ -53,7 +77,7 @@ def resolve_topics(names=()) -> list:
     return list({t.name: t for t in out}.values())
 
 
-def build(topics=(), out="site", *, quick=False, figures=None, jobs=1, stream=None) -> Path:
+def build(topics=(), out="site", *, quick=False, figures=None, jobs=1, stream=None) -> Site:
     """Build the lecture site.
 
     Parameters
@@ -75,8 +99,8 @@ def build(topics=(), out="site", *, quick=False, figures=None, jobs=1, stream=No
 
     Returns
     -------
-    pathlib.Path
-        The site's ``index.html``.
+    Site
+        The index, the pages, the studies' unexpected verdicts and the build time.
 
     Raises
     ------
@@ -98,13 +122,13 @@ def build(topics=(), out="site", *, quick=False, figures=None, jobs=1, stream=No
     chosen = resolve_topics(topics)
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    static = resources.files(__package__) / "static"
+    assets = resources.files(__package__)
     for name in ("lecture.css", "explorer.js"):
-        atomic_write(out / "static" / name, (static / name).read_bytes())
+        atomic_write(out / "static" / name, (assets / name).read_bytes())
     studies = [s for t in chosen for s in t.studies]
     payloads = gather(studies, out / "figures", quick=quick, figures=figures, jobs=jobs, stream=stream)
     print(f"studies ready ({time.perf_counter() - start:.1f} s)", file=stream, flush=True)
-    order = [t.name for t in chosen]
+    order, pages = [t.name for t in chosen], []
     for k, topic in enumerate(chosen):
         body, scripts = _body(topic, payloads)
         if topic.explorer:
@@ -116,12 +140,15 @@ def build(topics=(), out="site", *, quick=False, figures=None, jobs=1, stream=No
         page = PAGE.substitute(version=__version__, title=html.escape(topic.title),
                                summary=html.escape(topic.summary), nav=_nav(order, k), body=body,
                                scripts=scripts)
-        atomic_write(out / f"{topic.name}.html", page)
+        pages.append(atomic_write(out / f"{topic.name}.html", page))
         print(f"{topic.name}.html ({time.perf_counter() - start:.1f} s)", file=stream, flush=True)
     items = "\n".join(f'<li><a href="{t.name}.html">{html.escape(t.title)}</a>. '
                       f"{html.escape(t.summary.split('. ')[0])}.</li>" for t in chosen)
     index = INDEX.substitute(version=__version__, count=len(chosen), topics=items, docs=_docs(out))
-    return atomic_write(out / "index.html", index)
+    index = atomic_write(out / "index.html", index)
+    unexpected = {n: ["did not run"] if p is None else p["unexpected"]
+                  for n, p in payloads.items() if p is None or p["unexpected"]}
+    return Site(index, pages, unexpected, time.perf_counter() - start)
 
 
 def _nav(order: list, k: int) -> str:

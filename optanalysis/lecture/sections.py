@@ -72,7 +72,16 @@ def _sym(name, rule) -> str:
 
 
 def _row(label: str, content: str) -> str:
-    return f"<tr><th scope=\"row\">{_e(label)}</th><td>{content}</td></tr>"
+    return f"<dt>{_e(label)}</dt><dd>{content}</dd>"
+
+
+def _conditions(condition, rule) -> str:
+    """A conjunction as one formula per condition, joined by "and": the line can wrap between
+    them."""
+    import sympy
+
+    parts = condition.args if isinstance(condition, sympy.And) else (condition,)
+    return " and ".join(math(_lx(c, rule)) for c in parts)
 
 
 def derivation(rule_name: str) -> str:
@@ -96,15 +105,12 @@ def derivation(rule_name: str) -> str:
     if d.h_bound is not None:
         rows.append(_row("largest stable curvature", math(rf"h < {lx(d.h_bound)}", True)))
     rows.append(_row("spectral radius", math(rf"\rho = {lx(d.spectral_radius)}", True)))
-    table = f'<table class="derived"><tbody>{"".join(rows)}</tbody></table>'
-    at_least_one = math(r"\ge 1")
+    table = f'<dl class="derived">{"".join(rows)}</dl>'
     regimes = "".join(
-        f"<tr><td>{_e(g.name)}</td><td>{_e(g.description)}</td><td>{math(lx(g.condition))}</td>"
-        f"<td>{math(lx(g.spectral_radius)) if g.spectral_radius is not None else at_least_one}</td></tr>"
-        for g in d.regimes)
-    regimes = ('<table class="regimes"><caption>Regimes of the roots</caption><thead><tr><th>regime</th>'
-               '<th>roots</th><th>when</th><th>spectral radius</th></tr></thead>'
-               f"<tbody>{regimes}</tbody></table>")
+        f"<li><b>{_e(g.name)}</b> ({_e(g.description)}) when {_conditions(g.condition, r)}: "
+        + math(r"\rho = " + lx(g.spectral_radius) if g.spectral_radius is not None else r"\rho \ge 1")
+        + "</li>" for g in d.regimes)
+    regimes = f'<h4>Regimes of the roots</h4><ul class="regimes">{regimes}</ul>'
     tunings = []
     for t in d.tunings:
         values = ", ".join(f"{_sym(k, r)} = {lx(v)}" for k, v in t.values.items())
@@ -143,12 +149,13 @@ def linearization(rule_name: str) -> str:
         rows.append(_row("equivalent to", f"<code>{_e(lin.equivalent)}</code> on "
                          + math(r"P^{-1}H") + " with " + math(mapping)))
     rows.append(_row("stable iff", math(rf"\lambda_{{\max}}(P^{{-1}}H) < {lx(lin.threshold)}", True)))
-    if rule.orbit:
-        orbit = period2_orbit(r)
-        rows.append(_row("ε = 0: period-2 orbit", math(orbit.to_latex(_NOTATION), True)))
+    if rule.orbit:  # one formula per state entry, then the polynomial: each fits a handout's width
+        parts = [p for part in period2_orbit(r).to_latex(_NOTATION).split(r",\quad")
+                 for p in part.split(r",\ ")]
+        rows.append(_row("ε = 0: period-2 orbit", "".join(math(p.strip(), True) for p in parts)))
     return (f'<div class="derivation" data-rule="{_e(r)}"><p class="note">Nonlinear: the second-moment '
             f"state is held fixed and the rule's own update differentiated (a linearisation around "
-            f"the minimiser).</p><table class=\"derived\"><tbody>{''.join(rows)}</tbody></table></div>")
+            f"the minimiser).</p><dl class=\"derived\">{''.join(rows)}</dl></div>")
 
 
 def semantics(rule_name: str) -> str:
