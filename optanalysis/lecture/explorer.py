@@ -29,25 +29,18 @@ STEPS, EVERY = 200, 4  # 51 recorded losses per run
 FLOOR = -30.0  # log10 of the relative loss shown at most this low (float64 runs reach ~1e-32)
 
 
-def _bound(d, momentum: float) -> float:
-    """The derived largest stable lr at h = 1 (L), at this momentum."""
+def _value(expr, values: dict) -> float:
+    """``expr`` at ``values`` (by symbol name); the rule's other hyperparameters at their defaults."""
     import sympy
 
-    values = {s: v for s in d.lr_bound.free_symbols
-              for v in [{"h": 1.0, "momentum": momentum}.get(s.name)] if v is not None}
-    return float(sympy.N(d.lr_bound.subs(values)))
+    return float(sympy.N(expr.subs({s: values[s.name] for s in expr.free_symbols if s.name in values})))
 
 
-def _tuned(d, kappa: float) -> dict | None:
-    """The derivation's optimal (lr, momentum) for [1/kappa, 1], or None."""
+def _tuned(d, values: dict) -> dict | None:
+    """The derivation's optimal (lr, momentum) at ``values`` (mu, L, kappa, defaults), or None."""
     if d.optimal is None:
         return None
-    values = {}
-    for name, expr in d.optimal.values.items():
-        subs = {s: {"mu": 1 / kappa, "L": 1.0, "kappa": kappa}[s.name] for s in expr.free_symbols
-                if s.name in ("mu", "L", "kappa")}
-        values[name] = float(expr.subs(subs))
-    return values
+    return {name: _value(expr, values) for name, expr in d.optimal.values.items()}
 
 
 def explorer_data(rule) -> dict:
@@ -83,8 +76,9 @@ def explorer_data(rule) -> dict:
     d = derive(rule)
     has_momentum = "momentum" in rule.hyper_names
     momenta = MOMENTA if has_momentum else (None,)
+    defaults = {k: v for k, v in rule.defaults.items() if k not in ("lr", "momentum")}
     if d.lr_bound is not None:
-        boundary = [_bound(d, m) for m in momenta]
+        boundary = [_value(d.lr_bound, {**defaults, "h": 1.0, "momentum": m}) for m in momenta]
     else:
         boundary = [None for _ in momenta]
     top = max((b for b in boundary if b is not None), default=2.0)
@@ -119,7 +113,7 @@ def explorer_data(rule) -> dict:
         out["loss"].append(_grid(logs, shape))
         out["observed"].append(_grid(observed, shape))
         out["diverged"].append(div.reshape(shape).tolist())
-        out["tuned"].append(_tuned(d, kappa))
+        out["tuned"].append(_tuned(d, {**defaults, "mu": 1 / kappa, "L": 1.0, "kappa": kappa}))
     return out
 
 

@@ -75,6 +75,20 @@ def _row(label: str, content: str) -> str:
     return f"<dt>{_e(label)}</dt><dd>{content}</dd>"
 
 
+def _piecewise(name: str, expr, rule) -> str:
+    """``name = expr`` as display math; a piecewise expression one piece a line, each with its
+    condition (one formula per condition), so that no line is wider than a handout."""
+    import sympy
+
+    if not isinstance(expr, sympy.Piecewise):
+        return math(rf"{name} = {_lx(expr, rule)}", True)
+    lines = []
+    for value, condition in expr.args:
+        when = "otherwise" if condition is sympy.true else "when " + _conditions(condition, rule)
+        lines.append(f"<li>{math(rf'{name} = {_lx(value, rule)}')} {when}</li>")
+    return f'<ul class="pieces">{"".join(lines)}</ul>'
+
+
 def _conditions(condition, rule) -> str:
     """A conjunction as one formula per condition, joined by "and": the line can wrap between
     them."""
@@ -104,7 +118,7 @@ def derivation(rule_name: str) -> str:
         rows.append(_row("largest stable step", math(rf"{_sym('lr', r)} < {lx(d.lr_bound)}", True)))
     if d.h_bound is not None:
         rows.append(_row("largest stable curvature", math(rf"h < {lx(d.h_bound)}", True)))
-    rows.append(_row("spectral radius", math(rf"\rho = {lx(d.spectral_radius)}", True)))
+    rows.append(_row("spectral radius", _piecewise("\\rho", d.spectral_radius, r)))
     table = f'<dl class="derived">{"".join(rows)}</dl>'
     regimes = "".join(
         f"<li><b>{_e(g.name)}</b> ({_e(g.description)}) when {_conditions(g.condition, r)}: "
