@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
-  var W = 360, H = 260, M = { l: 46, r: 10, t: 10, b: 36 };
+  var W = 360, H = 260, M = { l: 46, r: 18, t: 10, b: 36 };
 
   function el(name, attrs, parent) {
     var e = document.createElementNS(NS, name);
@@ -20,7 +20,7 @@
   function colour(rho) {  // fast (dark) to slow (light); unstable grey
     if (rho === null || rho >= 1) { return "#e6e6e6"; }
     var t = Math.min(1, Math.log10(1 / (1 - rho)) / 3);
-    return "hsl(212, 60%, " + (92 - 62 * t).toFixed(1) + "%)";
+    return "hsl(212, 60%, " + (30 + 62 * t).toFixed(1) + "%)";
   }
   function axes(svg, xlabel, ylabel) {
     el("path", { "class": "axis", d: "M" + M.l + "," + M.t + "V" + (H - M.b) + "H" + (W - M.r) }, svg);
