@@ -51,8 +51,18 @@ class Site:
 
 
 def resolve_topics(names=()) -> list:
-    """The :class:`Topic` of each name (all built-in topics if none): a topic's name, or else a
-    rule, resolved by :func:`optanalysis.rules.get_rule`.
+    """The pages to build.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Topic names, or else rules (resolved by :func:`optanalysis.rules.get_rule`); all built-in
+        topics if empty.
+
+    Returns
+    -------
+    list of Topic
+        One per distinct name, in the order given.
 
     Raises
     ------

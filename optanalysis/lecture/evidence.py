@@ -29,8 +29,14 @@ _FACES = ("lecture", "cli")  # nothing a study runs imports them (DESIGN: the fa
 
 
 def sources_hash() -> str:
-    """A hash of the package's source files that a study's outputs can depend on (all but the
-    faces: the lecture builder and the command line)."""
+    """A hash of the package's source files that a study's outputs can depend on.
+
+    Returns
+    -------
+    str
+        16 hex digits over every source file but the faces' (the lecture builder and the command
+        line), and the figure style.
+    """
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     paths = [p for p in sorted(root.rglob("*.py")) if p.relative_to(root).parts[0] not in _FACES]
@@ -119,6 +125,11 @@ def _complete(folder: Path, name: str) -> bool:
 
 def verdict_groups(payload: dict) -> list:
     """The study's expectations with what its records got, one row per expectation.
+
+    Parameters
+    ----------
+    payload : dict
+        The study's JSON as the study runner wrote it.
 
     Returns
     -------

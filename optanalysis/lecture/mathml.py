@@ -20,7 +20,19 @@ _UNKNOWN = re.compile(r">(\\[A-Za-z]+)<")
 
 
 def math(tex: str, display: bool = False) -> str:
-    """``tex`` as a MathML ``<math>`` element (``display="block"`` if ``display``).
+    """LaTeX as a MathML ``<math>`` element.
+
+    Parameters
+    ----------
+    tex : str
+        LaTeX math (no ``$``).
+    display : bool
+        A display formula (``display="block"``) rather than one in the text.
+
+    Returns
+    -------
+    str
+        The ``<math>`` element, with the LaTeX as its ``alttext``.
 
     Raises
     ------
@@ -43,7 +55,23 @@ def math(tex: str, display: bool = False) -> str:
 
 
 def text_with_math(text: str) -> str:
-    """Plain text with ``$...$`` spans typeset; everything else escaped."""
+    """Plain text with ``$...$`` spans typeset.
+
+    Parameters
+    ----------
+    text : str
+        Text in which each ``$...$`` span is LaTeX math.
+
+    Returns
+    -------
+    str
+        HTML: the spans as MathML, everything else escaped.
+
+    Raises
+    ------
+    ValueError
+        If a ``$`` is unbalanced or a span cannot be typeset.
+    """
     parts = text.split("$")
     if len(parts) % 2 == 0:
         raise ValueError(f"unbalanced $ in {text!r}")

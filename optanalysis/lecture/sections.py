@@ -24,8 +24,19 @@ def _e(text) -> str:
 
 
 def docstring(doc: str) -> str:
-    """A numpydoc-style module docstring (summary, then ``Heading`` lines over indented bodies) as
-    HTML: an "Algorithm" body is kept as written (it is pseudo-code), other bodies become paragraphs."""
+    """A numpydoc-style module docstring as HTML.
+
+    Parameters
+    ----------
+    doc : str
+        A summary, then ``Heading`` lines over indented bodies.
+
+    Returns
+    -------
+    str
+        The summary as a lead paragraph; an "Algorithm" body kept as written (it is pseudo-code),
+        other bodies as paragraphs; all text escaped.
+    """
     lines = textwrap.dedent(doc).strip("\n").splitlines()
     out, k = [], 0
     summary = []
@@ -99,9 +110,20 @@ def _conditions(condition, rule) -> str:
 
 
 def derivation(rule_name: str) -> str:
-    """The derivation of a linear rule (:func:`optanalysis.derive`), typeset: iteration matrix,
-    characteristic polynomial, Jury conditions, stability, largest stable lr and curvature, regimes,
-    spectral radius, optimal tunings, equivalences."""
+    """The derivation of a linear rule, typeset.
+
+    Parameters
+    ----------
+    rule_name : str
+        A linear rule.
+
+    Returns
+    -------
+    str
+        HTML: the state, iteration matrix, characteristic polynomial, Jury conditions, stability,
+        largest stable lr and curvature, spectral radius, regimes, optimal tunings and
+        equivalences of :func:`optanalysis.derive`.
+    """
     from ..symbolic import derive
 
     d = derive(rule_name)
@@ -143,8 +165,20 @@ def derivation(rule_name: str) -> str:
 
 
 def linearization(rule_name: str) -> str:
-    """The frozen-preconditioner linearisation of an adaptive rule (:func:`optanalysis.linearize`)
-    and, where it applies, the eps = 0 period-2 orbit, typeset."""
+    """The frozen-preconditioner linearisation of an adaptive rule, typeset.
+
+    Parameters
+    ----------
+    rule_name : str
+        An adaptive rule.
+
+    Returns
+    -------
+    str
+        HTML: the preconditioner, the iteration matrix and polynomial in the preconditioned
+        curvature, the equivalent linear rule and the threshold of :func:`optanalysis.linearize`,
+        and the eps = 0 period-2 orbit where the rule declares it applies.
+    """
     from ..rules import get_rule
     from ..symbolic.cycles import period2_orbit
     from ..symbolic.linearization import linearize
@@ -173,8 +207,19 @@ def linearization(rule_name: str) -> str:
 
 
 def semantics(rule_name: str) -> str:
-    """What the rule reproduces exactly and its hyperparameters as declared (torch's names,
-    defaults, valid ranges, literature symbols)."""
+    """What a rule reproduces exactly, and its hyperparameters as declared.
+
+    Parameters
+    ----------
+    rule_name : str
+        A rule.
+
+    Returns
+    -------
+    str
+        HTML: the rule's ``semantics`` line and a table of its hyperparameters (torch's names,
+        literature symbols, defaults, valid ranges, meaning).
+    """
     from ..rules import get_rule
 
     rule = get_rule(rule_name)
@@ -190,8 +235,24 @@ def semantics(rule_name: str) -> str:
 
 
 def study(name: str, payload: dict | None, folder: str = "figures") -> str:
-    """A study's figure, its claim and, for each expectation written from theory, what its records
-    got, with the reason."""
+    """A study's figure, its claim and its verdicts.
+
+    Parameters
+    ----------
+    name : str
+        The study's name.
+    payload : dict or None
+        Its JSON as the study runner wrote it (None: the study did not run).
+    folder : str
+        Where the page finds the study's files, relative to the page.
+
+    Returns
+    -------
+    str
+        HTML: the figure, a status line, and for each expectation written from theory the
+        verdicts its records got, the predicted verdict and the reason; a verdict theory did not
+        predict is flagged.
+    """
     from .evidence import verdict_groups
 
     if payload is None:
@@ -212,17 +273,28 @@ def study(name: str, payload: dict | None, folder: str = "figures") -> str:
               f'<p class="status">Every verdict is the one theory predicted before the run{mode}, '
               "or is reported as exploratory where theory does not decide.</p>")
     files = " · ".join(f'<a href="{folder}/{_e(name)}.{ext}">{ext}</a>' for ext in ("pdf", "csv", "json"))
-    return (f'<section class="study" id="study-{_e(name)}"><h3>{_e(payload["title"])}</h3>'
+    return (f'<section class="study" id="study-{_e(name)}"><div class="keep"><h3>{_e(payload["title"])}</h3>'
             f'<figure><img src="{folder}/{_e(name)}.png" alt="{_e(payload["title"])}">'
-            f"<figcaption>Study <code>{_e(name)}</code> ({files}).</figcaption></figure>{status}"
+            f"<figcaption>Study <code>{_e(name)}</code> ({files}).</figcaption></figure></div>{status}"
             '<table class="verdicts"><thead><tr><th>claim</th><th>verdict</th><th>expected</th>'
             f"<th>why (from theory, before the run)</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
             "</section>")
 
 
 def schedules(names) -> str:
-    """The schedules' library semantics: the class or function reproduced, the formula of the lr at
-    step k, the parameters and their defaults."""
+    """The schedules' library semantics.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Schedule names of the registry (``optanalysis schedules`` lists them).
+
+    Returns
+    -------
+    str
+        HTML: a table of the class or function reproduced, the formula of the lr at step k and
+        the parameters with their defaults, and how a schedule enters the exact prediction.
+    """
     from ..hyper import REQUIRED
     from ..schedules.registry import get_kind
 
@@ -246,8 +318,14 @@ THRESHOLD_RULES = ("gd", "heavy_ball", "nesterov", "rmsprop", "adam", "adagrad")
 
 
 def thresholds() -> str:
-    """The largest stable curvature of the linear rules and the largest stable preconditioned
-    curvature of the adaptive ones (frozen preconditioner), derived."""
+    """The largest stable sharpness of the rules in :data:`THRESHOLD_RULES`, derived.
+
+    Returns
+    -------
+    str
+        HTML: a table of the largest stable curvature of each linear rule and the largest stable
+        preconditioned curvature of each adaptive one (frozen preconditioner).
+    """
     from ..rules import get_rule
     from ..symbolic import derive
     from ..symbolic.linearization import linearize
@@ -266,7 +344,20 @@ def thresholds() -> str:
 
 
 def references(rules, payloads) -> str:
-    """The rules' declared references and each study's References section."""
+    """The references of a page.
+
+    Parameters
+    ----------
+    rules : iterable of str
+        Rules whose declared references are listed.
+    payloads : iterable of dict or None
+        Study JSON payloads whose docstring's References section is listed.
+
+    Returns
+    -------
+    str
+        HTML: one list, duplicates removed.
+    """
     from ..rules import get_rule
 
     items = []

@@ -104,7 +104,13 @@ TOPICS = (
 
 
 def topic_names() -> list:
-    """The built-in topics' names, in course order."""
+    """The built-in topics' names.
+
+    Returns
+    -------
+    list of str
+        In course order.
+    """
     return [t.name for t in TOPICS]
 
 
@@ -112,6 +118,16 @@ def rule_topic(name: str) -> Topic:
     """The page of the rule ``name`` (built-in, or one :func:`optanalysis.rules.get_rule` resolves,
     e.g. a user's rule file): its algorithm, derivation or linearisation, semantics and, for a
     linear rule, the interactive figure.
+
+    Parameters
+    ----------
+    name : str
+        What :func:`optanalysis.rules.get_rule` accepts.
+
+    Returns
+    -------
+    Topic
+        The rule's page, named after the rule.
 
     Raises
     ------
