@@ -30,10 +30,9 @@ def test_topics_follow_the_course_and_other_names_are_rules():
     assert (adagrad.rules, adagrad.explorer) == (("adagrad",), None)  # adaptive: no interactive figure
     with pytest.raises(ValueError, match="unknown topic 'nope'.*momentum.*unknown rule"):
         resolve_topics(["nope"])
-    # every study a topic names exists, and every study is on some page
+    # every study a topic names exists (a page would otherwise fail to build)
     from optanalysis.studies import study_names
-    shown = {s for t in TOPICS for s in t.studies}
-    assert shown == set(study_names())
+    assert {s for t in TOPICS for s in t.studies} <= set(study_names())
 
 
 @pytest.fixture(scope="module")
