@@ -203,7 +203,7 @@ def _body(topic: Topic, payloads: dict) -> tuple:
         from .explorer import MOMENTA, N_LR, KAPPAS
 
         momentum = MOMENTUM.substitute(max=len(MOMENTA) - 1, value=MOMENTA.index(0.8)) if has_m else ""
-        add("explore", "Explore: step size, momentum and curvature",
+        add("explore", "Explore: step size, " + ("momentum " if has_m else "") + "and curvature",
             EXPLORER.substitute(rule=html.escape(rule.name), lr_max=N_LR - 1, lr_value=N_LR // 3,
                                 momentum=momentum, kappa_max=len(KAPPAS) - 1))
         scripts = (f'<script src="data/{html.escape(rule.name)}.js"></script>\n'
