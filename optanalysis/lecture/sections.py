@@ -193,9 +193,10 @@ def linearization(rule_name: str) -> str:
             _row("iteration matrix", math(rf"T({lam}) = {lx(lin.matrix)}", True)),
             _row("characteristic polynomial", math(rf"p(z) = {lx(lin.charpoly)}", True))]
     if lin.equivalent:
-        mapping = ", ".join(rf"{_sym(k, lin.equivalent)} = {lx(v)}" for k, v in lin.mapping.items())
+        # the equivalent rule's hyperparameters by name: its symbols would clash with this rule's
+        mapping = ", ".join(f"<code>{_e(k)}</code> = {math(lx(v))}" for k, v in lin.mapping.items())
         rows.append(_row("equivalent to", f"<code>{_e(lin.equivalent)}</code> on "
-                         + math(r"P^{-1}H") + " with " + math(mapping)))
+                         + math(r"P^{-1}H") + " with " + mapping))
     rows.append(_row("stable iff", math(rf"\lambda_{{\max}}(P^{{-1}}H) < {lx(lin.threshold)}", True)))
     if rule.orbit:  # one formula per state entry, then the polynomial: each fits a handout's width
         parts = [p for part in period2_orbit(r).to_latex(_NOTATION).split(r",\quad")
