@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["math", "text_with_math"]
+__all__ = ["math"]
 
 _UNKNOWN = re.compile(r">(\\[A-Za-z]+)<")
 
@@ -52,27 +52,3 @@ def math(tex: str, display: bool = False) -> str:
         raise ValueError(f"cannot typeset {tex!r}: unknown command {unknown[1]}")
     # a readable fallback for screen readers and for copying: the LaTeX it was made from
     return markup.replace("<math ", f'<math alttext="{html.escape(tex)}" ', 1)
-
-
-def text_with_math(text: str) -> str:
-    """Plain text with ``$...$`` spans typeset.
-
-    Parameters
-    ----------
-    text : str
-        Text in which each ``$...$`` span is LaTeX math.
-
-    Returns
-    -------
-    str
-        HTML: the spans as MathML, everything else escaped.
-
-    Raises
-    ------
-    ValueError
-        If a ``$`` is unbalanced or a span cannot be typeset.
-    """
-    parts = text.split("$")
-    if len(parts) % 2 == 0:
-        raise ValueError(f"unbalanced $ in {text!r}")
-    return "".join(math(p) if k % 2 else html.escape(p) for k, p in enumerate(parts))
