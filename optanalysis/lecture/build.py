@@ -84,6 +84,8 @@ def resolve_topics(names=()) -> list:
             except ValueError as exc:
                 raise ValueError(f"unknown topic {n!r}: not a topic ({', '.join(by_name)}) nor a rule "
                                  f"({exc})") from None
+    if any(t.name == "index" for t in out):  # the page would replace the site's index.html
+        raise ValueError("a rule called 'index' cannot have a page (index.html is the site's index)")
     return list({t.name: t for t in out}.values())
 
 
