@@ -21,6 +21,7 @@ BASE = {
     "study": ["gd_stability_and_rate"],
     "schedules": [],
     "sweep": ["grid.toml"],
+    "lecture": [],
 }
 
 
@@ -151,8 +152,9 @@ def test_help_ends_with_two_examples_that_parse(capsys, command):
 
 
 @pytest.mark.slow
-# reproduce and study are slow (CI runs them); sweep's examples need a grid file (tests/test_sweep_cli.py)
-@pytest.mark.parametrize("command", [c for c in COMMANDS if c not in ("reproduce", "study", "sweep")])
+# reproduce and study are slow (CI runs them); sweep's examples need a grid file (tests/test_sweep_cli.py);
+# lecture runs studies and reports progress (tests/test_lecture.py runs it)
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c not in ("reproduce", "study", "sweep", "lecture")])
 def test_the_examples_run(capsys, tmp_path, monkeypatch, command):
     import importlib
 

@@ -15,7 +15,8 @@ import sys
 import textwrap
 import warnings
 
-COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate", "reproduce", "study", "schedules", "sweep")
+COMMANDS = ("rules", "derive", "worst-case", "compare", "simulate", "reproduce", "study", "schedules", "sweep",
+            "lecture")
 
 # argparse reads only plain negative numbers ("-1", "-.5") as values; "-0.5,1", "-1e-3", "-inf" and
 # "-1,0;0,2" would be taken for unknown options ("expected one argument")
