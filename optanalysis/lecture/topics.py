@@ -91,9 +91,10 @@ TOPICS = (
           "exact state after any schedule is the product of the iteration matrices of each step; "
           "under gradient noise, decay trades speed for a lower noise floor.",
           studies=("lesson_step_decay_converges", "lesson_exp_decay_long_training",
-                   "lesson_plateau_improves", "schedules_noisy_quadratic", "exponential_decay_stall"),
-          schedules=("step", "multistep", "exponential", "cosine", "warmup_cosine_optax", "plateau",
-                     "plateau_optax")),
+                   "lesson_plateau_improves", "schedules_noisy_quadratic", "exponential_decay_stall",
+                   "schedules_real_training"),
+          schedules=("step", "multistep", "exponential", "cosine", "warmup_cosine_optax", "wsd",
+                     "constant_then_decay", "plateau", "plateau_optax")),
     Topic("edge_of_stability", "Adaptive methods at the edge of stability",
           "Every rule has a largest stable curvature (sharpness) for a given step size: 2/α for "
           "gradient descent, (2 + 2β)/α for heavy ball, and for Adam the preconditioned sharpness "
