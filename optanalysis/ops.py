@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import sympy
+from numba import types
 from numba.extending import overload
 
 __all__ = ["sqrt", "rsqrt", "maximum", "sign", "round32", "where", "eq", "gt"]
@@ -125,6 +126,8 @@ def _sign_nb(x):
 
 @overload(round32)
 def _round32_nb(x):
+    if x == types.float32:  # a float32 kernel: already float32, kept so (as NumPy keeps it)
+        return lambda x: x
     return lambda x: np.float64(np.float32(x))
 
 

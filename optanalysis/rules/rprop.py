@@ -54,11 +54,12 @@ RULE = Rule(
 
 
 def step(x, prev, s, g, lr, etaminus, etaplus, step_size_min, step_size_max, t):
-    s = ops.where(ops.eq(t, 1), lr, s)
+    s = ops.where(ops.eq(t, 1), lr + 0 * s, s)  # lr in s's dtype (torch: full_like(g, lr))
     prod = g * prev
     flip = ops.gt(0, prod)
-    f = ops.where(ops.gt(prod, 0), etaplus, ops.where(flip, etaminus, 1.0))
-    # clamp(s f, min, max) = min(max(s f, min), max), the min written with maximum (exact)
-    s = -ops.maximum(-ops.maximum(s * f, step_size_min), -step_size_max)
+    # s times etaplus / etaminus / 1 (each product in s's dtype, as torch's float32 factors)
+    s = ops.where(ops.gt(prod, 0), s * etaplus, ops.where(flip, s * etaminus, s))
+    # clamp(s, min, max) = min(max(s, min), max), the min written with maximum (exact)
+    s = -ops.maximum(-ops.maximum(s, step_size_min), -step_size_max)
     g = ops.where(flip, 0.0 * g, g)
     return (x - ops.sign(g) * s, g, s)
