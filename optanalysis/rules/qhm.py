@@ -8,9 +8,9 @@ Algorithm (Ma & Yarats 2019, Eq. (3); qhoptim.pyt.QHM)
 
 Theoretical guarantee on quadratics
     Per eigen-direction (a = lr h): z^2 - (1 + momentum - a (1 - nu momentum)) z
-    + momentum (1 - a (1 - nu)).  Jury: stable iff 0 < a (1 - nu) < 1 + 1/momentum ... in full,
-    a > 0, a < 2(1 + momentum)/(1 + momentum - 2 nu momentum) and momentum (1 - a(1 - nu)) > -1
-    (derived by ``optanalysis derive qhm``).  nu = 1 is heavy ball with lr (1 - momentum) lr
+    + momentum (1 - a (1 - nu)).  Jury: stable iff 0 < a < 2(1 + momentum)/(1 + momentum
+    - 2 nu momentum) (the condition momentum (1 - a (1 - nu)) > -1 follows from it; derived by
+    ``optanalysis derive qhm``).  nu = 1 is heavy ball with lr (1 - momentum) lr
     (torch's dampened momentum), nu = 0 is gradient descent, nu = momentum is Nesterov with
     lr (1 - momentum) lr.  No setting beats heavy ball's optimal worst-case rate
     (sqrt(kappa) - 1)/(sqrt(kappa) + 1): QHM is a Krylov method with two states, and Polyak's

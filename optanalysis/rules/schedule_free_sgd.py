@@ -19,8 +19,8 @@ Theoretical guarantee on quadratics
     (O(1/t)) even on a strongly convex quadratic, while z and y converge linearly.
 
 Equivalences
-    Constant c: QHM with nu = b1 and momentum = 1 - c (proven); c = 1 with b1 = ...: gd
-    (x = z).  optax.contrib.schedule_free_sgd(lr, b1=b1, weight_decay=...) exactly under a
+    Constant c: QHM with nu = b1 and momentum = 1 - c (proven); c = 1: x = y = z, gradient
+    descent on z.  b1 = 0: z is SGD and x its Polyak-Ruppert average; b1 = 1: primal averaging.  optax.contrib.schedule_free_sgd(lr, b1=b1, weight_decay=...) exactly under a
     constant lr (c = 0); under a varying lr optax weights c_t = max_lr_t^2/sum(max_lr_k^2), with
     the schedule evaluated one step ahead of the SGD step, which this rule does not reproduce.
     The PyPI ``schedulefree.SGDScheduleFree`` holds y in place of x and folds the interpolation
