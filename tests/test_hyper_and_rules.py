@@ -15,7 +15,7 @@ def test_registry_has_every_rule_of_the_mission():
                 # issue 24: every elementwise torch.optim class, optax's lion, adabelief and
                 # schedule-free SGD, and the literature's linear methods
                 "nadam", "radam", "adamax", "adadelta", "asgd", "rprop", "lion", "adabelief",
-                "schedule_free_sgd", "qhm", "triple_momentum"}
+                "schedule_free_sgd", "schedule_free_adamw", "qhm", "triple_momentum"}
     assert set(RULES) == expected
     assert {n for n, r in RULES.items() if r.linear} == {"gd", "heavy_ball", "sgd_momentum", "nesterov", "qhm",
                                                          "triple_momentum", "schedule_free_sgd"}

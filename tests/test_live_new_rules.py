@@ -93,10 +93,15 @@ def test_new_optax_rules_and_references_live():
             make = lambda learning_rate, kw=kw: optax.adabelief(learning_rate, **kw)  # noqa: E731
             rule, params = "adabelief", {"lr": lr, **kw}
             lrs, xs = make_golden.run_optax(problem, make, base_lr=lr)
-        elif kind == 2:
+        elif kind == 2 and trial < 4:
             lr, b1, wd = u(0.05, 0.5), u(0.1, 1.0), u(0, 0.1)
             rule, params = "schedule_free_sgd", {"lr": lr, "b1": b1, "weight_decay": wd}
             lrs, xs = make_golden.run_schedule_free(problem, lr, b1, wd)
+        elif kind == 2:
+            lr, b1 = u(0.001, 0.004), u(0.1, 0.95)
+            kw = {"b2": u(0.99, 0.999), "eps": 10 ** u(-8, -4), "weight_decay": u(0, 0.1)}
+            rule, params = "schedule_free_adamw", {"lr": lr, "b1": b1, **kw}
+            lrs, xs = make_golden.run_schedule_free(problem, lr, b1, adamw=kw)
         else:
             lr, m, nu = u(0.05, 0.5), u(0, 0.99), u(0, 1)
             rule, params = "qhm", {"lr": lr, "momentum": m, "nu": nu}
@@ -105,19 +110,27 @@ def test_new_optax_rules_and_references_live():
 
 
 def test_schedule_free_rule_is_the_pypi_reference_gradient_point():
-    """schedulefree.SGDScheduleFree (warmup_steps=0, r=0) holds y, the gradient point; the rule holds
-    x and z and gives y through its grad_point: the same sequence under a constant lr."""
+    """schedulefree.SGDScheduleFree / AdamWScheduleFree (warmup_steps=0, r=0) hold y, the gradient
+    point; the rules hold x and z and give y through their grad_point: the same sequence under a
+    constant lr."""
     rng = np.random.default_rng([SEED, 26])
-    rule = get_rule("schedule_free_sgd")
-    for _ in range(4):
+    for trial in range(4):
         problem = _problem(rng)
         lr, b1, wd = float(rng.uniform(0.05, 0.5)), float(rng.uniform(0.1, 0.95)), float(rng.uniform(0, 0.1))
         h = torch.tensor(problem["hessian_diag"], dtype=torch.float64)
         xs = torch.tensor(problem["xstar"], dtype=torch.float64)
         p = torch.nn.Parameter(torch.tensor(problem["x0"], dtype=torch.float64))
-        opt = schedulefree.SGDScheduleFree([p], lr=lr, momentum=b1, weight_decay=wd, foreach=False)
+        if trial % 2:
+            rule, b2, eps = get_rule("schedule_free_adamw"), float(rng.uniform(0.99, 0.999)), 1e-4
+            lr = lr / 100  # adaptive: away from x* within the run (module docstring)
+            opt = schedulefree.AdamWScheduleFree([p], lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd,
+                                                 foreach=False)
+            vals = rule.values(rule.params(lr=lr, b1=b1, b2=b2, eps=eps, weight_decay=wd))
+        else:
+            rule = get_rule("schedule_free_sgd")
+            opt = schedulefree.SGDScheduleFree([p], lr=lr, momentum=b1, weight_decay=wd, foreach=False)
+            vals = rule.values(rule.params(lr=lr, b1=b1, weight_decay=wd))
         opt.train()
-        vals = rule.values(rule.params(lr=lr, b1=b1, weight_decay=wd))
         hd, xsd = np.array(problem["hessian_diag"]), np.array(problem["xstar"])
         state = rule.init(np.array(problem["x0"]), *vals)
         worst = 0.0
@@ -127,4 +140,4 @@ def test_schedule_free_rule_is_the_pypi_reference_gradient_point():
             state = rule.step(*state, hd * (rule.grad_point(*state, *vals) - xsd), *vals, t)
             y = rule.grad_point(*state, *vals)
             worst = max(worst, float(np.max(np.abs(y - p.detach().numpy()) / np.maximum(np.abs(y), 0.01))))
-        assert worst <= RTOL, f"seed {SEED}: SGDScheduleFree(lr={lr}, momentum={b1}, wd={wd}): {worst:.2e}"
+        assert worst <= RTOL, f"seed {SEED}: {type(opt).__name__}(lr={lr}, b1={b1}, wd={wd}): {worst:.2e}"

@@ -118,15 +118,19 @@ def run_optax(problem, make_opt, schedule=None, base_lr=None, plateau=None, inte
     return np.array(lrs), np.array(xs_out)
 
 
-def run_schedule_free(problem, lr, b1=0.9, weight_decay=None):
-    """Trajectory of the evaluation point x of ``optax.contrib.schedule_free_sgd`` (constant lr):
-    optax holds y (the gradient point); x is ``schedule_free_eval_params`` of its state."""
+def run_schedule_free(problem, lr, b1=0.9, weight_decay=None, adamw=None):
+    """Trajectory of the evaluation point x of ``optax.contrib.schedule_free_sgd`` (constant lr;
+    ``schedule_free_adamw`` with the keyword arguments ``adamw`` if given): optax holds y (the
+    gradient point); x is ``schedule_free_eval_params`` of its state."""
     import jax.numpy as jnp
     import optax
 
     h, xs = jnp.asarray(problem["hessian_diag"]), jnp.asarray(problem["xstar"])
     params = jnp.asarray(problem["x0"])
-    opt = optax.contrib.schedule_free_sgd(lr, b1=b1, weight_decay=weight_decay)
+    if adamw is None:
+        opt = optax.contrib.schedule_free_sgd(lr, b1=b1, weight_decay=weight_decay)
+    else:
+        opt = optax.contrib.schedule_free_adamw(lr, b1=b1, **adamw)
     state = opt.init(params)
     out = [np.asarray(params).copy()]
     for _ in range(problem["steps"]):
@@ -237,7 +241,7 @@ def new_torch_rules(torch_run):
 
 
 def new_optax_rules(optax_run, t):
-    """lion, adabelief, schedule_free_sgd; QHM against its reference package qhoptim."""
+    """lion, adabelief, schedule_free_sgd/adamw; QHM against its reference package qhoptim."""
     for kw in ({}, {"b1": 0.5, "b2": 0.9, "weight_decay": 0.0}, {"weight_decay": 0.1}):
         optax_run("lion", {"lr": 0.01, **kw}, "lion", kw)
     for kw in ({}, {"b1": 0.8, "b2": 0.99, "eps": 1e-8, "eps_root": 1e-10}, {"nesterov": True}):
@@ -247,6 +251,10 @@ def new_optax_rules(optax_run, t):
         params = {"lr": lr, "b1": b1, **({"weight_decay": wd} if wd else {})}
         t.append((f"schedule_free_sgd|{call}", call, "schedule_free_sgd", params, None,
                   lambda lr=lr, b1=b1, wd=wd: run_schedule_free(PROBLEM, lr, b1, wd)))
+    for lr, b1, kw in ((0.01, 0.9, {}), (0.02, 0.5, {"b2": 0.99, "eps": 1e-4, "weight_decay": 0.05})):
+        call = f"optax.contrib.schedule_free_adamw(learning_rate={lr}, b1={b1}, {kw})"
+        t.append((f"schedule_free_adamw|{call}", call, "schedule_free_adamw", {"lr": lr, "b1": b1, **kw}, None,
+                  lambda lr=lr, b1=b1, kw=kw: run_schedule_free(PROBLEM, lr, b1, adamw=kw)))
     for lr, momentum, nu in ((0.1, 0.9, 0.7), (0.3, 0.5, 1.0)):
         call = f"qhoptim.pyt.QHM(lr={lr}, momentum={momentum}, nu={nu})"
         t.append((f"qhm|{call}", call, "qhm", {"lr": lr, "momentum": momentum, "nu": nu}, None,
