@@ -13,9 +13,10 @@ import math
 
 import numpy as np
 import sympy
+from numba import types
 from numba.extending import overload
 
-__all__ = ["sqrt", "rsqrt", "maximum", "where", "eq", "gt"]
+__all__ = ["sqrt", "rsqrt", "maximum", "sign", "round32", "where", "eq", "gt"]
 
 
 def _symbolic(*args):
@@ -46,6 +47,38 @@ def rsqrt(x):
 def maximum(a, b):
     """Element-wise maximum (propagates NaN, like ``torch.maximum``)."""
     return sympy.Max(a, b) if _symbolic(a, b) else np.maximum(a, b)
+
+
+def sign(x):
+    """-1, 0 or 1 by the sign of ``x`` (``sign(0) = 0``, as ``torch.sign`` and ``jnp.sign``)."""
+    if _symbolic(x):
+        return sympy.sign(x)
+    return np.sign(x) if np.ndim(x) else float(np.sign(x))
+
+
+class _Round32(sympy.Function):
+    """float32 rounding inside a symbolic expression: identity for symbols (derivations are
+    exact arithmetic; its derivative is 1), the rounded value once the argument is a number, so
+    that an update evaluated at numbers is the one the kernels compute."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sympy.Float(float(np.float32(float(x))))
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.Integer(1)
+
+
+def round32(x):
+    """``x`` rounded to float32 and held in its own type (float64 stays float64): the scalar
+    state torch keeps in its default dtype (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``)."""
+    if _symbolic(x):
+        return _Round32(x)
+    if np.ndim(x):
+        return np.asarray(x).astype(np.float32).astype(np.asarray(x).dtype)
+    return float(np.float32(x))
 
 
 def eq(a, b):
@@ -84,6 +117,18 @@ def _rsqrt_nb(x):
 def _maximum_nb(a, b):
     # NaN-propagating like torch.maximum / jnp.maximum (Python's max would drop it).
     return lambda a, b: a if (a > b or a != a) else b
+
+
+@overload(sign)
+def _sign_nb(x):
+    return lambda x: (x > 0) - (x < 0) + 0.0 * x
+
+
+@overload(round32)
+def _round32_nb(x):
+    if x == types.float32:  # a float32 kernel: already float32, kept so (as NumPy keeps it)
+        return lambda x: x
+    return lambda x: np.float64(np.float32(x))
 
 
 @overload(eq)

@@ -11,9 +11,14 @@ from optanalysis.rules import RULES, get_rule
 
 def test_registry_has_every_rule_of_the_mission():
     expected = {"gd", "heavy_ball", "sgd_momentum", "nesterov", "rmsprop", "rmsprop_optax",
-                "adam", "adamw", "adam_optax", "adagrad"}
+                "adam", "adamw", "adam_optax", "adagrad",
+                # issue 24: every elementwise torch.optim class, optax's lion, adabelief and
+                # schedule-free SGD, and the literature's linear methods
+                "nadam", "radam", "adamax", "adadelta", "asgd", "rprop", "lion", "adabelief",
+                "schedule_free_sgd", "schedule_free_adamw", "qhm", "triple_momentum"}
     assert set(RULES) == expected
-    assert {n for n, r in RULES.items() if r.linear} == {"gd", "heavy_ball", "sgd_momentum", "nesterov"}
+    assert {n for n, r in RULES.items() if r.linear} == {"gd", "heavy_ball", "sgd_momentum", "nesterov", "qhm",
+                                                         "triple_momentum", "schedule_free_sgd"}
 
 
 @pytest.mark.parametrize("name", sorted(RULES))

@@ -40,7 +40,7 @@ import numpy as np
 from ..hyper import Flag, Real
 from ._contract import RuleContractError
 
-__all__ = ["Rule", "Equivalence", "RULES", "RuleList", "get_rule", "rule_names", "register",
+__all__ = ["Rule", "Equivalence", "RootTuning", "RULES", "RuleList", "get_rule", "rule_names", "register",
            "register_rule", "RuleContractError"]
 
 
@@ -73,6 +73,13 @@ class Rule:
         The eps = 0 sign-alternating period-2 orbit analysis applies.
     orbit_zero : tuple of str
         Hyperparameters that analysis also sets to 0 unless given (``eps``, ``momentum``).
+    tunings : tuple of RootTuning
+        Tunings stated as conditions on the roots of the characteristic polynomial, solved by
+        SymPy (:mod:`optanalysis.symbolic.tuning`), besides those its family gives.
+    time_varying : tuple of (str, value)
+        Hyperparameter values at which a linear rule's map still varies with ``t`` after step 2
+        (schedule-free SGD's uniform weight 1/t): the time-invariant analyses (``derive``,
+        ``predict``, ``worst_case``) refuse them; kernels and references run them exactly.
     """
 
     name: str
@@ -90,6 +97,8 @@ class Rule:
     linearize_excludes: tuple = ()  # flags the frozen-preconditioner linearisation cannot take
     orbit: bool = False  # the eps = 0 sign-alternating period-2 orbit analysis applies
     orbit_zero: tuple = ()  # hyperparameters that analysis also sets to 0 (eps, momentum, ...)
+    tunings: tuple = ()  # of RootTuning: root conditions solved by the engine
+    time_varying: tuple = ()  # (name, value): the map varies with t beyond step 2 there
     module: ModuleType | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
@@ -108,6 +117,20 @@ class Rule:
             raise ValueError(f"rule {self.name!r}: a linear rule has no preconditioner nor orbit")
         if not all(isinstance(e, Equivalence) for e in self.equivalences):
             raise TypeError(f"rule {self.name!r}: equivalences must be Equivalence records")
+        if not all(isinstance(e, RootTuning) for e in self.tunings):
+            raise TypeError(f"rule {self.name!r}: tunings must be RootTuning records")
+        unknown = [n for n, _ in self.time_varying if n not in names]
+        if unknown or (self.time_varying and not self.linear):
+            raise ValueError(f"rule {self.name!r}: time_varying names hyperparameters of a "
+                             f"linear rule; valid: {', '.join(names)}")
+
+    def varies_in_time(self, params: dict) -> str:
+        """The hyperparameter setting of ``params`` at which the map varies with t beyond step 2
+        (e.g. ``"c=0"``), or ``""``."""
+        for name, value in self.time_varying:
+            if name in params and not isinstance(params[name], str) and params[name] == value:
+                return f"{name}={value:g}"
+        return ""
 
     @property
     def init(self) -> Callable:
@@ -204,6 +227,26 @@ class Equivalence:
             value = getattr(self, name)
             if isinstance(value, dict):
                 object.__setattr__(self, name, tuple(value.items()))
+
+
+@dataclass(frozen=True)
+class RootTuning:
+    """A tuning a rule states as conditions on the roots of its characteristic polynomial at the
+    extremal curvatures, which SymPy solves for ``unknowns`` (:mod:`optanalysis.symbolic.tuning`).
+
+    ``at_mu`` and ``at_L`` list the roots wanted at h = mu and h = L, as expression strings (a new
+    name is an unknown root; a name listed twice at one point is a double root), parsed by SymPy's
+    parser, never evaluated as Python; ``given`` fixes other hyperparameters first
+    (``(name, expression in mu, L)`` pairs).  The worst-case rate is the largest root modulus,
+    checked against the exact worst case when derived.
+    """
+
+    name: str
+    principle: str
+    unknowns: tuple
+    at_mu: tuple = ()
+    at_L: tuple = ()
+    given: tuple = ()
 
 
 # The defaults of the optional functions.  ``grad_point`` is compiled into the kernels from its

@@ -198,6 +198,10 @@ def _iteration_matrix(rule, **fixed) -> sympy.Matrix:
     if not rule.linear:
         raise ValueError(f"rule {rule.name!r} has no linear recurrence; use its linearisation "
                          f"(optanalysis derive {rule.name} --linearize)")
+    varying = rule.varies_in_time(fixed)
+    if varying:
+        raise ValueError(f"rule {rule.name!r} with {varying} changes its map at every step (no "
+                         f"time-invariant recurrence); leave it free or fix another value")
     # t = 2: the steady-state recurrence (torch's first momentum step is a special case).
     s, new, _ = update(rule, t=2, **fixed)
     T = sympy.Matrix(new).jacobian(sympy.Matrix(s)).applyfunc(sympy.expand)

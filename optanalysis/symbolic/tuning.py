@@ -163,7 +163,7 @@ def solve_tuning(rule, tuning: Tuning, cp: CharPoly | None = None, **fixed):
     eqs = [sympy.expand(sympy.numer(sympy.together(e))) for e in eqs]
     # check=False: SymPy's own check simplifies every solution (slow); each solution is instead
     # checked below by its residuals and by the exact worst-case rate at a sample point.
-    sols = sympy.solve(eqs, unknowns, dict=True, check=False, manual=True)
+    sols = _complete(sympy.solve(eqs, unknowns, dict=True, check=False, manual=True), eqs, unknowns)
     # rank the solutions by the exact worst-case rate at a sample condition number
     k = SAMPLE_KAPPA
     numeric_fixed = {n: float(v) for n, v in fixed.items() if not isinstance(v, bool)}
@@ -226,6 +226,25 @@ def solve_tuning(rule, tuning: Tuning, cp: CharPoly | None = None, **fixed):
                         rule.name)
 
 
+def _complete(sols, eqs, unknowns) -> list:
+    """Solutions that leave unknowns free (SymPy's manual solver may drop an equation) completed
+    by solving the equations left over for them; others unchanged."""
+    out = []
+    for sol in sols:
+        free = [u for u in unknowns if u not in sol]
+        if not free:
+            out.append(sol)
+            continue
+        left = [e for e in (sympy.expand(sympy.numer(sympy.together(e.subs(sol)))) for e in eqs)
+                if e != 0]
+        if not left:
+            continue
+        for rest in sympy.solve(left, free, dict=True, check=False):
+            if set(rest) == set(free):
+                out.append({**{k: v.subs(rest) for k, v in sol.items()}, **rest})
+    return out
+
+
 def _sample_value(rule, name):
     """Generic sample values for parameters left symbolic in a tuning (dampening, ...)."""
     p = next(q for q in get_rule(rule).hyper if q.name == name)
@@ -234,10 +253,53 @@ def _sample_value(rule, name):
     return sympy.Rational(1, 10)
 
 
+def declared_tunings(rule, cp: CharPoly, **fixed) -> tuple:
+    """The rule's own :class:`~optanalysis.rules.RootTuning` records as :class:`Tuning`: a root
+    named for the first time is a new unknown, a root listed twice at one point a double root
+    (for a quadratic, both roots).  Tunings whose unknowns or given parameters are fixed, or whose
+    root count does not match the degree, are skipped."""
+    from .parsing import parse
+
+    free = {n for n, v in cp.symbols.items() if isinstance(v, sympy.Symbol)}
+    out = []
+    for rt in get_rule(rule).tunings:
+        given = tuple((n, parse(v, {"mu": MU, "L": L})) for n, v in rt.given)
+        if not set(rt.unknowns) | {n for n, _ in given} <= free:
+            continue
+        if any(len(r) != cp.degree for r in (rt.at_mu, rt.at_L)):
+            continue
+        modes, names = [], set()
+        for at, roots in ((MU, rt.at_mu), (L, rt.at_L)):
+            if len(set(roots)) == 1 and len(roots) > 1:
+                names.add(roots[0])
+                modes.append(Mode(at, "double", roots[0]))
+                continue
+            for text in roots:
+                expr = sympy.sympify(parse(text, {n: sympy.Symbol(n, real=True) for n in
+                                                  _names(text)}))
+                new = [str(x) for x in expr.free_symbols if str(x) not in names]
+                if isinstance(expr, sympy.Symbol) and new:
+                    names.add(new[0])
+                    modes.append(Mode(at, "root", new[0]))
+                else:
+                    modes.append(Mode(at, "root", "", lambda r, e=expr: e.subs(
+                        {x: r[str(x)] for x in e.free_symbols})))
+        out.append(Tuning(rt.name, rt.principle, tuple(modes), tuple(rt.unknowns), given))
+    return tuple(out)
+
+
+def _names(text: str) -> list:
+    import re
+
+    return re.findall(r"[A-Za-z_]\w*", text)
+
+
 def optimal_tunings(rule, **fixed) -> tuple:
     cp = characteristic_polynomial(rule, **fixed)
     out = []
-    for t in tunings_for(cp):
+    # a rule's own tunings replace its family's (which may not fit its parametrisation: QHM's
+    # nu, TMM's gamma left free make the family's equations slow to solve and meaningless)
+    for t in declared_tunings(rule, cp, **fixed) or tunings_for(cp):
         res = solve_tuning(rule, t, cp, **fixed)
         if res is not None:
             out.append(res)

@@ -191,6 +191,45 @@ def optax_warmup_decay(name, kw, b):
     return optax.join_schedules([warm, optax.constant_schedule(b), cool], [w, t - c])
 
 
+def run_schedule_free(problem, lr, b1=0.9, weight_decay=None, adamw=None):
+    """Trajectory of the evaluation point x of ``optax.contrib.schedule_free_sgd`` (constant lr;
+    ``schedule_free_adamw`` with the keyword arguments ``adamw`` if given): optax holds y (the
+    gradient point); x is ``schedule_free_eval_params`` of its state."""
+    import jax.numpy as jnp
+    import optax
+
+    h, xs = jnp.asarray(problem["hessian_diag"]), jnp.asarray(problem["xstar"])
+    params = jnp.asarray(problem["x0"])
+    if adamw is None:
+        opt = optax.contrib.schedule_free_sgd(lr, b1=b1, weight_decay=weight_decay)
+    else:
+        opt = optax.contrib.schedule_free_adamw(lr, b1=b1, **adamw)
+    state = opt.init(params)
+    out = [np.asarray(params).copy()]
+    for _ in range(problem["steps"]):
+        updates, state = opt.update(h * (params - xs), state, params)
+        params = optax.apply_updates(params, updates)
+        out.append(np.asarray(optax.contrib.schedule_free_eval_params(state, params)).copy())
+    return np.full(problem["steps"], lr), np.array(out)
+
+
+def run_qhoptim(problem, lr, momentum, nu):
+    """Trajectory of ``qhoptim.pyt.QHM`` (the reference implementation of QHM), float64."""
+    import torch
+    from qhoptim.pyt import QHM
+
+    h = torch.tensor(problem["hessian_diag"], dtype=torch.float64)
+    xs = torch.tensor(problem["xstar"], dtype=torch.float64)
+    p = torch.nn.Parameter(torch.tensor(problem["x0"], dtype=torch.float64))
+    opt = QHM([p], lr=lr, momentum=momentum, nu=nu)
+    out = [p.detach().numpy().copy()]
+    for _ in range(problem["steps"]):
+        p.grad = h * (p.detach() - xs)
+        opt.step()
+        out.append(p.detach().numpy().copy())
+    return np.full(problem["steps"], lr), np.array(out)
+
+
 # ----------------------------------------------------------------------------------- the runs
 def rule_runs():
     """Every rule and option under a constant lr: (id, library call, rule, params, runner)."""
@@ -238,11 +277,61 @@ def rule_runs():
     for kw, rk in (({}, {}), ({"eps_root": 1e-8}, {"eps_root": 1e-8}), ({"nesterov": True}, {"nesterov": True}),
                    ({"b1": 0.8, "b2": 0.99, "eps": 1e-6}, {"b1": 0.8, "b2": 0.99, "eps": 1e-6})):
         optax_run("adam_optax", {"lr": 0.05, **rk}, "adam", kw)
+    new_torch_rules(torch_run)
+    new_optax_rules(optax_run, t)
     # heavy_ball has no library class; torch SGD is the same iterate sequence under a constant lr
     # (rounded differently).  The nesterov rule is skipped: torch's nesterov=True iterate is
     # Sutskever's look-ahead point, a different variable.
     torch_run("heavy_ball", {"lr": 0.1, "momentum": 0.9}, "SGD", {"lr": 0.1, "momentum": 0.9})
     return t
+
+
+def new_torch_rules(torch_run):
+    """NAdam, RAdam, Adamax, Adadelta, ASGD, Rprop (torch's default dtype float32: the float32
+    scalar state of NAdam and ASGD is part of what is reproduced)."""
+    for kw, rk in (({}, {}), ({"betas": (0.8, 0.99), "momentum_decay": 0.01, "weight_decay": 0.05},
+                              {"beta1": 0.8, "beta2": 0.99, "momentum_decay": 0.01, "weight_decay": 0.05}),
+                   ({"weight_decay": 0.1, "decoupled_weight_decay": True, "eps": 1e-4},
+                    {"weight_decay": 0.1, "decoupled_weight_decay": True, "eps": 1e-4})):
+        torch_run("nadam", {"lr": 0.05, **rk}, "NAdam", {"lr": 0.05, **kw})
+    for kw, rk in (({}, {}), ({"betas": (0.4, 0.5)}, {"beta1": 0.4, "beta2": 0.5}),
+                   ({"betas": (0.85, 0.95), "weight_decay": 0.05}, {"beta1": 0.85, "beta2": 0.95, "weight_decay": 0.05}),
+                   ({"weight_decay": 0.1, "decoupled_weight_decay": True, "eps": 1e-4},
+                    {"weight_decay": 0.1, "decoupled_weight_decay": True, "eps": 1e-4})):
+        torch_run("radam", {"lr": 0.05, **rk}, "RAdam", {"lr": 0.05, **kw})
+    for kw, rk in (({}, {}), ({"betas": (0.6, 0.9), "eps": 1e-3, "weight_decay": 0.05},
+                              {"beta1": 0.6, "beta2": 0.9, "eps": 1e-3, "weight_decay": 0.05})):
+        # lr small enough not to reach xstar in 200 steps: there the gradient is rounding noise
+        # that the normalised step amplifies (test_live_libs.py's note on adaptive rules)
+        torch_run("adamax", {"lr": 0.004, **rk}, "Adamax", {"lr": 0.004, **kw})
+    for kw in ({}, {"rho": 0.5, "eps": 1e-3, "weight_decay": 0.05}):
+        torch_run("adadelta", {"lr": 1.0, **kw}, "Adadelta", {"lr": 1.0, **kw})
+    for kw in ({}, {"lambd": 0.01, "alpha": 0.5, "t0": 20.0, "weight_decay": 0.05}):
+        torch_run("asgd", {"lr": 0.1, **kw}, "ASGD", {"lr": 0.1, **kw})
+    for kw, rk in (({}, {}), ({"etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2)},
+                              {"etaminus": 0.3, "etaplus": 1.5, "step_size_min": 1e-3, "step_size_max": 0.2})):
+        torch_run("rprop", {"lr": 0.05, **rk}, "Rprop", {"lr": 0.05, **kw})
+
+
+def new_optax_rules(optax_run, t):
+    """lion, adabelief, schedule_free_sgd/adamw; QHM against its reference package qhoptim."""
+    for kw in ({}, {"b1": 0.5, "b2": 0.9, "weight_decay": 0.0}, {"weight_decay": 0.1}):
+        optax_run("lion", {"lr": 0.01, **kw}, "lion", kw)
+    for kw in ({}, {"b1": 0.8, "b2": 0.99, "eps": 1e-8, "eps_root": 1e-10}, {"nesterov": True}):
+        optax_run("adabelief", {"lr": 0.05, **kw}, "adabelief", kw)
+    for lr, b1, wd in ((0.1, 0.9, None), (0.3, 0.5, 0.05)):
+        call = f"optax.contrib.schedule_free_sgd(learning_rate={lr}, b1={b1}, weight_decay={wd})"
+        params = {"lr": lr, "b1": b1, **({"weight_decay": wd} if wd else {})}
+        t.append((f"schedule_free_sgd|{call}", call, "schedule_free_sgd", params, None,
+                  lambda lr=lr, b1=b1, wd=wd: run_schedule_free(PROBLEM, lr, b1, wd)))
+    for lr, b1, kw in ((0.01, 0.9, {}), (0.02, 0.5, {"b2": 0.99, "eps": 1e-4, "weight_decay": 0.05})):
+        call = f"optax.contrib.schedule_free_adamw(learning_rate={lr}, b1={b1}, {kw})"
+        t.append((f"schedule_free_adamw|{call}", call, "schedule_free_adamw", {"lr": lr, "b1": b1, **kw}, None,
+                  lambda lr=lr, b1=b1, kw=kw: run_schedule_free(PROBLEM, lr, b1, adamw=kw)))
+    for lr, momentum, nu in ((0.1, 0.9, 0.7), (0.3, 0.5, 1.0)):
+        call = f"qhoptim.pyt.QHM(lr={lr}, momentum={momentum}, nu={nu})"
+        t.append((f"qhm|{call}", call, "qhm", {"lr": lr, "momentum": momentum, "nu": nu}, None,
+                  lambda lr=lr, m=momentum, nu=nu: run_qhoptim(PROBLEM, lr, m, nu)))
 
 
 def schedule_runs():
@@ -388,9 +477,11 @@ def plateau_runs():
 def versions() -> dict:
     import jax
     import optax
+    import qhoptim
     import torch
 
     return {"torch": torch.__version__, "optax": optax.__version__, "jax": jax.__version__,
+            "qhoptim": qhoptim.__version__,
             "numpy": np.__version__, "python": platform.python_version()}
 
 
