@@ -23,9 +23,11 @@ import inspect
 import textwrap
 from types import ModuleType
 
+from .. import ops
+
 __all__ = ["RuleContractError", "check_rule", "check_call", "compile_error", "where"]
 
-_OPS = ("sqrt", "rsqrt", "maximum", "where", "eq", "gt")
+_OPS = tuple(ops.__all__)  # what a rule may call: optanalysis.ops is the one list
 _ALLOWED_STATEMENTS = (ast.Assign, ast.Return, ast.If, ast.Expr, ast.Pass)
 
 
