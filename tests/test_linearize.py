@@ -206,3 +206,17 @@ def test_time_dependent_effective_step_matches_the_float_step(t):
     values = {sympy.Symbol(k, positive=True): v for k, v in params.items() if not isinstance(v, bool)}
     expected = float(lin.effective_lr_t.subs(values).subs({S["v"]: v_after, T: t}))
     assert abs(-x_new / g - expected) < 1e-9 * expected
+
+
+@pytest.mark.parametrize("name, why", [
+    ("adamax", "cannot invert"),  # u = max(beta2 u, |g|): no closed-form zero-gradient inverse
+    ("rprop", "cannot invert"),  # sign logic on the previous gradient
+    ("asgd", "cannot invert"),  # eta's update depends on t, not on the frozen value alone
+    ("radam", "no positive preconditioner"),  # the rectification switch makes P a Piecewise
+    ("nadam", "no positive preconditioner"),  # the mu-product's float32 rounding has no sign
+    ("lion", "does not depend on the frozen state"),  # a sign step: no preconditioner to freeze
+])
+def test_a_rule_the_linearisation_does_not_cover_gets_one_clear_error(name, why):
+    """Never a SymPy traceback or a made-up threshold (RAdam's gave 'lambda_max < oo' once)."""
+    with pytest.raises(ValueError, match=rf"rule '{name}'.*{why}"):
+        linearize(name)

@@ -202,9 +202,13 @@ def _linearize(rule, **fixed) -> Linearization:
     rename = {}
     for i in frozen:
         after = sympy.Symbol(rule.state[i], positive=True)
-        sol = sympy.solve(sympy.Eq(new_free[i].subs(at_min).subs(_G, 0), after), state[i])
+        try:
+            sol = sympy.solve(sympy.Eq(new_free[i].subs(at_min).subs(_G, 0), after), state[i])
+        except NotImplementedError:  # e.g. Adamax's max(beta2 u, |g|): no closed-form inverse
+            sol = []
         if len(sol) != 1:
-            raise ValueError(f"cannot invert the zero-gradient update of {rule.state[i]!r}")
+            raise ValueError(f"rule {name!r}: cannot invert the zero-gradient update of {rule.state[i]!r}, "
+                             "so the frozen-preconditioner linearisation does not apply")
         rename[state[i]] = sol[0]
     grad_coef = sympy.diff(new_free[0], _G).subs(at_min).subs(_G, 0).subs(rename)
     effective_lr_t = -grad_coef  # unsimplified: keeps the rule's own grouping, e.g. sqrt(v_hat) + eps
@@ -215,6 +219,11 @@ def _linearize(rule, **fixed) -> Linearization:
     if frozen_syms and not preconditioner_t.has(*frozen_syms):
         raise ValueError(f"rule {name!r}: the step does not depend on the frozen state")
     preconditioner = _steady(preconditioner_t)
+    typical = {s: 1 for s in preconditioner.free_symbols} | {
+        sympy.Symbol(p.name, positive=True): sympy.Rational(1, 2) if p.high == 1 else 1 for p in rule.hyper if not p.flag}
+    if not preconditioner.subs(typical).is_positive:  # e.g. RAdam's rectification, a Piecewise in t
+        raise ValueError(f"rule {name!r}: the frozen-preconditioner linearisation gives no positive "
+                         f"preconditioner (P = {preconditioner}), so it does not apply")
 
     jac = sympy.Matrix([new_quad[i] for i in tracked]).jacobian(sympy.Matrix([state[i] for i in tracked]))
     jac = _steady(jac.subs(at_min).subs(rename))
