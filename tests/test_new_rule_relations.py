@@ -13,7 +13,7 @@ of the remaining state (x, m) on f = h x^2/2 is exactly that of a linear rule:
 import sympy
 
 from optanalysis.rules import get_rule
-from optanalysis.symbolic.core import H, T, update
+from optanalysis.symbolic.core import T, update
 
 
 def _frozen_map(rule, tracked, frozen_values, **fixed):

@@ -149,7 +149,7 @@ def _check_claim(claim: Claim, key_a: str, key_b: str) -> EquivalenceResult:
     elif holds:
         statement = (f"{a} has the characteristic polynomial of {b} with "
                      + ", ".join(f"{n} -> {v}" for n, v in mapping.items())
-                     + ("" if identity else f" (not with the same hyperparameters)"))
+                     + ("" if identity else " (not with the same hyperparameters)"))
     else:
         statement = f"{a} and {b} have different characteristic polynomials"
     if cpa.zero_roots != cpb.zero_roots:
