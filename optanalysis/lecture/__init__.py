@@ -7,7 +7,7 @@ rules (precomputed grid, :mod:`optanalysis.lecture.explorer`), the studies that 
 claims with their verdicts (:mod:`optanalysis.lecture.evidence`), the exact torch/optax semantics
 and the references.  HTML and CSS with one small script for the sliders; no server, no network.
 """
-from .build import Site, build, resolve_topics
+from .builder import Site, build, resolve_topics
 from .topics import TOPICS, Topic, topic_names
 
 __all__ = ["build", "Site", "resolve_topics", "TOPICS", "Topic", "topic_names"]

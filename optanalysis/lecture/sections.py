@@ -61,7 +61,7 @@ def docstring(doc: str) -> str:
     for line in lines[k:]:
         if line.strip() and not line[:1].isspace():
             flush()
-            heading, body = line.strip(), []
+            heading, body = line.strip().removesuffix("::"), []  # '::' marks a literal block for Sphinx
         elif heading is not None:
             body.append(line)
         elif line.strip():

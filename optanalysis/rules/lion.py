@@ -1,7 +1,6 @@
 """Lion with optax.lion semantics, exactly.
 
-Algorithm (optax/_src/alias.py lion = chain(scale_by_lion, add_decayed_weights,
-scale_by_learning_rate))
+Algorithm (optax/_src/alias.py lion = chain(scale_by_lion, add_decayed_weights, scale_by_learning_rate))
     c = (1 - b1) g + b1 m
     x <- x - lr_t (sign(c) + weight_decay x)     (sign(0) = 0; the decay is scaled by lr)
     m <- (1 - b2) g + b2 m                        (the stored momentum decays with b2, after c)

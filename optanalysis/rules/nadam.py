@@ -1,6 +1,7 @@
 """NAdam with torch.optim.NAdam semantics, exactly (momentum_decay, decoupled_weight_decay).
 
-Algorithm (torch/optim/nadam.py, ``_single_tensor_nadam``)
+Algorithm (torch/optim/nadam.py, ``_single_tensor_nadam``)::
+
     decoupled: x <- x (1 - lr_t weight_decay); else g <- g + weight_decay x
     mu_t = beta1 (1 - 0.5 * 0.96^(t psi)),  mu_{t+1} likewise       (psi = momentum_decay)
     mu_prod <- mu_prod * mu_t      (a 0-dim tensor of torch's default dtype: float32 unless

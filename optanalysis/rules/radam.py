@@ -1,6 +1,7 @@
 """RAdam with torch.optim.RAdam semantics, exactly (rectification switch, decoupled_weight_decay).
 
-Algorithm (torch/optim/radam.py, ``_single_tensor_radam``)
+Algorithm (torch/optim/radam.py, ``_single_tensor_radam``)::
+
     decoupled: x <- x (1 - lr_t weight_decay); else g <- g + weight_decay x
     m <- m + (1 - beta1)(g - m);   v <- beta2 v + (1 - beta2) g^2
     rho_inf = 2/(1 - beta2) - 1;   rho_t = rho_inf - 2 t beta2^t/(1 - beta2^t)

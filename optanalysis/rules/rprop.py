@@ -1,6 +1,7 @@
 """Rprop (iRprop- without weight backtracking) with torch.optim.Rprop semantics, exactly.
 
-Algorithm (torch/optim/rprop.py, ``_single_tensor_rprop``)
+Algorithm (torch/optim/rprop.py, ``_single_tensor_rprop``)::
+
     s = lr_1 at t = 1 (torch creates the per-coordinate step size at the first step)
     f = etaplus if g prev > 0;  etaminus if g prev < 0;  1 otherwise
     s <- clamp(s f, step_size_min, step_size_max)      (also at t = 1, where f = 1)

@@ -1,7 +1,6 @@
 """Schedule-free AdamW (Defazio et al. 2024) with optax.contrib.schedule_free_adamw semantics.
 
-Algorithm (optax/contrib/_schedule_free.py: schedule_free(chain(scale_by_rms(b2, eps,
-eps_in_sqrt=False, bias_correction=True), add_decayed_weights, scale_by_learning_rate)))
+Algorithm (optax/contrib/_schedule_free.py: schedule_free(chain(scale_by_rms(b2, eps, eps_in_sqrt=False, bias_correction=True), add_decayed_weights, scale_by_learning_rate)))
     y = (1 - b1) z + b1 x                             (the gradient point: optax's params)
     v <- b2 v + (1 - b2) g^2
     z <- z - lr_t (g/(sqrt(v/(1 - b2^t)) + eps) + weight_decay y)
