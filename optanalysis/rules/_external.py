@@ -53,7 +53,7 @@ def load_file(path) -> "object":
         If the file does not exist or is not a ``.py`` file; RuleContractError if its rule
         breaks the contract.
     """
-    from . import register
+    from . import RULES, register
 
     path = Path(path).expanduser()
     if path.suffix != ".py":
@@ -63,8 +63,8 @@ def load_file(path) -> "object":
     path = path.resolve()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     hit = _FILES.get(path)
-    if hit is not None and hit[0] == digest:
-        return hit[1]
+    if hit is not None and hit[0] == digest and RULES.get(hit[1].name) is hit[1]:
+        return hit[1]  # unchanged and still registered
     name = _module_name(path)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
