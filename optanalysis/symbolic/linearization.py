@@ -219,9 +219,11 @@ def _linearize(rule, **fixed) -> Linearization:
     if frozen_syms and not preconditioner_t.has(*frozen_syms):
         raise ValueError(f"rule {name!r}: the step does not depend on the frozen state")
     preconditioner = _steady(preconditioner_t)
-    typical = {s: 1 for s in preconditioner.free_symbols} | {
-        sympy.Symbol(p.name, positive=True): sympy.Rational(1, 2) if p.high == 1 else 1 for p in rule.hyper if not p.flag}
-    if not preconditioner.subs(typical).is_positive:  # e.g. RAdam's rectification, a Piecewise in t
+    # typical hyperparameter values (1/2 for those in [0, 1)), to decide signs SymPy cannot
+    sample = {sympy.Symbol(p.name, positive=True): sympy.Rational(1, 2) if p.high == 1 else 1
+              for p in rule.hyper if not p.flag}
+    # a P without a sign there (RAdam's rectification switch, NAdam's rounded product) is refused
+    if not preconditioner.subs({s: 1 for s in preconditioner.free_symbols} | sample).is_positive:
         raise ValueError(f"rule {name!r}: the frozen-preconditioner linearisation gives no positive "
                          f"preconditioner (P = {preconditioner}), so it does not apply")
 
@@ -235,8 +237,6 @@ def _linearize(rule, **fixed) -> Linearization:
         raise ValueError(f"rule {name!r}: the linearisation does not reduce to h/P")
     equivalent, mapping = _equivalent(charpoly)
     jury = _jury(charpoly)
-    sample = {sympy.Symbol(p.name, positive=True): sympy.Rational(1, 2) if p.high == 1 else 1
-              for p in rule.hyper if not p.flag}
     threshold = _threshold(jury, sample)
     return Linearization(name, tuple(sorted(fixed.items())), tuple(rule.state[i] for i in tracked),
                          tuple(rule.state[i] for i in frozen), preconditioner_t, preconditioner,
