@@ -1,6 +1,7 @@
 """Provenance, target verdicts, the printed table and the atomic JSON file."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import platform
@@ -118,8 +119,8 @@ def table(results: dict) -> str:
     lines.append(head)
     lines.append("-" * len(head))
     case_ours = {(r["rule"], r["dtype"], r["d"]): r["ns_per_element_step"]
-                 for r in results["elementwise"] if r["contender"] == OURS and "error" not in r}
-    for r in results["elementwise"]:
+                 for r in results.get("elementwise", []) if r["contender"] == OURS and "error" not in r}
+    for r in results.get("elementwise", []):
         if "error" in r:
             lines.append(f"{r['rule']:10s} {r['dtype']:7s} {r['d']:9d} {r['contender']:22s} "
                          f"ERROR {r['error'][:80]}")
@@ -163,6 +164,9 @@ def table(results: dict) -> str:
                      + ", ".join(f"{k.split('_')[0]} shape {k.split('_')[1]} thread(s) {r[k]:.3f} s"
                                  for k in r if k.endswith("_threads_s"))
                      + f"; bitwise equal to simulate_batch: {r['bitwise_equal_simulate_batch']}")
+    for name, section in results.get("sections", {}).items():
+        lines.append("")
+        lines.append(importlib.import_module(f"{name}_cases").table(section))
     for e in results.get("errors", []):
         lines.append(f"ERROR {e}")
     lines.append("")
