@@ -40,7 +40,7 @@ import numpy as np
 from ..hyper import Flag, Real
 from ._contract import RuleContractError
 
-__all__ = ["Rule", "Equivalence", "RootTuning", "RULES", "RuleList", "get_rule", "rule_names", "register",
+__all__ = ["Rule", "Equivalence", "Relation", "RootTuning", "RULES", "RuleList", "get_rule", "rule_names", "register",
            "register_rule", "RuleContractError"]
 
 
@@ -62,6 +62,9 @@ class Rule:
         A textbook form (gd, heavy ball, Nesterov) that linearisations are matched against.
     equivalences : tuple of Equivalence
         Claims with this rule on the first side, proven by characteristic polynomials.
+    relations : tuple of Relation
+        Claims of an adaptive rule on the first side that hold with its preconditioner frozen
+        (proven by :mod:`optanalysis.symbolic.adaptive_relations`).
     preconditioner : tuple of str
         State entries forming the preconditioner, held fixed by the linearisation (empty for
         linear rules).
@@ -92,6 +95,7 @@ class Rule:
     order: int = 1000  # rank of a built-in rule in listings (`optanalysis rules`)
     canonical: bool = False  # a textbook form that linearisations are matched against
     equivalences: tuple = ()  # of Equivalence: claims with this rule on the first side
+    relations: tuple = ()  # of Relation: frozen-preconditioner claims with this rule first
     preconditioner: tuple = ()  # state entries forming the preconditioner (empty: linear rule)
     zero_by_default: tuple = ()  # hyperparameters the adaptive analyses set to 0 unless given
     linearize_excludes: tuple = ()  # flags the frozen-preconditioner linearisation cannot take
@@ -117,6 +121,15 @@ class Rule:
             raise ValueError(f"rule {self.name!r}: a linear rule has no preconditioner nor orbit")
         if not all(isinstance(e, Equivalence) for e in self.equivalences):
             raise TypeError(f"rule {self.name!r}: equivalences must be Equivalence records")
+        for r in self.relations:
+            if not isinstance(r, Relation):
+                raise TypeError(f"rule {self.name!r}: relations must be Relation records")
+            for what, given, valid in (("frozen", [n for n, _ in r.frozen], self.state[1:]),
+                                       ("fixed", [n for n, _ in r.fixed], names)):
+                unknown = [n for n in given if n not in valid]
+                if unknown:
+                    raise ValueError(f"rule {self.name!r}: relation with {r.other!r}: {what} names "
+                                     f"{unknown[0]!r}; valid: {', '.join(valid)}")
         if not all(isinstance(e, RootTuning) for e in self.tunings):
             raise TypeError(f"rule {self.name!r}: tunings must be RootTuning records")
         unknown = [n for n, _ in self.time_varying if n not in names]
@@ -227,6 +240,40 @@ class Equivalence:
             value = getattr(self, name)
             if isinstance(value, dict):
                 object.__setattr__(self, name, tuple(value.items()))
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A claim declared by an adaptive rule: with the state entries ``frozen`` held at the given
+    values, the map of its remaining state on f = h x^2/2 has the characteristic polynomial of
+    rule ``other`` (checked by :mod:`optanalysis.symbolic.adaptive_relations`).
+
+    ``kind`` says in words what kind of relation it is (``"frozen preconditioner, steady
+    state"``).  ``frozen`` and ``other_frozen`` give each frozen entry's value *before* the step
+    as an expression string; ``mapping`` gives hyperparameters of ``other`` as expression
+    strings; ``fixed`` and ``other_fixed`` fix hyperparameters to numbers or flags.  Every string
+    is written in this rule's hyperparameter names, ``t`` (the step count) and ``Q`` (a positive
+    frozen magnitude, e.g. sqrt(v_hat)), parsed by SymPy's parser, never evaluated as Python.
+    ``steady`` takes the limit t -> oo (every ``c**t`` with 0 <= c < 1 vanishes).  Dicts are
+    stored as ``(name, value)`` tuples, in the order given.
+    """
+
+    other: str
+    kind: str
+    frozen: tuple = ()
+    fixed: tuple = ()
+    other_frozen: tuple = ()
+    other_fixed: tuple = ()
+    mapping: tuple = ()
+    steady: bool = False
+
+    def __post_init__(self):
+        for name in ("frozen", "fixed", "other_frozen", "other_fixed", "mapping"):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                object.__setattr__(self, name, tuple(value.items()))
+        if not isinstance(self.other, str) or not isinstance(self.kind, str) or not self.kind:
+            raise TypeError("Relation: other and kind must be non-empty strings")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ Equivalences
     |g_k|^p)^(1/p).  With the preconditioner frozen, adamax and adam have the same linearised
     dynamics (heavy ball on P^-1 H, same lr and momentum); they differ only in how P is formed.
     This is a relation of the frozen-preconditioner linearisations, not an identity of the
-    nonlinear rules.
+    nonlinear rules (declared as ``relations``, proven by
+    ``optanalysis.symbolic.adaptive_relations``; listed by ``optanalysis derive adamax``).
 
 References
     D. P. Kingma, J. Ba (2015), Adam: A Method for Stochastic Optimization, ICLR, Sec. 7.1;
@@ -26,7 +27,7 @@ References
 """
 from .. import ops
 from ..hyper import coefficient, learning_rate, nonnegative
-from . import Rule
+from . import Relation, Rule
 
 RULE = Rule(
     name="adamax",
@@ -44,6 +45,11 @@ RULE = Rule(
     order=76,
     preconditioner=("u",),
     zero_by_default=("weight_decay",),
+    relations=(  # Kingma & Ba (2015), Sec. 7.1: P = Q + eps on both sides, at every step t
+        Relation("adam", "frozen preconditioner", frozen={"u": "(Q + eps)/beta2"},
+                 fixed={"weight_decay": 0}, other_fixed={"weight_decay": 0},
+                 other_frozen={"v": "Q**2*(1 - beta2**t)/beta2", "vmax": "0"}),
+    ),
 )
 
 

@@ -18,8 +18,9 @@ Theoretical guarantee on quadratics
 
 Equivalences
     Nesterov + Adam: with den frozen at P and t -> oo the update is the ``qhm`` rule with
-    nu = momentum = beta1 and lr = lr/P, which has Nesterov's characteristic polynomial with
-    lr (1 - beta1)/P (declared and proven on ``qhm``).  This is a relation of the
+    nu = momentum = beta1 and lr = lr/P (the same iteration matrix), which has Nesterov's
+    characteristic polynomial with lr (1 - beta1)/P (declared as ``relations``, proven by
+    ``optanalysis.symbolic.adaptive_relations``; listed by ``optanalysis derive nadam``).  This is a relation of the
     frozen-preconditioner steady state, not of the full nonlinear rule (bias corrections and the
     momentum warm-up mu_t differ at finite t).  optax.nadam is a different formula (the
     ``adam_optax`` rule with nesterov=true).
@@ -30,7 +31,11 @@ References
 """
 from .. import ops
 from ..hyper import Flag, coefficient, learning_rate, nonnegative
-from . import Rule
+from . import Relation, Rule
+
+# den = sqrt(v_new/(1 - beta2^t)) + eps frozen at P = Q + eps (at the minimiser v_new = beta2 v)
+_FROZEN = {"v": "Q**2*(1 - beta2**t)/beta2", "mu_prod": "0"}  # mu_prod -> 0 as t -> oo
+_STEADY = "frozen preconditioner, steady state"
 
 RULE = Rule(
     name="nadam",
@@ -51,6 +56,13 @@ RULE = Rule(
     order=72,
     preconditioner=("v", "mu_prod"),
     zero_by_default=("weight_decay",),
+    relations=(  # Dozat (2016): "Nesterov + Adam"
+        Relation("qhm", _STEADY, frozen=_FROZEN, fixed={"float32_scalars": False, "weight_decay": 0},
+                 mapping={"nu": "beta1", "momentum": "beta1", "lr": "lr/(Q + eps)"}, steady=True),
+        Relation("nesterov", _STEADY, frozen=_FROZEN,
+                 fixed={"float32_scalars": False, "weight_decay": 0},
+                 mapping={"lr": "lr*(1 - beta1)/(Q + eps)", "momentum": "beta1"}, steady=True),
+    ),
 )
 
 
