@@ -2,7 +2,9 @@
 
 Linear rules: iteration matrix, characteristic polynomial, Jury conditions, largest stable lr,
 regimes, spectral radius, worst case, optimal tuning, equivalences.  Adaptive rules need
-``--linearize`` (frozen preconditioner).  ``--param NAME=VALUE`` fixes a hyperparameter (a flag
+``--linearize`` (frozen preconditioner); without it, those that take part in a relation proven
+with the preconditioner frozen (NAdam ~ Nesterov, Adamax ~ Adam: ``Rule.relations``) list it.
+Every output lists the relations the rule takes part in, on either side.  ``--param NAME=VALUE`` fixes a hyperparameter (a flag
 such as ``nesterov=true`` or a special value such as ``momentum=0``); values are parsed as
 numbers/booleans only.
 """
@@ -32,25 +34,49 @@ def run(args) -> int:
     from ..rules import get_rule
     from ..symbolic import derive
 
+    from ..symbolic.adaptive_relations import check_relations_for
+
     rule = get_rule(args.rule)
     fixed = parse_assignments(args.param, what="--param")
-    if args.linearize or not rule.linear:
-        if not args.linearize:
+    related = check_relations_for(rule.name)
+    if not rule.linear and not args.linearize:
+        if not related or args.latex or fixed:
             raise ValueError(f"rule {rule.name!r} is adaptive (nonlinear); add --linearize for its "
                              f"frozen-preconditioner linearisation")
-        return _linearized(rule, fixed, args)
-    else:
-        d = derive(rule, cache=not args.no_cache, **fixed)
+        return _relations_only(rule, related, args)
+    if args.linearize:
+        return _linearized(rule, fixed, args, related)
+    d = derive(rule, cache=not args.no_cache, **fixed)
     if args.json:
-        print(json.dumps(d.to_dict(), indent=2))
+        print(json.dumps({**d.to_dict(), "relations": [r.to_dict() for r in related]}, indent=2))
     elif args.latex:
         print(d.to_latex(), end="")
     else:
-        print(d.to_text(), end="")
+        print(d.to_text() + _relation_text(related), end="")
     return 0
 
 
-def _linearized(rule, fixed: dict, args) -> int:
+def _relation_text(related) -> str:
+    """The relations as text lines (empty if none)."""
+    if not related:
+        return ""
+    lines = ["", "relations of an adaptive rule, proven with its preconditioner frozen:"]
+    lines += [f"  - [{'proven' if r.holds else 'FAILED'}] {r.statement}" for r in related]
+    return "\n".join(lines) + "\n"
+
+
+def _relations_only(rule, related, args) -> int:
+    hint = f"optanalysis derive {rule.name} --linearize"
+    if args.json:
+        print(json.dumps({"rule": rule.name, "linear": False,
+                          "relations": [r.to_dict() for r in related], "linearize": hint}, indent=2))
+    else:
+        print(f"{rule.name}: adaptive (nonlinear); no linear recurrence to derive."
+              + _relation_text(related) + f"\nfrozen-preconditioner linearisation: {hint}")
+    return 0
+
+
+def _linearized(rule, fixed: dict, args, related) -> int:
     import sympy
 
     from ..symbolic.linearization import linearization_dict, linearize
@@ -59,7 +85,8 @@ def _linearized(rule, fixed: dict, args) -> int:
         raise ValueError(f"rule {rule.name!r} is linear already; drop --linearize")
     lin = linearize(rule, **fixed)
     if args.json:
-        print(json.dumps(linearization_dict(rule, **fixed), indent=2))
+        print(json.dumps({**linearization_dict(rule, **fixed),
+                          "relations": [r.to_dict() for r in related]}, indent=2))
     elif args.latex:
         lx = sympy.latex
         print(rf"\[ P = {lx(lin.preconditioner)}, \quad {lx(lin.charpoly)} = 0, \quad "
@@ -75,4 +102,5 @@ def _linearized(rule, fixed: dict, args) -> int:
         print(f"characteristic polynomial: {lin.charpoly}")
         print(f"equivalent: {lin.equivalent} on P^-1 H with {mapping}")
         print(f"stable iff lambda_max(P^-1 H) < {lin.threshold}")
+        print(_relation_text(related), end="")
     return 0

@@ -46,7 +46,7 @@ RULE = Rule(
     preconditioner=("u",),
     zero_by_default=("weight_decay",),
     relations=(  # Kingma & Ba (2015), Sec. 7.1: P = Q + eps on both sides, at every step t
-        Relation("adam", "frozen preconditioner", frozen={"u": "(Q + eps)/beta2"},
+        Relation("adam", "u frozen at Q + eps, Adam's sqrt(v_hat) + eps too; every t", frozen={"u": "(Q + eps)/beta2"},
                  fixed={"weight_decay": 0}, other_fixed={"weight_decay": 0},
                  other_frozen={"v": "Q**2*(1 - beta2**t)/beta2", "vmax": "0"}),
     ),

@@ -35,7 +35,7 @@ from . import Relation, Rule
 
 # den = sqrt(v_new/(1 - beta2^t)) + eps frozen at P = Q + eps (at the minimiser v_new = beta2 v)
 _FROZEN = {"v": "Q**2*(1 - beta2**t)/beta2", "mu_prod": "0"}  # mu_prod -> 0 as t -> oo
-_STEADY = "frozen preconditioner, steady state"
+_STEADY = "den = sqrt(v_hat) + eps frozen at Q + eps, steady state t -> oo"
 
 RULE = Rule(
     name="nadam",

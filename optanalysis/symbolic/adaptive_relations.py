@@ -36,7 +36,7 @@ from .core import H, T, Z, hyper_symbols, source_key, update
 from .equivalence import _sample_values
 from .parsing import parse
 
-__all__ = ["Q", "RelationResult", "relations", "relations_for", "check_relation", "frozen_map"]
+__all__ = ["Q", "RelationResult", "relations", "relations_for", "check_relation", "check_relations_for", "frozen_map"]
 
 Q = sympy.Symbol("Q", positive=True)  # a frozen positive magnitude (e.g. sqrt(v_hat))
 _SAMPLE_T = 3  # the step count of a counterexample (t is otherwise a symbol)
@@ -55,6 +55,7 @@ class RelationResult:
     matrix: sympy.Matrix  # this rule's frozen map
     other_matrix: sympy.Matrix  # the other rule's, under the mapping
     counterexample: dict = field(default_factory=dict)  # when it fails
+    declared: Relation | None = None  # the claim as the rule declares it
 
     def to_dict(self) -> dict:
         """JSON-able; expressions as strings that ``sympy.sympify`` reads back."""
@@ -62,7 +63,9 @@ class RelationResult:
                 "statement": self.statement, "holds": self.holds, "same_matrix": self.same_matrix,
                 "matrix": [[str(e) for e in row] for row in self.matrix.tolist()],
                 "other_matrix": [[str(e) for e in row] for row in self.other_matrix.tolist()],
-                "counterexample": self.counterexample}
+                "counterexample": self.counterexample,
+                **{k: dict(getattr(self.declared, k, ()))
+                   for k in ("frozen", "other_frozen", "fixed", "other_fixed", "mapping")}}
 
 
 def relations() -> tuple:
@@ -184,8 +187,7 @@ def _check(name: str, rel: Relation, key_a: str, key_b: str) -> RelationResult:
     cpa, cpb = ja.charpoly(Z).as_expr(), jb.charpoly(Z).as_expr()
     holds = ja.shape == jb.shape and sympy.simplify(sympy.expand(cpa - cpb)) == 0
     maps = ", ".join(f"{n} -> {v}" for n, v in rel.mapping)
-    frozen = ", ".join(f"{n} = {v}" for n, v in rel.frozen)
-    a = f"{name} ({rel.kind}; {frozen})" if frozen else f"{name} ({rel.kind})"
+    a = f"{name} ({rel.kind})"
     if holds:
         what = "the same iteration matrix as" if same_matrix else "the characteristic polynomial of"
         statement = f"{a} has {what} {other.name}" + (f" with {maps}" if maps else "")
@@ -194,7 +196,7 @@ def _check(name: str, rel: Relation, key_a: str, key_b: str) -> RelationResult:
             " have different characteristic polynomials"
     counter = {} if holds else _counterexample(ja, jb)
     return RelationResult(name, other.name, rel.kind, statement, bool(holds), bool(same_matrix),
-                          ja, jb, counter)
+                          ja, jb, counter, rel)
 
 
 def _counterexample(ja, jb) -> dict:
@@ -207,3 +209,17 @@ def _counterexample(ja, jb) -> dict:
     return {"values": {str(k): str(v) for k, v in values.items()},
             "eigenvalues": [fmt(c) for c in eig(ja)],
             "other_eigenvalues": [fmt(c) for c in eig(jb)]}
+
+
+def check_relations_for(rule: str) -> tuple:
+    """:func:`check_relation` of every relation in which ``rule`` (a name) takes part.
+
+    Parameters
+    ----------
+    rule : str
+
+    Returns
+    -------
+    tuple of RelationResult
+    """
+    return tuple(check_relation(a, r) for a, r in relations_for(rule))
