@@ -56,6 +56,7 @@ RULE = Rule(
     order=72,
     preconditioner=("v", "mu_prod"),
     zero_by_default=("weight_decay",),
+    linearize_excludes=("float32_scalars",),  # round32 has no symbolic form; mu_prod -> 0 either way
     relations=(  # Dozat (2016): "Nesterov + Adam"
         Relation("qhm", _STEADY, frozen=_FROZEN, fixed={"float32_scalars": False, "weight_decay": 0},
                  mapping={"nu": "beta1", "momentum": "beta1", "lr": "lr/(Q + eps)"}, steady=True),

@@ -148,6 +148,30 @@ def _closure(state, new) -> list:
     return sorted(keep)
 
 
+def _solve(expr, rhs, var) -> list:
+    """The values of ``var`` with ``expr == rhs``.  A max/min (Adamax's max(beta2 u, eps)) is
+    solved branch by branch: a branch counts where its solution does not make its own condition
+    false (inverting u_new = u: the decaying branch, frozen u >= eps; the fixed point u = eps)."""
+    try:
+        return sympy.solve(sympy.Eq(expr, rhs), var)
+    except NotImplementedError:
+        if not expr.has(sympy.Max, sympy.Min):  # other piecewise maps (ASGD's t = 1): no inverse
+            return []
+    pw = sympy.piecewise_fold(expr.rewrite(sympy.Piecewise))
+    if not isinstance(pw, sympy.Piecewise):
+        return []
+    out, earlier = [], sympy.true  # a branch applies where no earlier condition holds
+    for branch, cond in pw.args:
+        try:
+            sols = sympy.solve(sympy.Eq(branch, rhs), var) if (branch - rhs).has(var) else []
+        except NotImplementedError:
+            return []
+        applies = sympy.And(cond, earlier)
+        out += [s for s in sols if applies.subs(var, s) is not sympy.false]
+        earlier = sympy.And(earlier, sympy.Not(cond))
+    return out
+
+
 def with_zeros(rule, params: dict, names) -> dict:
     """``params`` with each hyperparameter of ``names`` at 0 unless given, validated."""
     given = {**{n: 0 for n in names}, **params}
@@ -163,6 +187,8 @@ def _check(rule, params: dict) -> dict:
     for flag in rule.linearize_excludes:
         if params.get(flag, False):
             raise ValueError(f"{flag}=true is not supported by the linearisation (valid: false)")
+    # excluded flags are false unless given (NAdam's float32 mu-product is on by default)
+    params = {**{f: False for f in rule.linearize_excludes}, **params}
     return with_zeros(rule, params, rule.zero_by_default)
 
 
@@ -197,15 +223,20 @@ def _linearize(rule, **fixed) -> Linearization:
     tracked = [i for i in active if i not in frozen_idx]
     frozen = [i for i in active if i in frozen_idx]
     at_min = {state[i]: 0 for i in tracked}
+    # A frozen entry that the gradient never reaches is a clock (NAdam's mu-product, a function
+    # of t alone): it takes its steady-state value, the fixed point of its update as t -> oo.
+    for i in list(frozen):
+        if not new_free[i].has(_G, *at_min):
+            sol = sympy.solve(sympy.Eq(_steady(new_free[i]), state[i]), state[i])
+            if len(sol) == 1 and not sol[0].has(T):  # not ASGD's eta(t): no steady value
+                at_min[state[i]] = sol[0]
+                frozen.remove(i)
     # Name the frozen state by its value after the step (what the step divides by): invert its
     # zero-gradient update, e.g. v_old = v / beta2.
     rename = {}
     for i in frozen:
         after = sympy.Symbol(rule.state[i], positive=True)
-        try:
-            sol = sympy.solve(sympy.Eq(new_free[i].subs(at_min).subs(_G, 0), after), state[i])
-        except NotImplementedError:  # e.g. Adamax's max(beta2 u, |g|): no closed-form inverse
-            sol = []
+        sol = _solve(new_free[i].subs(at_min).subs(_G, 0), after, state[i])
         if len(sol) != 1:
             raise ValueError(f"rule {name!r}: cannot invert the zero-gradient update of {rule.state[i]!r}, "
                              "so the frozen-preconditioner linearisation does not apply")
@@ -326,6 +357,24 @@ def linearization_dict(rule, **params) -> dict:
     }
 
 
+def _limit(e, sym, value, rule):
+    """lim e as ``sym`` -> ``value``+.  Where SymPy has no series (Adamax's max(eps, beta2 u), a
+    continuous function of u > 0) it is the value at ``value``.  A max, min or step function
+    left is decided by the ranges of the coefficients in [0, 1) (beta2 = 1/(1 + w), w > 0, so
+    max(eps, beta2 eps) = eps and Heaviside(beta2 eps - eps) = 0)."""
+    try:
+        e = sympy.limit(e, sym, value, "+")
+    except (NotImplementedError, ValueError):
+        e = e.subs(sym, value)
+    if not e.has(sympy.Max, sympy.Min, sympy.Heaviside):
+        return e
+    coefs = [sympy.Symbol(p.name, positive=True) for p in rule.hyper
+             if not p.flag and p.low == 0 and p.high == 1]
+    w = {c: sympy.Symbol(f"_w_{c}", positive=True) for c in coefs}
+    e = sympy.simplify(e.subs({c: 1 / (1 + w[c]) for c in coefs}))
+    return sympy.simplify(e.subs({w[c]: 1 / c - 1 for c in coefs}))
+
+
 def fixed_point(rule, **params) -> dict:
     """The full (not frozen) Jacobian of the nonlinear map at its fixed points, steady state.
 
@@ -359,14 +408,14 @@ def fixed_point(rule, **params) -> dict:
         if eq == 0:  # every value is a fixed point (Adagrad's sum)
             point[state[i]] = sympy.Symbol(rule.state[i], positive=True)
         else:
-            (value,) = sympy.solve(eq, state[i])
+            (value,) = _solve(at_zero, state[i], state[i])
             pos = sympy.Symbol(rule.state[i], positive=True)
             point[state[i]] = pos
             limits[pos] = value
     jac = sympy.Matrix([new_quad[i] for i in active]).jacobian(sympy.Matrix([state[i] for i in active]))
     jac = _steady(jac.subs(point))
     for sym, value in limits.items():
-        jac = jac.applyfunc(lambda e: sympy.limit(e, sym, value, "+"))
+        jac = jac.applyfunc(lambda e: _limit(e, sym, value, rule))
     eps = sympy.Symbol("eps", positive=True)
     singular = any(e.subs(eps, 0).has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan)
                    for e in jac.applyfunc(lambda e: sympy.limit(e, eps, 0, "+")))
