@@ -209,14 +209,90 @@ def test_time_dependent_effective_step_matches_the_float_step(t):
 
 
 @pytest.mark.parametrize("name, why", [
-    ("adamax", "cannot invert"),  # u = max(beta2 u, |g|): no closed-form zero-gradient inverse
     ("rprop", "cannot invert"),  # sign logic on the previous gradient
     ("asgd", "cannot invert"),  # eta's update depends on t, not on the frozen value alone
     ("radam", "no positive preconditioner"),  # the rectification switch makes P a Piecewise
-    ("nadam", "no positive preconditioner"),  # the mu-product's float32 rounding has no sign
     ("lion", "does not depend on the frozen state"),  # a sign step: no preconditioner to freeze
 ])
 def test_a_rule_the_linearisation_does_not_cover_gets_one_clear_error(name, why):
     """Never a SymPy traceback or a made-up threshold (RAdam's gave 'lambda_max < oo' once)."""
     with pytest.raises(ValueError, match=rf"rule '{name}'.*{why}"):
         linearize(name)
+
+
+def test_nadam_float32_mu_product_is_refused_by_name():
+    # round32 has no symbolic form; the linearisation takes float32_scalars=false by default
+    with pytest.raises(ValueError, match="float32_scalars=true is not supported"):
+        linearize("nadam", float32_scalars=True)
+    assert dict(linearize("nadam").fixed)["float32_scalars"] is False
+
+
+def test_nadam_linearisation_is_nesterov_on_preconditioned_curvature():
+    """Dozat (2016): in the steady state (mu_t -> beta1; mu_prod, a function of t alone, -> 0)
+    NAdam is Nesterov on P^-1 H with lr (1 - beta1), momentum beta1, P = sqrt(v_hat) + eps."""
+    lin = linearize("nadam")
+    b1, lr = S["beta1"], S["lr"]
+    assert lin.frozen == ("v",) and lin.tracked == ("x", "m")
+    assert sympy.simplify(lin.preconditioner - (sympy.sqrt(S["v"]) + S["eps"])) == 0
+    assert lin.equivalent == "nesterov"
+    assert _equal(lin.mapping["lr"], lr * (1 - b1)) and lin.mapping["momentum"] == b1
+    # Nesterov's threshold (2 + 2b)/((1 + 2b) a) with a = lr (1 - b1), b = b1 (docs/reference.md
+    # §5.1): at b1 = 0.9, 3.8/(2.8 * 0.1 lr) = 95/(7 lr); exact rationals.
+    assert sympy.simplify(lin.threshold.subs(b1, sympy.Rational(9, 10)) - sympy.Rational(95, 7) / lr) == 0
+
+
+def test_adamax_linearisation_is_adams_with_p_the_max():
+    """torch's u <- max(beta2 u, |g| + eps): frozen u is inverted on its decaying branch, so
+    P = max(u, eps) (u itself while it decays, eps once it has: at the minimiser u = eps), and
+    the map is Adam's (heavy ball, lr (1 - beta1), momentum beta1; Cohen et al.'s 38/lr at
+    beta1 = 0.9), with only m bias-corrected."""
+    lin = linearize("adamax")
+    b1, lr, eps, u = S["beta1"], S["lr"], S["eps"], sympy.Symbol("u", positive=True)
+    assert lin.preconditioner == sympy.Max(u, eps) and lin.small_gradient_preconditioner() == eps
+    assert lin.equivalent == "heavy_ball" and _equal(lin.mapping["lr"], lr * (1 - b1))
+    assert sympy.simplify(lin.threshold.subs(b1, sympy.Rational(9, 10)) - 38 / lr) == 0
+    assert _equal(lin.bias_factor(), 1 / (1 - b1**S["t"]))
+    fp = fixed_point("adamax")
+    # at u = eps the new u is |g| + eps: no memory, eigenvalue 0 (not beta2)
+    assert fp["point"]["u"] == "eps" and fp["jacobian"][2] == ["0", "0", "0"]
+    assert sympy.simplify(sympy.sympify(fp["stable_if"].split("<")[1], locals=S)
+                          - 2 * eps * (1 + b1) / ((1 - b1) * lr)) == 0
+
+
+@pytest.mark.parametrize("name,fixed", [("nadam", {"float32_scalars": False}),
+                                        ("nadam", {"float32_scalars": True}), ("adamax", {})])
+@pytest.mark.parametrize("factor", [0.9, 1.1])
+def test_small_gradient_simulation_follows_the_linearisation(name, fixed, factor):
+    """The real rule (floats, torch semantics; NAdam also with its float32 mu-product) near the
+    minimiser, from x0 = 1e-200: g^2 underflows to 0, so v stays 0 (and u = eps) and P = eps
+    exactly, and |g| <= 1e-8 eps throughout (asserted; growth at most 1.7^400 ~ 1e92).  After
+    n0 = 200 steps the warm-ups are gone (0.96^(5 t) ~ 2e-18, beta1^t and mu_prod ~ 1e-31), so
+    the next k = 200 steps are M^k of the steady linearised map at lam = h/eps, up to those
+    residuals and rounding (~k 1e-16 per unit of ||M^k||): tolerance 1e-8 of ||M^k|| ||s0||.
+    At 0.9 times the derived threshold the state decays, at 1.1 times it grows."""
+    rule = get_rule(name)
+    values = {"lr": 0.01, "beta1": 0.7, "beta2": 0.99, "eps": 1e-3, "momentum_decay": 5.0}
+    params = rule.params(**{k: v for k, v in values.items() if k in rule.hyper_names}, **fixed)
+    lin = linearize(name)
+    syms = {sympy.Symbol(k, positive=True): v for k, v in params.items() if not isinstance(v, bool)}
+    lam_max = float(lin.threshold.subs(syms))
+    h = factor * lam_max * params["eps"]  # P = eps in the small-gradient regime
+    zero = {s: 0 for s in lin.frozen_symbols()}
+    M = np.array(lin.matrix.subs(zero).subs(syms).subs(LAM, h / params["eps"]), dtype=float)
+    state = rule.init(1e-200, *rule.values(params))
+    n0, k, gmax, track = 200, 200, 0.0, []  # track: the tracked state at n0 and n0 + k
+    for t in range(1, n0 + k + 1):
+        g = h * rule.grad_point(*state, *rule.values(params))
+        gmax = max(gmax, abs(g))
+        state = rule.step(*state, g, *rule.values(params), t)
+        if t in (n0, n0 + k):
+            track.append([state[rule.state.index(n)] for n in lin.tracked])
+    assert gmax <= 1e-8 * params["eps"]
+    track = np.array(track)
+    s0, s1 = track / max(abs(track[0]))  # in units of s0 (its squares would underflow)
+    pred = np.linalg.matrix_power(M, k) @ s0
+    scale = np.linalg.norm(np.linalg.matrix_power(M, k), 2) * np.linalg.norm(s0)
+    np.testing.assert_allclose(s1, pred, rtol=0, atol=1e-8 * scale)
+    rho = max(abs(np.linalg.eigvals(M)))
+    assert (rho < 1) == (factor < 1)
+    assert (np.linalg.norm(s1) < np.linalg.norm(s0)) == (factor < 1)
