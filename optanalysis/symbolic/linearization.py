@@ -1,4 +1,5 @@
-"""Linearisation of the adaptive rules (RMSProp, Adam, Adagrad) around a frozen preconditioner.
+"""Linearisation of the adaptive rules (RMSProp, Adam, Adagrad, NAdam, Adamax, ...) around a frozen
+preconditioner.
 
 Method
     On f(x) = 1/2 h x^2 the adaptive rules are nonlinear only through their second-moment state
@@ -12,11 +13,19 @@ Method
     descent's), both computed from :mod:`optanalysis.rules`, gives the equivalent linear rule,
     and the Jury conditions of that polynomial give the largest stable ``lam``.
 
+    A frozen entry the gradient never reaches is a clock of t (NAdam's mu-product): it takes its
+    steady value, the fixed point of its update as t -> oo (0).  A max in the frozen entry's
+    update (Adamax's u <- max(beta2 u, |g| + eps)) is inverted branch by branch: frozen u is on
+    the decaying branch, u >= eps, and P = max(u, eps).
+
 Theoretical guarantee on quadratics
     Adam: heavy ball on P^-1 H with lr (1 - beta1) and momentum beta1, stable iff
     lambda_max(P^-1 H) < (2 + 2 beta1)/((1 - beta1) lr) (38/lr at beta1 = 0.9).  RMSProp without
     momentum: gradient descent on P^-1 H, threshold 2/lr; with momentum, heavy ball with lr and
-    momentum (torch's buffer of g/d), threshold (2 + 2 momentum)/lr.
+    momentum (torch's buffer of g/d), threshold (2 + 2 momentum)/lr.  NAdam (steady state):
+    Nesterov with lr (1 - beta1) and momentum beta1, threshold
+    (2 + 2 beta1)/((1 + 2 beta1)(1 - beta1) lr) (Dozat 2016).  Adamax: Adam's map with
+    P = max(u, eps), = eps at the minimiser.
 
 References
     J. M. Cohen et al. (2022), Adaptive Gradient Methods at the Edge of Stability,
@@ -321,7 +330,17 @@ def _threshold(jury, sample: dict) -> sympy.Expr:
                     roots.add(r)
     if not roots:
         return sympy.oo
+    coefs = {s for s, v in sample.items() if v == sympy.Rational(1, 2)}  # those in [0, 1)
+    roots = [r for r in roots if not any(r != q and _larger(r, q, coefs) for q in roots)]
     return sympy.factor(sympy.Min(*roots)) if len(roots) > 1 else sympy.factor(roots.pop())
+
+
+def _larger(a, b, coefs) -> bool:
+    """``a > b`` for every coefficient in (0, 1) and every other symbol positive (proven by SymPy
+    with each coefficient c = 1/(1 + w), w > 0), so that Min(a, b) is b (NAdam's Nesterov
+    threshold against the 1 + c0 > 0 boundary)."""
+    w = {c: sympy.Symbol(f"_w_{c}", positive=True) for c in coefs & (a - b).free_symbols}
+    return sympy.factor(sympy.simplify((a - b).subs({c: 1 / (1 + w[c]) for c in w}))).is_positive is True
 
 
 def linearization_dict(rule, **params) -> dict:
