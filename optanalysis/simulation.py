@@ -255,9 +255,10 @@ def _run_kernels(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, recor
         return used_lrs(lr_table, row, closed, lr_out, diverged, steps)
 
     if not q.diagonal:
-        scale = nz.scale if noisy else np.zeros((d, d))
+        # the kernel applies A through A^T's contiguous rows (kernels/paths/dense.py)
+        scale_t = np.ascontiguousarray(nz.scale.T) if noisy else np.zeros((d, d))
         hess = q.hessian.astype(dt, copy=False)
-        threads.run(km.run_dense, (state, init, init_row, hess, xs, scale, noisy, seed_arr, hp,
+        threads.run(km.run_dense, (state, init, init_row, hess, xs, scale_t, noisy, seed_arr, hp,
                                    lr_table, row, steps, t0, pw_table, pw_rows, closed, cp, cs,
                                    interval, record_every, loss, lr_out, diverged, xrec,
                                    record_x), n)
