@@ -177,7 +177,10 @@ def run(quick: bool) -> dict:
                "optanalysis_ns": ours["ns_per_element_step"]}
         tim, x = _time(lambda: _optax(name, params, q.hessian, x0, q.xstar), d, target, repeats,
                        check_steps)
-        row.update(optax_ns=tim["ns_per_element_step"], optax_check=_check(x, ref, x0),
+        # optax.amsgrad takes the max of the bias-corrected second moments, torch (ours) of the
+        # raw ones: other iterates (5.6e-4 relative here), so that row times, it is not checked
+        check = None if name == "amsgrad" else _check(x, ref, x0)
+        row.update(optax_ns=tim["ns_per_element_step"], optax_check=check,
                    ratio_vs_optax=tim["ns_per_element_step"] / ours["ns_per_element_step"])
         if with_torch and name != "amsgrad":
             tim, x = _time(lambda: _torch(name, params, q.hessian, x0, q.xstar), d, target,
