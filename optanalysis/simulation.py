@@ -37,6 +37,9 @@ _SPLIT_MAX_LOSSES = 2**23
 # hyperparameters, hoisted out of one problem's loop, would be redone in every lane (slower;
 # the measurements: benchmarks/README.md).  Either way each problem has the bits of run_diag.
 _LANES_MAX_D = 128
+# Problems of a batch sharing a dense H advanced together (run_dense_group): H streams once a
+# step for the group, the group's columns filling a vector register (8 float64 in AVX-512).
+_DENSE_GROUP = 8
 
 
 def _lanes_pay(km) -> bool:
@@ -255,12 +258,19 @@ def _run_kernels(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, recor
         return used_lrs(lr_table, row, closed, lr_out, diverged, steps)
 
     if not q.diagonal:
-        scale = nz.scale if noisy else np.zeros((d, d))
+        # the kernel applies A through A^T's contiguous rows (kernels/paths/dense.py)
+        scale_t = np.ascontiguousarray(nz.scale.T) if noisy else np.zeros((d, d))
         hess = q.hessian.astype(dt, copy=False)
-        threads.run(km.run_dense, (state, init, init_row, hess, xs, scale, noisy, seed_arr, hp,
-                                   lr_table, row, steps, t0, pw_table, pw_rows, closed, cp, cs,
-                                   interval, record_every, loss, lr_out, diverged, xrec,
-                                   record_x), n)
+        args = (state, init, init_row, hess, xs, scale_t, noisy, seed_arr, hp, lr_table, row,
+                steps, t0, pw_table, pw_rows, closed, cp, cs, interval, record_every, loss,
+                lr_out, diverged, xrec, record_x)
+        # problems sharing H advance a group at a time (one pass over H a step serves the
+        # group); the grouping leaves every problem's bits as alone (kernels/paths/dense.py)
+        group = min(_DENSE_GROUP, -(-n // threads.count()))
+        if group > 1:
+            threads.run(km.run_dense_group, args + (group,), -(-n // group))
+        else:
+            threads.run(km.run_dense, args, n)
         return state, loss, lrs_used, diverged, xrec
     h = q.hessian_diag.astype(dt, copy=False)
     cap_max = float(np.finfo(dt).max)  # see limits() in kernels/paths/core.py
