@@ -3,8 +3,8 @@
 Every case is a new ``python`` process started from the repository root (so that this checkout's
 package is the one imported), timed from ``subprocess.run`` to its exit, best of 5 (3 with
 ``--quick``).  The floors are measured in the same run: the interpreter alone, ``import numba``,
-and one call of a trivial ``@njit(cache=True)`` function whose cache is filled first — the least
-any command that runs a compiled kernel can cost.  Each case's ratio is to the floor it cannot go
+and one call of a trivial ``@njit(cache=True)`` function of an array whose cache is filled first —
+the least any command that runs a compiled kernel can cost.  Each case's ratio is to the floor it cannot go
 below (the interpreter for imports and symbolic commands, the Numba floor for ``simulate``).
 Kernels are warmed once before timing (``warm``: their on-disk cache is filled, nothing else).
 """
@@ -21,11 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 SIMULATE = ["simulate", "heavy_ball", "--param", "lr=0.5", "--param", "momentum=0.9", "--hessian-diag", "1,0.1",
             "--x0", "1", "--steps", "100", "--json"]
-NJIT = ("from numba import njit\n"
+# An array argument, as every kernel call has: Numba's typeof of an ndarray imports numpy.ma.
+NJIT = ("import numpy as np\n"
+        "from numba import njit\n"
         "@njit(cache=True)\n"
         "def f(x):\n"
-        "    return x + 1.0\n"
-        "f(1.0)\n")
+        "    return x[0] + 1.0\n"
+        "f(np.zeros(1))\n")
 
 # name, argv after the interpreter, floor the case is compared with
 CASES = (
