@@ -95,6 +95,7 @@ def run(quick: bool) -> dict:
                              "log10_ratio": res.log10_ratio})
     pepit = importlib.util.find_spec("PEPit") is not None
     if pepit:
+        pepit_worst_case("gd", PARAMS["gd"], 1, "distance")  # warm: PEPit's and cvxpy's imports
         for row in rows:
             if row["rule"] in ("gd", "heavy_ball") and row["n"] in SMALL and (not quick or row["n"] in (1, 6)):
                 args = (row["rule"], PARAMS[row["rule"]], row["n"], row["metric"])
