@@ -14,7 +14,6 @@ heavy ball's worst case is larger than on quadratics, so it is no check of ours.
 from __future__ import annotations
 
 import importlib.util
-import math
 import sys
 import time
 from pathlib import Path
