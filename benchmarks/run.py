@@ -34,7 +34,7 @@ from roofline import matched_bandwidth, stream_bytes, working_set  # noqa: E402
 # Sections after the element-wise table, each a sibling module ``<name>_cases.py`` exposing
 # ``run(quick: bool) -> dict`` (its rows, baselines measured in the same run, ratios, targets) and
 # ``table(result: dict) -> str``: dense Hessians, noise, small-call latency, CLI latency.
-SECTIONS = ("dense", "noise", "calls", "cli")
+SECTIONS = ("dense", "noise", "calls", "cli", "worst_case")
 CORE = ("elementwise", "sweep", "shapes")
 
 # The sweep's calls last ~30 ms, short enough for a stray tenant of the VM to spoil several in a

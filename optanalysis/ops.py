@@ -8,19 +8,33 @@ Each works on three kinds of input, so that one rule definition serves every con
 
 Conditions (``eq``, ``gt``) return Python/NumPy booleans for numbers and SymPy relationals for
 symbols; ``where`` turns the latter into a ``Piecewise`` so that no rule branches on a state value.
+
+SymPy is not imported here: an argument can only be a SymPy object once something else has
+imported SymPy, so until then every input is a number, and a run of the kernels (``optanalysis
+simulate``) never pays SymPy's import (~0.3 s).
 """
 import math
+import sys
 
 import numpy as np
-import sympy
 from numba import types
 from numba.extending import overload
 
 __all__ = ["sqrt", "rsqrt", "maximum", "sign", "round32", "where", "eq", "gt"]
 
 
+def _sympy():
+    """The SymPy module if it has been imported (else None: no argument can be symbolic)."""
+    return sys.modules.get("sympy")
+
+
+def _is_basic(x) -> bool:
+    sympy = _sympy()
+    return sympy is not None and isinstance(x, sympy.Basic)
+
+
 def _symbolic(*args):
-    return any(isinstance(a, sympy.Basic) for a in args)
+    return any(map(_is_basic, args))
 
 
 def _python_float(x) -> bool:
@@ -34,48 +48,59 @@ def sqrt(x):
     """Square root."""
     if _python_float(x):
         return math.sqrt(x)
-    return sympy.sqrt(x) if _symbolic(x) else np.sqrt(x)
+    return _sympy().sqrt(x) if _symbolic(x) else np.sqrt(x)
 
 
 def rsqrt(x):
     """Reciprocal square root ``1/sqrt(x)`` (optax's ``jax.lax.rsqrt``)."""
     if _python_float(x) and x > 0:
         return 1.0 / math.sqrt(x)
-    return 1 / sympy.sqrt(x) if _symbolic(x) else 1.0 / np.sqrt(x)
+    return 1 / _sympy().sqrt(x) if _symbolic(x) else 1.0 / np.sqrt(x)
 
 
 def maximum(a, b):
     """Element-wise maximum (propagates NaN, like ``torch.maximum``)."""
-    return sympy.Max(a, b) if _symbolic(a, b) else np.maximum(a, b)
+    return _sympy().Max(a, b) if _symbolic(a, b) else np.maximum(a, b)
 
 
 def sign(x):
     """-1, 0 or 1 by the sign of ``x`` (``sign(0) = 0``, as ``torch.sign`` and ``jnp.sign``)."""
     if _symbolic(x):
-        return sympy.sign(x)
+        return _sympy().sign(x)
     return np.sign(x) if np.ndim(x) else float(np.sign(x))
 
 
-class _Round32(sympy.Function):
-    """float32 rounding inside a symbolic expression: identity for symbols (derivations are
-    exact arithmetic; its derivative is 1), the rounded value once the argument is a number, so
-    that an update evaluated at numbers is the one the kernels compute."""
+_ROUND32 = []  # the SymPy function class of round32, made on first symbolic use
 
-    @classmethod
-    def eval(cls, x):
-        if x.is_Number:
-            return sympy.Float(float(np.float32(float(x))))
-        return None
 
-    def fdiff(self, argindex=1):
-        return sympy.Integer(1)
+def _round32_function():
+    """``_Round32``: float32 rounding inside a symbolic expression: identity for symbols
+    (derivations are exact arithmetic; its derivative is 1), the rounded value once the argument
+    is a number, so that an update evaluated at numbers is the one the kernels compute.  One class
+    per process (SymPy compares function applications by their class)."""
+    if not _ROUND32:
+        sympy = _sympy()
+
+        class _Round32(sympy.Function):
+            @classmethod
+            def eval(cls, x):
+                if x.is_Number:
+                    return sympy.Float(float(np.float32(float(x))))
+                return None
+
+            def fdiff(self, argindex=1):
+                return sympy.Integer(1)
+
+        _Round32.__module__ = __name__
+        _ROUND32.append(_Round32)
+    return _ROUND32[0]
 
 
 def round32(x):
     """``x`` rounded to float32 and held in its own type (float64 stays float64): the scalar
     state torch keeps in its default dtype (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``)."""
     if _symbolic(x):
-        return _Round32(x)
+        return _round32_function()(x)
     if np.ndim(x):
         return np.asarray(x).astype(np.float32).astype(np.asarray(x).dtype)
     return float(np.float32(x))
@@ -83,17 +108,18 @@ def round32(x):
 
 def eq(a, b):
     """The condition ``a == b``."""
-    return sympy.Eq(a, b) if _symbolic(a, b) else a == b
+    return _sympy().Eq(a, b) if _symbolic(a, b) else a == b
 
 
 def gt(a, b):
     """The condition ``a > b``."""
-    return sympy.StrictGreaterThan(a, b) if _symbolic(a, b) else a > b
+    return _sympy().StrictGreaterThan(a, b) if _symbolic(a, b) else a > b
 
 
 def where(cond, a, b):
     """``a`` where ``cond`` holds, else ``b``."""
-    if isinstance(cond, sympy.Basic):
+    if _is_basic(cond):
+        sympy = _sympy()
         if cond is sympy.true or cond is sympy.false:
             return a if cond is sympy.true else b
         return sympy.Piecewise((a, cond), (b, True))

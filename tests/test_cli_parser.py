@@ -132,6 +132,15 @@ def test_building_the_parser_imports_neither_sympy_nor_numba():
     assert out == "[]\n"
 
 
+def test_a_simulate_run_imports_no_sympy():
+    # the kernels need Numba only: SymPy (~0.3 s of import) belongs to derivations
+    code = ("import sys; from optanalysis.cli import main; "
+            "main(['simulate', 'qhm', '--param', 'lr=0.1', '--hessian-diag', '1,0.1', '--x0', '1', '--steps', '3', "
+            "'--json']); print('sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "False" and '"loss"' in out
+
+
 def test_version(capsys):
     code, out, err = _cli(capsys, "--version")
     assert code == 0 and out == f"optanalysis {optanalysis.__version__}\n" and err == ""

@@ -175,3 +175,19 @@ def test_schedule_spec_and_work_limit():
     assert a.ratio == pytest.approx(want, rel=1e-12)
     with pytest.raises(ValueError, match="schedule"):
         worst_case("gd", {"lr": 0.15}, mu=MU, L=L, steps=100_000, schedule="cosine:T_max=100000")
+
+
+def test_threads_and_grid_merge_change_nothing(monkeypatch):
+    """The threaded scan and refinement give the serial numbers (every grid point and bracket is
+    independent), and the linear-time grid merge is np.unique of the two grids."""
+    from optanalysis.theory import worst_case as wc
+
+    params = CASES["heavy_ball"]
+    monkeypatch.setattr(wc, "PARALLEL_WORK", math.inf)
+    serial = worst_case("heavy_ball", params, mu=MU, L=L, steps=3000, metric="loss")
+    monkeypatch.setattr(wc, "PARALLEL_WORK", 0.0)
+    threaded = worst_case("heavy_ball", params, mu=MU, L=L, steps=3000, metric="loss")
+    assert serial == threaded and serial.extrema > 100
+    g = 4 * 3000 + wc.GRID_PAD
+    cheb = np.clip(0.5 * (MU + L) - 0.5 * (L - MU) * np.cos(np.linspace(0.0, math.pi, g)), MU, L)
+    np.testing.assert_array_equal(wc._grid(MU, L, g), np.unique(np.concatenate((np.linspace(MU, L, g), cheb))))

@@ -63,8 +63,21 @@ def _fail(message: str) -> int:
     return 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``optanalysis`` parser with one subparser per name of :data:`COMMANDS`."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``optanalysis`` parser with one subparser per name of :data:`COMMANDS`.
+
+    Parameters
+    ----------
+    command : str, optional
+        Build only this command's subparser in full (the others by name only, so that a run
+        imports no other command's module, e.g. the lecture's topics or the sweeps' example);
+        default: all of them, for ``optanalysis --help``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; ``parser.commands`` maps each command name to its subparser.
+    """
     from .. import __version__
 
     parser = _Parser(prog="optanalysis", description=__doc__.splitlines()[0], formatter_class=_Formatter)
@@ -72,10 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parser.commands = sub.choices  # name -> subparser, for main's error messages
     for name in COMMANDS:
+        if command in COMMANDS and name != command:
+            sub.add_parser(name)
+            continue
         module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
         module.add_parser(sub)
         _end_with_examples(sub.choices[name], getattr(module, "EXAMPLES", ()))
     return parser
+
+
+def _command(argv: list) -> str | None:
+    """The command named in ``argv`` (its first word that is not an option: the top-level parser
+    has no option that takes a value), or None."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def _end_with_examples(parser: argparse.ArgumentParser, examples) -> None:
@@ -94,7 +116,8 @@ def _wrapped(command: str) -> str:
 
 def main(argv=None) -> int:
     """Run ``optanalysis`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
     try:
         with warnings.catch_warnings():

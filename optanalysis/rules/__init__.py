@@ -40,8 +40,8 @@ import numpy as np
 from ..hyper import Flag, Real
 from ._contract import RuleContractError
 
-__all__ = ["Rule", "Equivalence", "Relation", "RootTuning", "RULES", "RuleList", "get_rule", "rule_names", "register",
-           "register_rule", "RuleContractError"]
+__all__ = ["Rule", "Equivalence", "Relation", "RootTuning", "HyperSymbol", "RULES", "RuleList", "get_rule",
+           "rule_names", "register", "register_rule", "RuleContractError"]
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,18 @@ class Rule:
     def values(self, params: dict) -> tuple:
         """Hyperparameter values in declared order (flags as bools)."""
         return tuple(params[n] for n in self.hyper_names)
+
+
+@dataclass(frozen=True)
+class HyperSymbol:
+    """A fixed value that is the symbol of another hyperparameter of the same rule (QHM's
+    ``nu = momentum``): the symbolic side turns it into that positive symbol, so that a rule
+    module needs no SymPy (a run of the kernels then never imports it)."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)

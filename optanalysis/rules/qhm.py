@@ -27,12 +27,8 @@ References
     J. Ma, D. Yarats (2019), Quasi-hyperbolic momentum and Adam for deep learning, ICLR;
     facebookresearch/qhoptim (qhoptim.pyt.QHM).
 """
-import sympy
-
 from ..hyper import Real, coefficient, learning_rate
-from . import Equivalence, RootTuning, Rule
-
-_MOMENTUM = sympy.Symbol("momentum", positive=True)  # the symbol derivations give momentum
+from . import Equivalence, HyperSymbol, RootTuning, Rule
 
 RULE = Rule(
     name="qhm",
@@ -51,7 +47,7 @@ RULE = Rule(
         # (z - momentum) in the characteristic polynomial; with momentum = 0 it is a zero root
         Equivalence("gd", fixed={"nu": 0, "momentum": 0}),
         Equivalence("heavy_ball", fixed={"nu": 1}, solve_for=("lr", "momentum")),
-        Equivalence("nesterov", fixed={"nu": _MOMENTUM}, solve_for=("lr", "momentum")),
+        Equivalence("nesterov", fixed={"nu": HyperSymbol("momentum")}, solve_for=("lr", "momentum")),
     ),
     tunings=(
         RootTuning("Polyak (nu = 1)", "nu = 1; double roots at h = mu and h = L",

@@ -23,12 +23,8 @@ References
     B. Van Scoy, R. A. Freeman, K. M. Lynch (2018), The Fastest Known Globally Convergent
     First-Order Method for Minimizing Strongly Convex Functions, IEEE Control Syst. Lett. 2(1).
 """
-import sympy
-
 from ..hyper import coefficient, learning_rate
-from . import Equivalence, Rule, RootTuning
-
-_BETA = sympy.Symbol("beta", positive=True)
+from . import Equivalence, HyperSymbol, Rule, RootTuning
 
 RULE = Rule(
     name="triple_momentum",
@@ -44,7 +40,7 @@ RULE = Rule(
     order=44,
     equivalences=(
         Equivalence("heavy_ball", fixed={"gamma": 0}, other_fixed={}, mapping={"momentum": "beta"}),
-        Equivalence("nesterov", fixed={"gamma": _BETA}, mapping={"momentum": "beta"}),
+        Equivalence("nesterov", fixed={"gamma": HyperSymbol("beta")}, mapping={"momentum": "beta"}),
     ),
     tunings=(
         RootTuning("Van Scoy-Freeman-Lynch", "roots {r, r^2} at h = mu and {-r, 0} at h = L",

@@ -21,7 +21,7 @@ from types import ModuleType
 
 import sympy
 
-from ..rules import Rule, get_rule
+from ..rules import HyperSymbol, Rule, get_rule
 
 __all__ = ["hyper_symbols", "state_symbols", "update", "iteration_matrix", "H", "Z", "T",
            "source_key", "rule_cached", "pinned", "with_pinned"]
@@ -144,6 +144,8 @@ def _fixed_value(p, value):
     never a string: ``nsimplify`` would parse and evaluate it)."""
     if p.flag:
         return p.validate(value)
+    if isinstance(value, HyperSymbol):  # another hyperparameter's symbol (see hyper_symbols)
+        return sympy.Symbol(value.name, positive=True)
     if isinstance(value, sympy.Basic):
         if value.is_number:
             p.validate(float(value))

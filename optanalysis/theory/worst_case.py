@@ -19,16 +19,20 @@ both attained by putting all of x0 on the worst curvature.
 
 Method (robust for n up to 2e5, where polynomial coefficients and their roots are useless):
 r_n and dr_n/dh are evaluated by exponentiation by squaring of the 2x2 (or 1x1) matrices with
-forward-mode derivatives, renormalising after every product and carrying the logarithm of the
-scale, so nothing under- or overflows (log10 ratios far below -308 are reported).  The objective
-is evaluated on a grid that is the union of a uniform and a Chebyshev (cosine) grid of 4n + 2049
-points each — the critical points of Chebyshev-like polynomials are equally spaced in angle, i.e.
-cluster like the cosine grid near the ends of their oscillation interval.  Every sign change of the
-objective's derivative between neighbouring grid points brackets a local extremum, which bisection
-refines to a relative width of 4 machine epsilons.  The maximum over the grid points, the
-endpoints and the refined extrema is the exact maximum provided the grid separates the critical
-points (at most n - 1 of them); the tests check this against a dense brute-force evaluation and by
-doubling the grid.  Evaluation cost O(G log n) with G ~ 8n.
+forward-mode derivatives, rescaling by a power of two (exact) whenever the largest entry leaves
+[2^-100, 2^100] and carrying the exponent, so nothing under- or overflows (log10 ratios far below
+-308 are reported).  The objective is evaluated on a grid that is the union of a uniform and a
+Chebyshev (cosine) grid of 4n + 65 points each — the critical points of Chebyshev-like polynomials
+are equally spaced in angle, i.e. cluster like the cosine grid near the ends of their oscillation
+interval.  Every sign change of the objective's derivative between neighbouring grid points
+brackets a local extremum, which regula falsi (Illinois) on the derivative of the objective's
+logarithm, safeguarded by bisection, refines to a relative width of 4 machine epsilons.  The
+maximum over the grid points, the endpoints and the refined extrema is the exact maximum provided
+the grid separates the critical points (at most 2n of them: the zeros of r_n and of the
+derivative); the tests check this against a dense brute-force evaluation and by doubling the
+grid.  Evaluation cost O(G log n) with G ~ 8n, on all cores from ~1e6 matrix products on; the
+numeric maps of a (rule, hyperparameters, lr sequence) are kept, so that a repeated small case
+costs ~0.1 ms.
 
 Tolerance: the worst h is located to 4 eps relative, where the objective is stationary, so its
 value is exact to O(eps^2); what remains is rounding in the matrix powers, which perturb
@@ -43,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy
-from numba import njit
+from numba import njit, prange
 
 from ..checks import integer, real_array
 from .prediction import linear_maps, lr_sequence
@@ -55,6 +59,8 @@ __all__ = ["WorstCase", "worst_case", "transfer", "MAX_STEPS", "METRICS", "WORK_
 
 MAX_STEPS = 200_000  # grid memory ~ 8n points x a few arrays
 WORK_LIMIT = 2e9  # 2x2 matrix products per evaluation of the whole grid (~10 s)
+PARALLEL_WORK = 1e6  # matrix products above which the grid is scanned on all cores
+GRID_PAD = 65  # points of each grid beyond grid_factor * n (a floor for n = 1, 2, ...)
 METRICS = ("distance", "loss")
 
 
@@ -106,65 +112,72 @@ def _mul(X, dX, Y, dY):
 
 @njit(cache=True)
 def _normalise(X, dX):
-    """(X/c, dX/c, log c) with c the largest entry of X (c = 1 if X is zero or not finite)."""
+    """(X s, dX s, k) with s = 2^-k: the identity (k = 0) while the largest entry c of X is within
+    2^+-100, else the power of two that brings c into [0.5, 1).  Scaling by a power of two is exact,
+    and lazy: most products need neither a division nor a logarithm.  Products of two matrices so
+    bounded stay far from overflow, and entries 2^-900 below c (which cannot matter) from underflow."""
     c = max(abs(X[0]), abs(X[1]), abs(X[2]), abs(X[3]))
-    if c == 0.0 or not np.isfinite(c):
-        return X, dX, 0.0
-    return ((X[0] / c, X[1] / c, X[2] / c, X[3] / c), (dX[0] / c, dX[1] / c, dX[2] / c, dX[3] / c),
-            math.log(c))
+    if 7.888609052210118e-31 <= c <= 1.2676506002282294e+30 or c == 0.0 or not np.isfinite(c):
+        return X, dX, 0
+    k = math.frexp(c)[1]
+    s = math.ldexp(1.0, -k)
+    return ((X[0] * s, X[1] * s, X[2] * s, X[3] * s), (dX[0] * s, dX[1] * s, dX[2] * s, dX[3] * s), k)
 
 
 @njit(cache=True)
 def _power(h, A0, A1, m):
-    """(B, dB/dh, log scale) with (A0 + h A1)^m = exp(scale) * B, by squaring."""
+    """(B, dB/dh, k) with (A0 + h A1)^m = 2^k * B, by squaring."""
     R = (1.0, 0.0, 0.0, 1.0)
     dR = (0.0, 0.0, 0.0, 0.0)
     B = (A0[0] + h * A1[0], A0[1] + h * A1[1], A0[2] + h * A1[2], A0[3] + h * A1[3])
     dB = (A1[0], A1[1], A1[2], A1[3])
-    B, dB, logB = _normalise(B, dB)
-    logR = 0.0
+    B, dB, kB = _normalise(B, dB)
+    kR = 0
     while m > 0:
         if m & 1:
             R, dR = _mul(R, dR, B, dB)
             R, dR, c = _normalise(R, dR)
-            logR += logB + c
+            kR += kB + c
         m >>= 1
         if m > 0:
             B, dB = _mul(B, dB, B, dB)
             B, dB, c = _normalise(B, dB)
-            logB = 2.0 * logB + c
-    return R, dR, logR
+            kB = 2 * kB + c
+    return R, dR, kR
 
 
 @njit(cache=True)
 def _rn(h, A0s, A1s, powers, M0, M1, s0):
-    """(r, dr/dh, log scale) with r_n(h) = exp(scale) * r = e_1^T A_P^m_P ... A_1^m_1 M s0: the
-    first-step map M = M0 + h M1, then phase p repeats A_p = A0s[p] + h A1s[p] powers[p] times
-    (2x2 matrices as row-major 4-arrays)."""
+    """(r, dr/dh, k) with r_n(h) = 2^k * r = e_1^T A_P^m_P ... A_1^m_1 M s0: the first-step map
+    M = M0 + h M1, then phase p repeats A_p = A0s[p] + h A1s[p] powers[p] times (2x2 matrices as
+    row-major 4-arrays)."""
     R = (1.0, 0.0, 0.0, 1.0)
     dR = (0.0, 0.0, 0.0, 0.0)
-    logR = 0.0
+    kR = 0
     for p in range(powers.size):
-        B, dB, logB = _power(h, A0s[p], A1s[p], powers[p])
+        B, dB, kB = _power(h, A0s[p], A1s[p], powers[p])
         R, dR = _mul(B, dB, R, dR)  # later phases act on the left
         R, dR, c = _normalise(R, dR)
-        logR += logB + c
+        kR += kB + c
     v0 = (M0[0] + h * M1[0]) * s0[0] + (M0[1] + h * M1[1]) * s0[1]
     v1 = (M0[2] + h * M1[2]) * s0[0] + (M0[3] + h * M1[3]) * s0[1]
     dv0 = M1[0] * s0[0] + M1[1] * s0[1]
     dv1 = M1[2] * s0[0] + M1[3] * s0[1]
     r = R[0] * v0 + R[1] * v1
     dr = dR[0] * v0 + dR[1] * v1 + R[0] * dv0 + R[1] * dv1
-    return r, dr, logR
+    return r, dr, kR
+
+
+_LN2 = math.log(2.0)
 
 
 @njit(cache=True)
 def _objective(h, maps, loss):
     """(log of the objective, a quantity with the sign of its h-derivative)."""
-    r, dr, lg = _rn(h, *maps)
+    r, dr, k = _rn(h, *maps)
     if r == 0.0:
         return -np.inf, dr * dr  # a zero of r is a minimum of r^2: derivative sign changes around it
-    logv = 2.0 * (math.log(abs(r)) + lg)
+    logv = 2.0 * (math.log(abs(r)) + k * _LN2)
     if loss:
         logv += math.log(0.5 * h)
         return logv, r * (r + 2.0 * h * dr)  # d/dh (h r^2) = r (r + 2 h r')
@@ -177,24 +190,88 @@ def _scan(hs, maps, loss, logv, slope):
         logv[i], slope[i] = _objective(hs[i], maps, loss)
 
 
+@njit(cache=True, parallel=True)
+def _scan_parallel(hs, maps, loss, logv, slope):
+    """:func:`_scan` on all cores (every point is independent: the same numbers as the serial loop)."""
+    for i in prange(hs.size):
+        logv[i], slope[i] = _objective(hs[i], maps, loss)
+
+
 @njit(cache=True)
-def _refine(lo, hi, maps, loss, out_h, out_logv):
-    """Bisection on the derivative sign in each bracket [lo_i, hi_i] (slope > 0 at lo, <= 0 at hi)."""
+def _log_slope(h, maps, loss):
+    """d/dh of the log of the objective (scale-free, unlike :func:`_objective`'s sign quantity, whose
+    sign it has); +inf at a zero of r (where :func:`_objective` counts the slope as positive)."""
+    r, dr, _ = _rn(h, *maps)
+    if r == 0.0:
+        return np.inf
+    return 2.0 * dr / r + 1.0 / h if loss else 2.0 * dr / r
+
+
+@njit(cache=True)
+def _bisect(a, b, maps, loss):
+    """(h, log objective) of a local maximum in [a, b] (slope > 0 at a, <= 0 at b), located to a
+    relative width of 4 machine epsilons by regula falsi (Illinois variant) on the log-slope, which
+    falls back to bisection whenever the secant point is not strictly inside the bracket; after
+    100 steps, bisection alone (it halves the bracket at every step)."""
     eps = 2.220446049250313e-16
-    for i in range(lo.size):
-        a = lo[i]
-        b = hi[i]
-        while b - a > 4.0 * eps * max(abs(a), abs(b)):
+    fa = _log_slope(a, maps, loss)
+    fb = _log_slope(b, maps, loss)
+    side = 0
+    steps = 0
+    while b - a > 4.0 * eps * max(abs(a), abs(b)):
+        c = b - fb * (b - a) / (fb - fa) if steps < 100 else 0.5 * (a + b)
+        if not (a < c < b):
             c = 0.5 * (a + b)
             if c <= a or c >= b:
                 break
-            if _objective(c, maps, loss)[1] > 0.0:
-                a = c
-            else:
-                b = c
-        va = _objective(a, maps, loss)[0]
-        vb = _objective(b, maps, loss)[0]
-        out_h[i], out_logv[i] = (a, va) if va >= vb else (b, vb)
+        steps += 1
+        fc = _log_slope(c, maps, loss)
+        if fc > 0.0:
+            a, fa = c, fc
+            if side == 1:
+                fb *= 0.5  # the same end moved twice: halve the other's value (Illinois)
+            side = 1
+        else:
+            b, fb = c, fc
+            if side == -1:
+                fa *= 0.5
+            side = -1
+    va = _objective(a, maps, loss)[0]
+    vb = _objective(b, maps, loss)[0]
+    return (a, va) if va >= vb else (b, vb)
+
+
+@njit(cache=True)
+def _refine(lo, hi, maps, loss, out_h, out_logv):
+    """:func:`_bisect` in each bracket [lo_i, hi_i]."""
+    for i in range(lo.size):
+        out_h[i], out_logv[i] = _bisect(lo[i], hi[i], maps, loss)
+
+
+@njit(cache=True, parallel=True)
+def _refine_parallel(lo, hi, maps, loss, out_h, out_logv):
+    """:func:`_refine` on all cores (brackets are independent)."""
+    for i in prange(lo.size):
+        out_h[i], out_logv[i] = _bisect(lo[i], hi[i], maps, loss)
+
+
+@njit(cache=True)
+def _merged(a, b):
+    """The sorted union of the sorted arrays ``a`` and ``b``, without repeats (``np.unique`` of
+    both, in linear time)."""
+    out = np.empty(a.size + b.size)
+    i = j = n = 0
+    while i < a.size or j < b.size:
+        if j == b.size or (i < a.size and a[i] <= b[j]):
+            x = a[i]
+            i += 1
+        else:
+            x = b[j]
+            j += 1
+        if n == 0 or x != out[n - 1]:
+            out[n] = x
+            n += 1
+    return out[:n]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -217,16 +294,40 @@ def transfer(rule, params=None, h=None, *, steps, schedule=None, lrs=None) -> np
         with np.errstate(over="ignore"):
             return sign * np.exp(lg)
     for i, x in enumerate(hs):
-        r, _, lg = _rn(float(x), *maps)
-        out[i] = r * math.exp(lg) if lg < 709 else math.copysign(math.inf, r)
+        r, _, k = _rn(float(x), *maps)
+        with np.errstate(over="ignore", under="ignore"):
+            out[i] = np.ldexp(r, k)  # r 2^k: inf (with r's sign) past the largest double
     return out
+
+
+def _grid(mu, L, g):
+    """The union of a uniform and a Chebyshev (cosine) grid of ``g`` points each on [mu, L]."""
+    if mu == L:
+        return np.array([mu])
+    uniform = np.linspace(mu, L, g)
+    cheb = np.clip(0.5 * (mu + L) - 0.5 * (L - mu) * np.cos(np.linspace(0.0, math.pi, g)), mu, L)
+    if np.all(cheb[1:] >= cheb[:-1]):  # always, unless cos were not monotone in floating point
+        return _merged(uniform, cheb)
+    return np.unique(np.concatenate((uniform, cheb)))
+
+
+_AFFINE = {}  # (id of a LinearMaps, t) -> (the maps, kept alive so that the id stays theirs; affine?)
+
+
+def _check_affine(maps, t):
+    """Raise unless the rule's iteration matrix at step ``t`` is affine in h (r_n is then a
+    polynomial of degree <= n).  Decided once per derived maps: SymPy's derivative costs ~1 ms."""
+    key = (id(maps), t)
+    if key not in _AFFINE:
+        A = maps.symbolic[t][0]
+        _AFFINE[key] = (maps, A.diff(H, 2) == sympy.zeros(*A.shape))
+    if not _AFFINE[key][1]:
+        raise ValueError(f"rule {maps.rule!r}: iteration matrix is not affine in h")
 
 
 def _affine(maps, t, lrs, rest):
     """(A0, A1) (P, 4) with A_t(h, lr_p) = A0[p] + h A1[p], padded to 2x2, row-major."""
-    A = maps.symbolic[t][0]
-    if A.diff(H, 2) != sympy.zeros(*A.shape):  # r_n is then a polynomial of degree <= n
-        raise ValueError(f"rule {maps.rule!r}: iteration matrix is not affine in h")
+    _check_affine(maps, t)
     out = []
     for x in (0.0, 1.0):
         P = np.zeros((lrs.size, 2, 2))
@@ -235,12 +336,29 @@ def _affine(maps, t, lrs, rest):
     return out[0], out[1] - out[0]
 
 
+_PHASES = {}  # (id of the derived maps, hyperparameter values, lr sequence) -> (the maps, their phases)
+_PHASES_MAX = 256  # entries kept (a few kB each for constant lr); then the cache starts afresh
+
+
 def _phases(rule, params, seq):
+    """The maps of :func:`_rn` (or of :func:`_rn_any`) for ``params`` and the lr sequence ``seq``,
+    kept for the next call with the same ones (evaluating the lambdified matrices costs more than
+    a whole worst case at small n).  The derived maps are part of the key, so that an edited rule
+    (new maps) is never answered from the cache; the cached arrays are only read."""
+    maps = linear_maps(rule, params)
+    key = (id(maps), rule.values(params), seq.tobytes())
+    hit = _PHASES.get(key)
+    if hit is None:
+        if len(_PHASES) >= _PHASES_MAX:
+            _PHASES.clear()
+        phases = _phases_any(rule, params, seq, maps) if maps.n > 2 else _phases_2(rule, params, seq, maps)
+        hit = _PHASES[key] = (maps, phases)  # the maps kept alive: their id stays theirs
+    return hit[1]
+
+
+def _phases_2(rule, params, seq, maps):
     """The maps of :func:`_rn` for the lr sequence ``seq``: the first step at lr_0 (t = 1), then one
     phase per run of equal lr (t >= 2).  A one-entry state is padded with zeros (changes nothing)."""
-    maps = linear_maps(rule, params)
-    if maps.n > 2:
-        return _phases_any(rule, params, seq, maps)
     rest = maps.rest(params)
     M0, M1 = _affine(maps, 1, seq[:1], rest)
     tail = seq[1:]
@@ -261,9 +379,7 @@ def _phases_any(rule, params, seq, maps):
     rest = maps.rest(params)
 
     def affine(t, lrs):
-        A = maps.symbolic[t][0]
-        if A.diff(H, 2) != sympy.zeros(*A.shape):
-            raise ValueError(f"rule {maps.rule!r}: iteration matrix is not affine in h")
+        _check_affine(maps, t)
         A0, A1 = (np.asarray(maps.A(t, np.full(lrs.size, x), lrs, rest), float) for x in (0.0, 1.0))
         return A0, A1 - A0
 
@@ -357,7 +473,7 @@ def worst_case(rule, params=None, *, mu, L, steps, metric="distance", schedule=N
         constant lr by default.  Each run of equal lr costs O(log run) per curvature, so a
         schedule that changes the lr at every step is limited to about 1e9 / grid steps.
     grid_factor : int
-        Each of the two grids has grid_factor * n + 2049 points (>= 1).
+        Each of the two grids has grid_factor * n + 65 points (>= 1).
 
     Returns
     -------
@@ -385,12 +501,7 @@ def worst_case(rule, params=None, *, mu, L, steps, metric="distance", schedule=N
     grid_factor = integer(grid_factor, "grid_factor", 1, 64)
     maps = _phases(rule, params, lr_sequence(params["lr"], steps, schedule, lrs))
     loss = metric == "loss"
-    if mu == L:
-        hs = np.array([mu])
-    else:
-        g = grid_factor * steps + 2049
-        cheb = 0.5 * (mu + L) - 0.5 * (L - mu) * np.cos(np.linspace(0.0, math.pi, g))
-        hs = np.unique(np.clip(np.concatenate((np.linspace(mu, L, g), cheb, [mu, L])), mu, L))
+    hs = _grid(mu, L, grid_factor * steps + GRID_PAD)
     powers = maps[3] if isinstance(maps[0], str) else maps[2]
     work = hs.size * float(np.sum(2 * np.log2(np.maximum(powers, 1)) + 1))
     if work > WORK_LIMIT:
@@ -403,11 +514,13 @@ def worst_case(rule, params=None, *, mu, L, steps, metric="distance", schedule=N
         return WorstCase(ratio, lg / math.log(10.0), h, metric, steps, mu, L, int(hs.size), extrema)
     logv = np.empty(hs.size)
     slope = np.empty(hs.size)
-    _scan(hs, maps, loss, logv, slope)
+    # threads pay from ~1e5 objective evaluations on (the start of a parallel region costs ~0.1 ms)
+    parallel = work > PARALLEL_WORK
+    (_scan_parallel if parallel else _scan)(hs, maps, loss, logv, slope)
     up = np.flatnonzero((slope[:-1] > 0) & (slope[1:] <= 0))  # a local maximum inside [h_i, h_i+1]
     rh = np.empty(up.size)
     rv = np.empty(up.size)
-    _refine(hs[up], hs[up + 1], maps, loss, rh, rv)
+    (_refine_parallel if parallel else _refine)(hs[up], hs[up + 1], maps, loss, rh, rv)
     cand_h = np.concatenate((hs, rh))
     cand_v = np.concatenate((logv, rv))
     cand_v = np.where(np.isnan(cand_v), np.inf, cand_v)  # NaN only from overflow: divergence
