@@ -132,9 +132,9 @@ def run(quick: bool) -> dict:
                 if "optax_noisy_ns" in row:
                     row["optax_over_noisy"] = row["optax_noisy_ns"] / row["noisy_ns"]
                 row["noise_overhead_ns"] = row["noisy_ns"] - row["noiseless_ns"]
+                optax = row.get("optax_noisy_ns", float("nan"))
                 print(f"  {rule:10s} {dtype:7s} d={d:<8d} noiseless {row['noiseless_ns']:7.3f}  "
-                      f"noisy {row['noisy_ns']:7.3f}  optax {row.get('optax_noisy_ns', float('nan')):7.3f}"
-                      " ns/elem-step", flush=True)
+                      f"noisy {row['noisy_ns']:7.3f}  optax {optax:7.3f} ns/elem-step", flush=True)
                 rows.append(row)
                 if dtype == "float64":
                     value = row["noisy_ns"]

@@ -4,7 +4,7 @@ import numpy as np
 from numba import njit
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
-from optanalysis.kernels.noise import normal, step_key
+from optanalysis.kernels.noise import fill_normals, step_key
 from optanalysis.schedules import plateau_update as _plateau_update
 
 from .binding import NHYPER, _grad_point, _load, _powers_at, _step, _store
@@ -64,9 +64,7 @@ def _problem_dense(S, S0, H, xs, A, noisy, seed, hrow, lrs, steps, t0, pwt, prow
             y[i] = _grad_point(*_load(S, i), *hp) - xs[i]
         _matvec(H, y, g)
         if noisy:
-            key = step_key(seed, t0 + k)
-            for j in range(d):
-                z[j] = normal(key, j)
+            fill_normals(step_key(seed, t0 + k), 0, d, z)
             _matvec(A, z, nz)
         for i in range(d):
             gi = g[i] + nz[i] if noisy else g[i]
