@@ -84,7 +84,7 @@ def _generator(n, repeats):
             out[i] = noise.normal(key, i)
 
     out = np.empty(n)
-    key = noise.step_key(SEED, 0)
+    key = np.uint64(noise.step_key(SEED, 0))  # Python receives an int: keep it unsigned
     fns = {"normal (scalar)": lambda: scalar(key, out)}
     if hasattr(noise, "fill_normals"):
         fns["fill_normals (block)"] = lambda: noise.fill_normals(key, 0, n, out)

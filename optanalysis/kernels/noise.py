@@ -99,7 +99,8 @@ def step_key(seed, step):
     Returns
     -------
     numpy.uint64
-        The key from which :func:`fill_normals` and :func:`normal` draw that step's normals.
+        The key from which :func:`fill_normals` and :func:`normal` draw that step's normals
+        (called from Python it returns an ``int``: pass it on as ``numpy.uint64(key)``).
     """
     return _mix(_mix(np.uint64(seed) + _GOLDEN) + np.uint64(step) * _GOLDEN)
 
