@@ -17,14 +17,15 @@ and SIMD variants:
 
 * radius r = sqrt(-2 log u), u in (0, 1] a multiple of 2^-52 (|z| <= 8.49): log u = k log 2 +
   log m, with k and m in [sqrt(1/2), sqrt(2)) read from the bits of u, log m = 2 atanh(s),
-  s = (m - 1)/(m + 1), by its series in s^2 <= 0.0295 up to s^19 (the first term left out is
-  below 3e-17 relative);
+  s = (m - 1)/(m + 1), by its series in s^2 <= 0.0295 up to s^15 (the first term left out is
+  below 4e-14 relative);
 * angle: two bits of the hash choose a quadrant, 52 others a uniform y in [-pi/4, pi/4), and
-  (cos y, sin y) by their Taylor series to y^16 / y^15 (the first terms left out are below
-  5e-17) are rotated by the quadrant: the angle is uniform on the whole circle.
+  (cos y, sin y) by their Taylor series to y^14 / y^13 (the first terms left out are below
+  2e-15 / 3e-14) are rotated by the quadrant: the angle is uniform on the whole circle.
 
-Rounding leaves each normal within a few ulps of the exact transform of its two uniforms, far
-below what any statistical test of the distribution can see (tests/test_kernels_noise.py).
+Each normal is thus within 5e-14 r of the exact transform of its two uniforms (two terms more
+per series would give a few ulps, for 12 % more time), far below what any statistical test of
+the distribution can see (tests/test_kernels_noise.py).
 """
 import math
 
@@ -45,14 +46,14 @@ _MANTISSA = np.uint64(0x000FFFFFFFFFFFFF)
 _SQRT_HALF_BITS = np.int64(0x3FE6A09E667F3BCD)  # the bits of sqrt(1/2)
 _LN2 = math.log(2.0)
 _HALF_PI = 0.5 * math.pi
-# 2 / (2j + 1): log m = s (2 + s^2 (2/3 + s^2 (2/5 + ...)))
-_LOG_C = tuple(2.0 / (2 * j + 1) for j in range(10))
-# (-1)^j / (2j + 1)! and (-1)^j / (2j)!: the Taylor series of sin and cos
-_SIN_C = tuple((-1) ** j / math.factorial(2 * j + 1) for j in range(8))
-_COS_C = tuple((-1) ** j / math.factorial(2 * j) for j in range(9))
-_LC0, _LC1, _LC2, _LC3, _LC4, _LC5, _LC6, _LC7, _LC8, _LC9 = _LOG_C
-_SC0, _SC1, _SC2, _SC3, _SC4, _SC5, _SC6, _SC7 = _SIN_C
-_CC0, _CC1, _CC2, _CC3, _CC4, _CC5, _CC6, _CC7, _CC8 = _COS_C
+# 2 / (2j + 1): log m = s (2 + s^2 (2/3 + s^2 (2/5 + ...))), to s^15
+_LOG_C = tuple(2.0 / (2 * j + 1) for j in range(8))
+# (-1)^j / (2j + 1)! and (-1)^j / (2j)!: the Taylor series of sin to y^13 and cos to y^14
+_SIN_C = tuple((-1) ** j / math.factorial(2 * j + 1) for j in range(7))
+_COS_C = tuple((-1) ** j / math.factorial(2 * j) for j in range(8))
+_LC0, _LC1, _LC2, _LC3, _LC4, _LC5, _LC6, _LC7 = _LOG_C
+_SC0, _SC1, _SC2, _SC3, _SC4, _SC5, _SC6 = _SIN_C
+_CC0, _CC1, _CC2, _CC3, _CC4, _CC5, _CC6, _CC7 = _COS_C
 
 
 @intrinsic
@@ -113,9 +114,7 @@ def _log(u):
     m = _as_float(np.uint64(bits - (k << 52)))  # u / 2^k, in [sqrt(1/2), sqrt(2))
     s = (m - 1.0) / (m + 1.0)
     s2 = s * s
-    p = _LC8 + s2 * _LC9
-    p = _LC7 + s2 * p
-    p = _LC6 + s2 * p
+    p = _LC6 + s2 * _LC7
     p = _LC5 + s2 * p
     p = _LC4 + s2 * p
     p = _LC3 + s2 * p
@@ -135,15 +134,13 @@ def _pair(key, p):
     r = math.sqrt(-2.0 * _log(u))
     y = (_as_float(((h2 >> _S10) & _MANTISSA) | _ONE_BITS) - 1.5) * _HALF_PI  # [-pi/4, pi/4)
     y2 = y * y
-    sn = _SC6 + y2 * _SC7
-    sn = _SC5 + y2 * sn
+    sn = _SC5 + y2 * _SC6
     sn = _SC4 + y2 * sn
     sn = _SC3 + y2 * sn
     sn = _SC2 + y2 * sn
     sn = _SC1 + y2 * sn
     sn = y * (_SC0 + y2 * sn)
-    cs = _CC7 + y2 * _CC8
-    cs = _CC6 + y2 * cs
+    cs = _CC6 + y2 * _CC7
     cs = _CC5 + y2 * cs
     cs = _CC4 + y2 * cs
     cs = _CC3 + y2 * cs

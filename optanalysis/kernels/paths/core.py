@@ -85,8 +85,10 @@ def _noise(a, seed, k, b0, n, nz, z):
     """The noise of coordinates b0..b0+n-1 at step k, ``a`` times the standard normals, into
     ``nz``; ``z`` is a float64 scratch of at least n values (the normals themselves)."""
     fill_normals(step_key(seed, k), b0, n, z)
+    ub = np.uint64(b0)
     for j in range(n):
-        nz[j] = a[b0 + j] * z[j]  # rounded to the working dtype here
+        i = np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
+        nz[i] = a[ub + i] * z[i]  # rounded to the working dtype here
 
 
 @njit(**_OPTS)
