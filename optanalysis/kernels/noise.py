@@ -177,8 +177,16 @@ def normal(key, i):
     return s if i & 1 else c
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _times(scale, i, v):
+    """``v``, or ``scale[i] * v`` (float64) when a scale is given (the branch is compiled away)."""
+    if scale is None:
+        return v
+    return scale[i] * v
+
+
 @njit(cache=True, error_model="numpy")
-def fill_normals(key, first, n, out):
+def fill_normals(key, first, n, out, scale=None):
     """The standard normals of coordinates ``first .. first + n - 1`` under ``key``, into ``out``.
 
     Parameters
@@ -189,22 +197,29 @@ def fill_normals(key, first, n, out):
         The first coordinate, >= 0.
     n : int
         How many, 0 <= n <= out.size.
-    out : numpy.ndarray of float64
+    out : numpy.ndarray
         ``out[j]`` receives coordinate ``first + j``: bit for bit ``normal(key, first + j)``,
-        whatever ``first`` and ``n`` (the pairs cut by the ends are computed whole).
+        whatever ``first`` and ``n`` (the pairs cut by the ends are computed whole), rounded to
+        ``out``'s dtype.
+    scale : numpy.ndarray of float64, optional
+        Per coordinate factors: ``out[j] = scale[first + j] * normal(key, first + j)`` (the
+        float64 product, then rounded to ``out``'s dtype).  Scaling here rather than in a second
+        loop over ``out`` spares a pass over a buffer just written.
     """
     key = np.uint64(key)
+    uf = np.uint64(first)
     j = 0
     if n > 0 and first & 1:  # an odd first coordinate: the sine of its pair
-        out[0] = _pair(key, np.uint64(first) >> _ONE)[1]
+        out[0] = _times(scale, uf, _pair(key, uf >> _ONE)[1])
         j = 1
     p0 = np.uint64(first + j) >> _ONE
     pairs = (n - j) >> 1
     uj = np.uint64(j)
     for p in range(pairs):  # whole pairs: the vectorised loop
-        up = np.uint64(p)  # unsigned indices: no negative-index wraparound, so it vectorises
-        c, s = _pair(key, p0 + up)
-        out[uj + _TWO * up] = c
-        out[uj + _TWO * up + _ONE] = s
+        i = uj + _TWO * np.uint64(p)  # unsigned: no negative-index wraparound, so it vectorises
+        c, s = _pair(key, p0 + np.uint64(p))
+        out[i] = _times(scale, uf + i, c)
+        out[i + _ONE] = _times(scale, uf + i + _ONE, s)
     if j + 2 * pairs < n:  # a last even coordinate: the cosine of its pair
-        out[n - 1] = _pair(key, p0 + np.uint64(pairs))[0]
+        last = np.uint64(n - 1)
+        out[last] = _times(scale, uf + last, _pair(key, p0 + np.uint64(pairs))[0])

@@ -18,14 +18,13 @@ def run_diag_blocks(S, S0, h, xs, a, noisy, seed, hp, lrs, steps, t0, pwt, prow,
     :func:`finish_diag_blocks`.  Blocks are independent, so this equals :func:`run_diag`."""
     lt = np.empty(BLOCK)
     NZ = np.zeros((DEEP, BLOCK), S.dtype)
-    z = np.empty(BLOCK)
     W = _block_buffer(S)
     hrow = hp.copy()
     for b in range(first, trips.size, stride):
         b0 = b * BLOCK
         trips[b] = _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow,
                                  b0, min(b0 + BLOCK, h.size), cap, rec_every, rloss[b], lt, NZ,
-                                 z, xrec, record_x)
+                                 xrec, record_x)
 
 
 @njit(**_OPTS)

@@ -81,14 +81,10 @@ def limits(x, h, xs, cap_max):
 
 
 @njit(**_OPTS)
-def _noise(a, seed, k, b0, n, nz, z):
-    """The noise of coordinates b0..b0+n-1 at step k, ``a`` times the standard normals, into
-    ``nz``; ``z`` is a float64 scratch of at least n values (the normals themselves)."""
-    fill_normals(step_key(seed, k), b0, n, z)
-    ub = np.uint64(b0)
-    for j in range(n):
-        i = np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
-        nz[i] = a[ub + i] * z[i]  # rounded to the working dtype here
+def _noise(a, seed, k, b0, n, nz):
+    """The noise of coordinates b0..b0+n-1 at step k into ``nz``: ``a`` times the standard
+    normals, rounded to the working dtype."""
+    fill_normals(step_key(seed, k), b0, n, nz, a)
 
 
 @njit(**_OPTS)

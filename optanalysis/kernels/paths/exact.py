@@ -14,7 +14,7 @@ from .core import BLOCK, _OPTS, _advanced, _elem_loss, _finish, _lr_at, _noise
 
 @njit(**_OPTS)
 def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k1, t0, part, lt,
-                   nz, z, xrec, rec_every, record_x):
+                   nz, xrec, rec_every, record_x):
     """Coordinates b0..b1-1 from step k0 to k1 of a run started at step count ``t0``; adds each
     step's block loss to ``part[k]``."""
     n = b1 - b0
@@ -26,7 +26,7 @@ def _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, b1, k0, k
         t = k + 1
         tf = np.float64(t0 + t)
         if noisy:
-            _noise(a, seed, t0 + k, b0, n, nz, z)
+            _noise(a, seed, t0 + k, b0, n, nz)
         for j in range(n):
             i = ub + np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
             _store(S, i, _advanced(_load(S, i), i, h, xs, noisy, nz[j], hp, tf, pw))
@@ -50,7 +50,6 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow, c
     d = h.size
     lt = np.empty(BLOCK)
     nz = np.zeros(BLOCK, S.dtype)
-    z = np.empty(BLOCK)  # the float64 normals behind nz
     part = np.zeros(steps)
     K = steps
     S[:] = S0
@@ -60,7 +59,7 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow, c
             lr_out[k] = lr
             for b0 in range(0, d, BLOCK):
                 _advance_exact(S, h, xs, a, noisy, seed, hrow, lr_out, pwt, prow, b0,
-                               min(b0 + BLOCK, d), k, k + 1, t0, part, lt, nz, z, xrec, rec_every,
+                               min(b0 + BLOCK, d), k, k + 1, t0, part, lt, nz, xrec, rec_every,
                                record_x)
             if not part[k] <= limit:  # also catches NaN
                 K = k + 1
@@ -70,7 +69,7 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow, c
     else:
         for b0 in range(0, d, BLOCK):
             _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0, min(b0 + BLOCK, d),
-                           0, steps, t0, part, lt, nz, z, xrec, rec_every, record_x)
+                           0, steps, t0, part, lt, nz, xrec, rec_every, record_x)
         for k in range(steps):
             if not part[k] <= limit:
                 K = k + 1
@@ -80,6 +79,6 @@ def _exact_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow, c
             part[:] = 0.0
             for b0 in range(0, d, BLOCK):
                 _advance_exact(S, h, xs, a, noisy, seed, hrow, lrs, pwt, prow, b0,
-                               min(b0 + BLOCK, d), 0, K, t0, part, lt, nz, z, xrec, rec_every,
+                               min(b0 + BLOCK, d), 0, K, t0, part, lt, nz, xrec, rec_every,
                                record_x)
     return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)

@@ -18,7 +18,7 @@ DEEP_BYTES = 128
 
 @njit(**_OPTS)
 def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow, b0, b1, cap,
-                  rec_every, rloss, lt, NZ, z, xrec, record_x):
+                  rec_every, rloss, lt, NZ, xrec, record_x):
     """Coordinates b0..b1-1 over all steps of an open-loop run, the loss summed only at the
     recorded steps (added to ``rloss[r]``), every step checked against the certificate
     h_i (x_i - x*_i)^2 <= cap of :func:`limits`: an elementwise flag, no float64 sum, so the
@@ -66,12 +66,12 @@ def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, pr
         pw = _powers_at(pwt, prow, k)
         tf = np.float64(t0 + k + 1)
         if noisy:
-            _noise(a, seed, t0 + k, b0, n, nz, z)
+            _noise(a, seed, t0 + k, b0, n, nz)
         bad = False
         if deep and k + DEEP <= min(steps, next_rec):  # steps k .. k + DEEP - 1 together
             if noisy:
                 for q in range(1, DEEP):
-                    _noise(a, seed, t0 + k + q, b0, n, NZ[q], z)
+                    _noise(a, seed, t0 + k + q, b0, n, NZ[q])
             for j in range(w):
                 i = np.uint64(j)
                 s = _load(W, i)
@@ -90,7 +90,7 @@ def _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, pr
             pw2 = _powers_at(pwt, prow, k + 1)
             tf2 = np.float64(t0 + k + 2)
             if noisy:
-                _noise(a, seed, t0 + k + 1, b0, n, nz2, z)
+                _noise(a, seed, t0 + k + 1, b0, n, nz2)
             for j in range(w):
                 i = np.uint64(j)  # unsigned: no negative-index wraparound, so the loop vectorises
                 s = _round(W, _advanced(_load(W, i), i, hb, xsb, noisy, nz[j], hp, tf, pw))
@@ -140,12 +140,11 @@ def _problem_diag(S, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow,
         rloss = np.zeros(loss.size)
         lt = np.empty(BLOCK)
         NZ = np.zeros((DEEP, BLOCK), S.dtype)  # noise of the steps of a pass
-        z = np.empty(BLOCK)  # the float64 normals behind one row of NZ
         W = _block_buffer(S)
         tripped = False
         for b0 in range(0, h.size, BLOCK):
             if _advance_fast(S, W, S0, h, xs, a, noisy, seed, hrow, lrs, steps, t0, pwt, prow,
-                             b0, min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, NZ, z,
+                             b0, min(b0 + BLOCK, h.size), cap, rec_every, rloss, lt, NZ,
                              xrec, record_x):
                 tripped = True
                 break
