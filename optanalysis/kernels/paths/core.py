@@ -5,7 +5,7 @@ import numpy as np
 from numba import njit
 
 from optanalysis.kernels.mixed import cast_like as _cast_like
-from optanalysis.kernels.noise import normal, step_key
+from optanalysis.kernels.noise import fill_normals, step_key
 from optanalysis.kernels.reduce import lane_sum
 
 from .binding import NSTATE, _grad_point, _step
@@ -82,9 +82,9 @@ def limits(x, h, xs, cap_max):
 
 @njit(**_OPTS)
 def _noise(a, seed, k, b0, n, nz):
-    key = step_key(seed, k)
-    for j in range(n):
-        nz[j] = a[b0 + j] * normal(key, b0 + j)  # rounded to the working dtype here
+    """The noise of coordinates b0..b0+n-1 at step k into ``nz``: ``a`` times the standard
+    normals, rounded to the working dtype."""
+    fill_normals(step_key(seed, k), b0, n, nz, a)
 
 
 @njit(**_OPTS)

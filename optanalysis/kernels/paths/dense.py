@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
-from optanalysis.kernels.noise import normal, step_key
+from optanalysis.kernels.noise import fill_normals, step_key
 from optanalysis.schedules import plateau_update as _plateau_update
 
 from .binding import NHYPER, _grad_point, _load, _powers_at, _step, _store
@@ -120,9 +120,7 @@ def _problem_dense(S, S0, H, xs, AT, noisy, seed, hrow, lrs, steps, t0, pwt, pro
         else:
             _matvec(H, y, acc, g)
         if noisy:
-            key = step_key(seed, t0 + k)
-            for j in range(d):
-                z[j] = normal(key, j)
+            fill_normals(step_key(seed, t0 + k), 0, d, z)
             _matvec(AT, z, acc, nz)
         for i in range(d):
             gi = g[i] + nz[i] if noisy else g[i]
@@ -227,9 +225,7 @@ def _group_dense(S, S0, s0_row, H, xs, AT, noisy, seeds, hp, lr_table, lr_row, s
             hp_b = to_fixed_tuple(hrows[b], NHYPER)
             Sp = S[p]
             if noisy:
-                key = step_key(seeds[p], t0 + k)
-                for j in range(d):
-                    z[j] = normal(key, j)
+                fill_normals(step_key(seeds[p], t0 + k), 0, d, z)
                 _matvec(AT, z, accv, nz)
             pw = _powers_at(pwt, pw_rows[p], k)
             for i in range(d):
