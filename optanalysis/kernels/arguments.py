@@ -57,7 +57,7 @@ def lr_plans(base_lrs, schedules, steps: int, S: int, lrs=None):
     if base_lrs.size == 1 and S == 1:  # one problem: nothing to share
         closed, lr, cp, cs, interval = _lr_plan(schedules[0], float(base_lrs[0]), steps)
         return (lr[None].copy(), np.zeros(1, np.int64), np.full(1, closed),
-                np.full(1, interval, np.int64), _padded([cp]), _padded([cs]))
+                np.full(1, interval, np.int64), _row(cp), _row(cs))
     keys = base_lrs.view(np.int64)  # compared bit for bit
     if any(sch is not schedules[0] for sch in schedules):  # (the schedules outlive this call)
         keys = np.stack([[id(sch) for sch in schedules], keys], axis=1)
@@ -74,6 +74,14 @@ def lr_plans(base_lrs, schedules, steps: int, S: int, lrs=None):
     return lr_table, row, closed, interval, cp, cs
 
 
+def _row(a) -> np.ndarray:
+    """``_padded([a])``, without its generic loops."""
+    out = np.zeros((1, max(1, a.size)))
+    if a.size:
+        out[0, :a.size] = a
+    return out
+
+
 def _padded(arrays) -> np.ndarray:
     """Stack 1-D float arrays of different lengths, zero-padded (at least one column)."""
     out = np.zeros((len(arrays), max(1, max(a.size for a in arrays))))
@@ -86,19 +94,20 @@ def _padded(arrays) -> np.ndarray:
 def initial_states(rule, hp, x0) -> np.ndarray:
     """(P, nstate, d) initial states: ``rule.init`` called once per combination of flags, on
     the columns of real hyperparameters (broadcasting: rules are plain NumPy arithmetic)."""
-    flags = [k for k, p in enumerate(rule.hyper) if p.flag]
-    if hp.shape[0] == 1:  # one parameter set (simulate): no combinations to find
-        groups = [(slice(None), (hp[0, flags] != 0).tolist())]
-    else:
-        combos, which = np.unique(hp[:, flags] != 0, axis=0, return_inverse=True)
-        groups = [(np.flatnonzero(which.reshape(-1) == c), combo.tolist())
-                  for c, combo in enumerate(combos)]
     out = np.empty((hp.shape[0], len(rule.state), x0.size), x0.dtype)
-    for idx, combo in groups:
-        fixed = dict(zip(flags, combo))
+    if hp.shape[0] == 1:  # one parameter set (simulate): its flags as they are
+        args = [bool(hp[0, k] != 0) if p.flag else hp[:, k, None] for k, p in enumerate(rule.hyper)]
+        for s, value in enumerate(rule.init(x0[None, :], *args)):
+            out[:, s] = value
+        return out
+    flags = [k for k, p in enumerate(rule.hyper) if p.flag]
+    combos, which = np.unique(hp[:, flags] != 0, axis=0, return_inverse=True)
+    for c, combo in enumerate(combos):
+        idx = np.flatnonzero(which.reshape(-1) == c)
+        fixed = dict(zip(flags, combo.tolist()))
         args = [fixed[k] if k in fixed else hp[idx, k, None] for k in range(len(rule.hyper))]
         for s, value in enumerate(rule.init(x0[None, :], *args)):
-            out[idx, s] = value  # broadcast over the group's rows
+            out[idx, s] = np.broadcast_to(value, (len(idx), x0.size))
     return out
 
 

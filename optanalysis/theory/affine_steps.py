@@ -3,7 +3,7 @@ state advanced by its affine map, step after step, the per-direction loss record
 
 A NumPy loop costs ~8 µs a step whatever d (an ``einsum`` and a few small arrays); compiled, a
 small problem's 100 steps take a few µs.  The arithmetic is NumPy's, operation for operation, so
-the bits are those of the NumPy loop it replaces (``tests/test_predict_fast.py`` compares them):
+the bits are those of the NumPy loop it replaces (``tests/test_call_paths.py`` compares them):
 ``new_i = (sum_j A_ij s_j, accumulated from 0 in order j) + a_i y*`` (``einsum`` then ``+``) and
 ``loss = 0.5 h (s_0 - y*)^2`` as ``(0.5 h) (e e)``.
 """
