@@ -245,7 +245,7 @@ def _run_kernels(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, recor
     else:
         init = given.astype(dt)  # in range (checked): float32 rounds each value once
     # problem i = (p, s) = divmod(i, S) (no copies for one problem: simulate's common case)
-    init_row = np.arange(n) // S if init.shape[0] == P else np.zeros(n, np.int64)
+    init_row = np.arange(n) // S if init.shape[0] > 1 else np.zeros(n, np.int64)
     seed_arr = np.array(seeds, np.uint64)
     if S > 1:
         hp, pw_rows = np.repeat(hp, S, axis=0), np.repeat(pw_rows, S, axis=0)
@@ -288,7 +288,7 @@ def _run_kernels(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, recor
             pw_table, pw_rows, closed, cp, cs, interval, record_every, cap_max, loss, lr_out,
             diverged, xrec, record_x)
     blocks = -(-d // km.BLOCK)
-    if (n < threads.count() and blocks >= 2 and d * steps >= _SPLIT_MIN_WORK
+    if (d * steps >= _SPLIT_MIN_WORK and blocks >= 2 and n < threads.count()
             and blocks * (n_rec + 1) <= _SPLIT_MAX_LOSSES):
         for p in range(n):  # fewer problems than threads: an open-loop one shares out its blocks
             if closed[p]:  # run_diag on problem p alone: its rows of the per-problem arrays
