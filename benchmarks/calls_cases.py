@@ -18,8 +18,6 @@ from __future__ import annotations
 import importlib.util
 import time
 
-import numpy as np
-
 from problem import RULE_PARAMS, quadratic
 
 __all__ = ["run", "table"]
