@@ -17,10 +17,26 @@ __all__ = ["advance"]
 
 @numba.njit(cache=True)
 def advance(A, a, which, s, ystar, h, record_every, loss_dir, ys, record_x):
-    """Advance ``s`` (d, n) in place through ``which.size`` steps; step k applies map
-    ``which[k]``: ``s <- A[m] s + a[m] y*`` per direction (``A`` (M, d, n, n), ``a`` (M, d, n)).
-    After every ``record_every``-th step, row r = (k + 1) / record_every of ``loss_dir``
-    (and of ``ys`` if ``record_x``) gets the directions' losses (and iterates)."""
+    """Advance ``s`` in place through ``which.size`` steps; step k applies map ``m = which[k]``:
+    ``s <- A[m] s + a[m] y*`` in each direction.
+
+    Parameters
+    ----------
+    A, a : numpy.ndarray
+        (M, d, n, n) state Jacobians and (M, d, n) minimiser derivatives of the M distinct maps.
+    which : numpy.ndarray
+        (steps,) int64, the map of each step.
+    s : numpy.ndarray
+        (d, n) state of each direction, updated in place.
+    ystar, h : numpy.ndarray
+        (d,) minimiser coordinates and curvatures.
+    record_every : int
+        After every ``record_every``-th step, row ``(k + 1) // record_every`` of ``loss_dir``
+        (and of ``ys`` if ``record_x``) gets the directions' losses (and iterates).
+    loss_dir, ys : numpy.ndarray
+        (n_rec + 1, d) outputs (``ys`` unused, may be empty, unless ``record_x``).
+    record_x : bool
+    """
     d, n = s.shape
     new = np.empty(n)
     for k in range(which.size):
