@@ -11,6 +11,7 @@ Observations only: the matching theory lives in :mod:`optanalysis.theory.predict
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,6 +28,7 @@ from .rules import get_rule
 __all__ = ["SimResult", "BatchResult", "simulate", "simulate_batch"]
 
 _DTYPES = {"float64": np.float64, "float32": np.float32}
+_FLOAT_MAX = {dt: float(np.finfo(dt).max) for dt in _DTYPES.values()}  # see limits() in core.py
 # One problem shares its blocks among threads when it has >= this many element-steps (below, the
 # thread pool costs more than it saves) and its per-block recorded losses fit in 64 MiB.
 _SPLIT_MIN_WORK = 2**22
@@ -40,6 +42,10 @@ _LANES_MAX_D = 128
 # Problems of a batch sharing a dense H advanced together (run_dense_group): H streams once a
 # step for the group, the group's columns filling a vector register (8 float64 in AVX-512).
 _DENSE_GROUP = 8
+
+
+# The positions of run_diag's per-problem arrays (one row per problem) in its arguments.
+_PER_PROBLEM = frozenset((0, 2, 7, 8, 10, 14, 15, 16, 17, 18, 21, 22, 23, 24))
 
 
 def _lanes_pay(km) -> bool:
@@ -143,7 +149,7 @@ def _problem(hessian_diag, hessian, xstar, steps, start_step, noise, batch, dtyp
 
 
 def _check_float32(a, name: str) -> None:
-    if np.any(np.abs(a) > np.finfo(np.float32).max):
+    if (np.abs(a) > _FLOAT_MAX[np.float32]).any():
         raise ValueError(f"{name} must be within the float32 range (|v| <= 3.4e38) "
                          "with dtype='float32'")
 
@@ -157,7 +163,7 @@ def _start(rule, q, x0, initial_state, dtype: str, P: int | None = None):
         x0 = real_array(x0, "x0", "a 1-D array of finite numbers")
         if x0.shape != (d,):
             raise ValueError(f"x0 must have shape ({d},) like the Hessian, got {x0.shape}")
-        if not np.all(np.isfinite(x0)):
+        if not np.isfinite(x0).all():
             raise ValueError("x0 must be finite")
     if initial_state is None:
         if x0 is None:
@@ -173,19 +179,18 @@ def _start(rule, q, x0, initial_state, dtype: str, P: int | None = None):
             raise ValueError(f"initial_state must have shape {what} (rows: "
                              f"{', '.join(rule.state)}; columns: the Hessian's {d}), "
                              f"got {given.shape}")
-        if not np.all(np.isfinite(given)):
+        if not np.isfinite(given).all():
             raise ValueError("initial_state must be finite")
         given = given.reshape(-1, n, d)
         if x0 is not None and not np.all(given[:, 0] == x0):
             raise ValueError("x0 must be omitted or equal the first row of initial_state "
                              "(the iterate)")
         firsts, name = given[:, 0], "initial_state"
-    for first in firsts:
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss0 = q.loss(first)
-        if not np.isfinite(loss0):  # divergence is measured relative to a finite initial loss
-            raise ValueError(f"{name}: the initial loss 1/2 (x0 - x*)^T H (x0 - x*) overflows; "
-                             "rescale the problem")
+    with np.errstate(over="ignore", invalid="ignore"):
+        for first in firsts:
+            if not math.isfinite(q.loss(first)):  # divergence is relative to a finite initial loss
+                raise ValueError(f"{name}: the initial loss 1/2 (x0 - x*)^T H (x0 - x*) "
+                                 "overflows; rescale the problem")
     if dtype == "float32":
         _check_float32(firsts if initial_state is None else given, name)
     return (None, given) if initial_state is not None else (x0, None)
@@ -212,11 +217,13 @@ def _run_blocks(km, S, S0, h, xs, scale, noisy, seed, hp, lrs, steps, t0, pwt, p
 def _run(rule, *args):
     """:func:`_run_kernels`, with a rule whose step Numba cannot compile reported as one
     ``RuleContractError`` (naming the rule, its file and the fix) instead of Numba's pages."""
-    from numba.core.errors import NumbaError
-
     try:
         return _run_kernels(rule, *args)
-    except NumbaError as exc:
+    except Exception as exc:
+        from numba.core.errors import NumbaError
+
+        if not isinstance(exc, NumbaError):
+            raise
         from .rules._contract import compile_error
 
         raise compile_error(rule, exc) from None
@@ -231,28 +238,32 @@ def _run_kernels(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, recor
     P, S, d = hp.shape[0], len(seeds), q.d
     n = P * S
     lr_table, row, closed, interval, cp, cs = lr_plans(hp[:, 0], schedules, steps, S, lrs)
+    any_closed = bool(closed.any())
     km = kernel_module(rule)
     pw_table, pw_rows = power_tables(km, hp, steps, t0)
-    pw_rows = np.repeat(pw_rows, S, axis=0)
     x0, given = start
     if given is None:
         with np.errstate(over="ignore"):  # a value beyond float32 rounds to inf, as in torch
             init = initial_states(rule, hp.astype(dt), x0.astype(dt, copy=False))
     else:
         init = given.astype(dt)  # in range (checked): float32 rounds each value once
-    init_row = np.repeat(np.arange(P) if init.shape[0] == P else np.zeros(P, np.int64), S)
+    # problem i = (p, s) = divmod(i, S) (no copies for one problem: simulate's common case)
+    init_row = np.arange(n) // S if init.shape[0] > 1 else np.zeros(n, np.int64)
+    seed_arr = np.array(seeds, np.uint64)
+    if S > 1:
+        hp, pw_rows = np.repeat(hp, S, axis=0), np.repeat(pw_rows, S, axis=0)
+    if P > 1:
+        seed_arr = np.tile(seed_arr, P)
     state = np.empty((n, len(rule.state), d), dt)
-    hp = np.repeat(hp, S, axis=0)
     n_rec = steps // record_every
     loss = np.empty((n, n_rec + 1))
     diverged = np.empty(n, np.int64)
     xrec = np.empty((n, n_rec + 1, d) if record_x else (n, 0, 0), dt)
-    seed_arr = np.tile(np.array(seeds, np.uint64), P)
     xs = q.xstar.astype(dt, copy=False)
     noisy = nz is not None
     # the lrs of closed loops; an open loop's are its row of lr_table, and its row here is
     # never written (no column at all when every problem is open loop)
-    lr_out = np.empty((n, steps if closed.any() else 0))
+    lr_out = np.empty((n, steps if any_closed else 0))
 
     def lrs_used():
         return used_lrs(lr_table, row, closed, lr_out, diverged, steps)
@@ -273,9 +284,9 @@ def _run_kernels(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, recor
             threads.run(km.run_dense, args, n)
         return state, loss, lrs_used, diverged, xrec
     h = q.hessian_diag.astype(dt, copy=False)
-    cap_max = float(np.finfo(dt).max)  # see limits() in kernels/paths/core.py
+    cap_max = _FLOAT_MAX[dt]  # see limits() in kernels/paths/core.py
     if (d <= _LANES_MAX_D and n >= 2 and _lanes_pay(km)
-            and not (noisy or record_x or closed.any())):
+            and not (noisy or record_x or any_closed)):
         lr_const = np.all(lr_table == lr_table[:, :1], axis=1)
         threads.run(km.run_lanes, (state, init, init_row, h, xs, np.zeros(d), seed_arr, hp,
                                    lr_table, row, lr_const, steps, t0, pw_table, pw_rows,
@@ -283,28 +294,23 @@ def _run_kernels(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, recor
                     -(-n // max(1, km.LANES // d)))
         return state, loss, lrs_used, diverged, xrec
     scale = nz.scale if noisy else np.zeros(d)
-    batch_arrays = (state, init_row, seed_arr, hp, row, pw_rows, closed, cp, cs, interval, loss,
-                    lr_out, diverged, xrec)
-
-    def rows(sel):  # run_diag's arguments for problems ``sel`` (views)
-        s, ir, sd, hpp, rw, pwr, cl, cpp, csp, itv, lo, lro, dv, xr = (a[sel]
-                                                                       for a in batch_arrays)
-        return (s, init, ir, h, xs, scale, noisy, sd, hpp, lr_table, rw, steps, t0, pw_table, pwr,
-                cl, cpp, csp, itv, record_every, cap_max, lo, lro, dv, xr, record_x)
-
+    args = (state, init, init_row, h, xs, scale, noisy, seed_arr, hp, lr_table, row, steps, t0,
+            pw_table, pw_rows, closed, cp, cs, interval, record_every, cap_max, loss, lr_out,
+            diverged, xrec, record_x)
     blocks = -(-d // km.BLOCK)
-    if (n < threads.count() and blocks >= 2 and d * steps >= _SPLIT_MIN_WORK
+    if (d * steps >= _SPLIT_MIN_WORK and blocks >= 2 and n < threads.count()
             and blocks * (n_rec + 1) <= _SPLIT_MAX_LOSSES):
         for p in range(n):  # fewer problems than threads: an open-loop one shares out its blocks
-            if closed[p]:
-                km.run_diag(*rows(slice(p, p + 1)), 0, 1)
+            if closed[p]:  # run_diag on problem p alone: its rows of the per-problem arrays
+                km.run_diag(*(a[p:p + 1] if k in _PER_PROBLEM else a
+                              for k, a in enumerate(args)), 0, 1)
             else:
                 diverged[p] = _run_blocks(km, state[p], init[init_row[p]], h, xs, scale, noisy,
                                           seed_arr[p], hp[p], lr_table[row[p]], steps, t0, pw_table,
                                           pw_rows[p], cap_max, record_every, loss[p], xrec[p],
                                           record_x, blocks)
     else:
-        threads.run(km.run_diag, rows(slice(None)), n)
+        threads.run(km.run_diag, args, n)
     return state, loss, lrs_used, diverged, xrec
 
 
@@ -393,7 +399,7 @@ def simulate(rule, params=None, *, x0=None, hessian_diag=None, hessian=None, xst
     seed = 0 if seed is None else _seed(seed, "seed")
     state, loss, lr, div, xrec = _run(rule, hp, [schedule], lrs, [seed], q, start, nz, steps, t0,
                                       record_every, dt, record_x)
-    st = tuple(state[0, k] for k in range(len(rule.state)))
+    st = tuple(state[0])
     return SimResult(loss=loss[0], x=st[0], state=st,
                      diverged_at=None if div[0] < 0 else int(div[0]),
                      xs=xrec[0] if record_x else None, steps=steps, start_step=t0,

@@ -4,12 +4,20 @@ initial states.  Rows are shared between problems wherever their values are bit-
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..checks import integer
 from . import threads
 
 __all__ = ["lr_plans", "initial_states", "power_tables", "used_lrs"]
+
+# The tabulated powers of one parameter set are kept for the last _CACHED (kernel package, base,
+# steps, start step) of at most _CACHED_STEPS steps (as the schedules' lrs): a notebook calls
+# simulate thousands of times with the same Adam betas.  Only ever read (concatenated).
+_CACHED = 64
+_CACHED_STEPS = 10**4
 
 
 def _lr_plan(schedule, base_lr: float, steps: int):
@@ -18,15 +26,15 @@ def _lr_plan(schedule, base_lr: float, steps: int):
     empty = np.zeros(0)
     if schedule is None:
         return False, np.full(1, base_lr), empty, empty, 1
-    from ..schedules import Plateau, make_schedule  # only needed when a schedule is given
+    from ..schedules import make_schedule, open_loop_lrs  # only needed when a schedule is given
 
-    sched = make_schedule(schedule)
-    if isinstance(sched, Plateau):
-        cp, cs = sched.controller(base_lr)
-        return (True, np.full(1, base_lr), np.asarray(cp, np.float64),
-                np.asarray(cs, np.float64), integer(sched.interval, "schedule interval", 1))
-    lrs = sched.lrs(base_lr, steps)
-    return False, (lrs[:1] if np.all(lrs == lrs[0]) else lrs), empty, empty, 1
+    lrs = open_loop_lrs(schedule, base_lr, steps)  # shared: copied into the table by lr_plans
+    if lrs is not None:
+        return False, (lrs[:1] if (lrs == lrs[0]).all() else lrs), empty, empty, 1
+    sched = make_schedule(schedule)  # closed loop: fresh controller arrays (the kernels update cs)
+    cp, cs = sched.controller(base_lr)
+    return (True, np.full(1, base_lr), np.asarray(cp, np.float64),
+            np.asarray(cs, np.float64), integer(sched.interval, "schedule interval", 1))
 
 
 def lr_plans(base_lrs, schedules, steps: int, S: int, lrs=None):
@@ -46,6 +54,10 @@ def lr_plans(base_lrs, schedules, steps: int, S: int, lrs=None):
         empty = np.zeros((n, 1))
         return (lr_table, row.astype(np.int64), np.zeros(n, np.bool_), np.ones(n, np.int64),
                 empty, empty.copy())
+    if base_lrs.size == 1 and S == 1:  # one problem: nothing to share
+        closed, lr, cp, cs, interval = _lr_plan(schedules[0], float(base_lrs[0]), steps)
+        return (lr[None].copy(), np.zeros(1, np.int64), np.full(1, closed),
+                np.full(1, interval, np.int64), _row(cp), _row(cs))
     keys = base_lrs.view(np.int64)  # compared bit for bit
     if any(sch is not schedules[0] for sch in schedules):  # (the schedules outlive this call)
         keys = np.stack([[id(sch) for sch in schedules], keys], axis=1)
@@ -62,20 +74,34 @@ def lr_plans(base_lrs, schedules, steps: int, S: int, lrs=None):
     return lr_table, row, closed, interval, cp, cs
 
 
+def _row(a) -> np.ndarray:
+    """``_padded([a])``, without its generic loops."""
+    out = np.zeros((1, max(1, a.size)))
+    if a.size:
+        out[0, :a.size] = a
+    return out
+
+
 def _padded(arrays) -> np.ndarray:
     """Stack 1-D float arrays of different lengths, zero-padded (at least one column)."""
     out = np.zeros((len(arrays), max(1, max(a.size for a in arrays))))
     for i, a in enumerate(arrays):
-        out[i, :a.size] = a
+        if a.size:
+            out[i, :a.size] = a
     return out
 
 
 def initial_states(rule, hp, x0) -> np.ndarray:
     """(P, nstate, d) initial states: ``rule.init`` called once per combination of flags, on
     the columns of real hyperparameters (broadcasting: rules are plain NumPy arithmetic)."""
+    out = np.empty((hp.shape[0], len(rule.state), x0.size), x0.dtype)
+    if hp.shape[0] == 1:  # one parameter set (simulate): its flags as they are
+        args = [bool(hp[0, k] != 0) if p.flag else hp[:, k, None] for k, p in enumerate(rule.hyper)]
+        for s, value in enumerate(rule.init(x0[None, :], *args)):
+            out[:, s] = value
+        return out
     flags = [k for k, p in enumerate(rule.hyper) if p.flag]
     combos, which = np.unique(hp[:, flags] != 0, axis=0, return_inverse=True)
-    out = np.empty((hp.shape[0], len(rule.state), x0.size), x0.dtype)
     for c, combo in enumerate(combos):
         idx = np.flatnonzero(which.reshape(-1) == c)
         fixed = dict(zip(flags, combo.tolist()))
@@ -90,16 +116,33 @@ def power_tables(km, hp, steps: int, start_step: int = 0):
     ``start_step + 1 ...``: one table row per distinct value of each power's base
     hyperparameter (``hp`` columns, compared bit for bit), and ``rows[p, j]``, the row of power
     j for parameter set p."""
+    if hp.shape[0] == 1 and steps <= _CACHED_STEPS:  # one parameter set: its rows, cached
+        tables = [_power_row(km, j, int(hp[0, base:base + 1].view(np.int64)[0]), steps, start_step)
+                  for j, base in enumerate(km.POW_BASES)]
+        rows = np.arange(km.NPOW, dtype=np.int64)[None]
+        return (np.concatenate(tables) if tables else np.zeros((0, 0))), rows
     tables, rows, offset = [], np.zeros((hp.shape[0], km.NPOW), np.int64), 0
     for j, base in enumerate(km.POW_BASES):
         bits, rows[:, j] = np.unique(hp[:, base].view(np.int64), return_inverse=True)
         rows[:, j] += offset
-        table = np.empty((bits.size, steps))
-        threads.run(km.power_table, (table, bits.view(np.float64), j, start_step),
-                    -(-steps // km.POWER_CHUNK))
-        tables.append(table)
+        tables.append(_power_table(km, j, bits, steps, start_step))
         offset += bits.size
     return (np.concatenate(tables) if tables else np.zeros((0, 0))), rows
+
+
+def _power_table(km, j: int, bits, steps: int, start_step: int) -> np.ndarray:
+    """(len(bits), steps) powers j of the bases whose float64 bits are ``bits``."""
+    table = np.empty((bits.size, steps))
+    threads.run(km.power_table, (table, bits.view(np.float64), j, start_step),
+                -(-steps // km.POWER_CHUNK))
+    return table
+
+
+@lru_cache(maxsize=_CACHED)
+def _power_row(km, j: int, bits: int, steps: int, start_step: int) -> np.ndarray:
+    """:func:`_power_table` of one base, keyed by its bits (-0.0 is not 0.0 here) and by the
+    kernel package (a rule registered again with another source has another one)."""
+    return _power_table(km, j, np.array([bits], np.int64), steps, start_step)
 
 
 def used_lrs(lr_table, row, closed, lr_out, diverged, steps) -> np.ndarray:

@@ -152,7 +152,7 @@ def make_quadratic(*, hessian_diag=None, hessian=None, xstar=None) -> Quadratic:
         raise ValueError("give exactly one of hessian_diag (diagonal H) and hessian (dense H)")
     if hessian_diag is not None:
         h = spectrum(hessian_diag) if isinstance(hessian_diag, str) else vector(hessian_diag, "hessian_diag")
-        if np.any(h < 0):
+        if (h < 0).any():
             raise ValueError("hessian_diag must be >= 0 (a convex quadratic), got "
                              f"{h.min():g}")
         d, dense = h.size, None

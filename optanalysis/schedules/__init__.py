@@ -17,7 +17,7 @@ one), :mod:`.registry` (names, descriptions, :func:`make_schedule`), :mod:`.base
 """
 from .base import OpenLoop
 from .plateau import Plateau, plateau_update
-from .registry import describe_schedule, make_schedule, schedule_names
+from .registry import describe_schedule, make_schedule, open_loop_lrs, schedule_names
 
-__all__ = ["OpenLoop", "Plateau", "make_schedule", "plateau_update", "schedule_names",
+__all__ = ["OpenLoop", "Plateau", "make_schedule", "open_loop_lrs", "plateau_update", "schedule_names",
            "describe_schedule"]

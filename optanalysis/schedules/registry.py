@@ -7,12 +7,20 @@ Each kind is declared beside its code (:mod:`.torch`, :mod:`.optax`, :mod:`.warm
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..hyper import REQUIRED, Optional
 from ..spec import parse_spec
 from . import optax, plateau, torch, warmup_decay
 from .base import Kind, Schedule
 
-__all__ = ["make_schedule", "schedule_names", "describe_schedule", "get_kind"]
+__all__ = ["make_schedule", "schedule_names", "describe_schedule", "get_kind", "open_loop_lrs"]
+
+# A notebook or a sweep runs thousands of times with the same schedule: the lrs of the last
+# _CACHED (schedule, base lr, steps) of at most _CACHED_STEPS steps are kept (<= 5 MB; a longer
+# run's evaluation costs little next to the run itself).
+_CACHED = 64
+_CACHED_STEPS = 10**4
 
 _KINDS = {k.name: k for k in (*torch.KINDS, *warmup_decay.KINDS_TORCH, *plateau.KINDS[:1], *optax.KINDS,
                                 *warmup_decay.KINDS_OPTAX, *plateau.KINDS[1:])}
@@ -97,3 +105,44 @@ def make_schedule(spec=None, **params):
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"schedule {name}: {exc}") from None
     return kind.make(name, p)
+
+
+def open_loop_lrs(schedule, base_lr: float, steps: int):
+    """The lrs of steps ``0 .. steps-1`` of ``schedule`` (anything :func:`make_schedule` takes),
+    or None if it is closed loop (reduce-on-plateau).
+
+    A pure function of its arguments, cached: the array returned is shared and read-only.
+
+    Parameters
+    ----------
+    schedule : str, OpenLoop or Plateau
+    base_lr : float
+        The optimizer's initial lr, in (0, inf).
+    steps : int
+        Number of steps, >= 0.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        float64, shape ``(steps,)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`make_schedule` and ``OpenLoop.lrs``.
+    """
+    # a spec string is its own key, a schedule object is keyed by identity (the cache holds it,
+    # so its id is not reused while cached); other values reach make_schedule's TypeError
+    cached = (type(steps) is int and steps <= _CACHED_STEPS  # noqa: E721 - not a bool
+              and isinstance(schedule, (str, Schedule)))
+    return (_lrs if cached else _lrs.__wrapped__)(schedule, base_lr, steps)
+
+
+@lru_cache(maxsize=_CACHED)
+def _lrs(schedule, base_lr, steps):
+    sched = make_schedule(schedule)
+    if not hasattr(sched, "lrs"):  # closed loop
+        return None
+    lrs = sched.lrs(base_lr, steps)
+    lrs.flags.writeable = False
+    return lrs

@@ -29,8 +29,9 @@ import sympy
 from ..checks import boolean, integer, lr_array, vector
 from ..models.quadratic import make_quadratic
 from ..rules import Rule, get_rule
-from ..schedules import make_schedule
+from ..schedules import make_schedule, open_loop_lrs
 from ..symbolic.core import H, hyper_symbols, source_key, state_symbols, update
+from .affine_steps import advance
 
 __all__ = ["LinearMaps", "linear_maps", "lr_sequence", "Prediction", "predict"]
 
@@ -170,11 +171,11 @@ def lr_sequence(base_lr: float, steps: int, schedule=None, lrs=None) -> np.ndarr
         return lr_array(lrs, steps)[0]
     if schedule is None:
         return np.full(steps, float(base_lr))
-    sched = make_schedule(schedule)
-    if not hasattr(sched, "lrs"):
+    seq = open_loop_lrs(schedule, float(base_lr), steps)
+    if seq is None:
         raise ValueError("schedule: a reduce-on-plateau schedule is closed loop; pass lrs= the lr sequence "
                          "the run actually used (SimResult.lr) to predict conditioned on it")
-    return np.asarray(sched.lrs(float(base_lr), steps), dtype=float)
+    return seq.copy()  # (the cached array is shared)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -207,9 +208,59 @@ class Prediction:
                             ("loss", "lr", "x", "diverged_at", "h"))
 
 
+def _step_maps(maps: LinearMaps, rest: tuple, h: np.ndarray, seq: np.ndarray) -> tuple:
+    """(A (M, d, n, n), a (M, d, n), which (steps,)): the distinct maps of the lr sequence ``seq``
+    and the one of each step (the first step's map is its own, t = 1).  The maps of all distinct
+    lrs are evaluated at once, broadcast over (lr, direction): the same operations on the same
+    values as one lr at a time, so the same bits; an lr repeated takes its first occurrence's
+    value (as -0.0 and 0.0 are one lr)."""
+    A, a = [maps.A(1, h, seq[0], rest)[None]], [maps.a(1, h, seq[0], rest)[None]]
+    which = np.zeros(seq.size, np.int64)
+    if seq.size > 1:
+        first = np.zeros(1, np.int64)
+        which[1:] = 1
+        if not (seq[1:] == seq[1]).all():  # a schedule: its distinct lrs
+            _, first, inverse = np.unique(seq[1:], return_index=True, return_inverse=True)
+            which[1:] += inverse.reshape(-1)
+        lr = seq[1:][first][:, None]
+        hh = np.broadcast_to(h, (lr.size, h.size))
+        A.append(maps.A(2, hh, lr, rest))
+        a.append(maps.a(2, hh, lr, rest))
+    return np.concatenate(A), np.concatenate(a)[..., 0], which
+
+
+def _plateau_steps(maps, rest, sched, lr, h, ystar, s, seq, record_every, loss_dir, ys) -> None:
+    """The steps of a reduce-on-plateau schedule fed with the predicted loss, as the kernels feed it
+    the observed one (the lr of each step written into ``seq``); ``s`` advanced in place."""
+    from ..schedules import plateau_update
+
+    control, memory = sched.controller(lr)
+    cache = {}
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(seq.size):
+            seq[k] = lr
+            t = 1 if k == 0 else 2
+            key = (t, seq[k])
+            if key not in cache:  # the lr changes a handful of times
+                cache[key] = (maps.A(t, h, seq[k], rest), maps.a(t, h, seq[k], rest)[..., 0])
+            A, a = cache[key]
+            s[:] = np.einsum("dij,dj->di", A, s) + a * ystar[:, None]
+            if (k + 1) % sched.interval == 0:
+                lr = plateau_update(control, memory, float(0.5 * np.sum(h * (s[:, 0] - ystar) ** 2)), lr)
+            if (k + 1) % record_every == 0:
+                r = (k + 1) // record_every
+                loss_dir[r] = 0.5 * h * (s[:, 0] - ystar) ** 2
+                if ys is not None:
+                    ys[r] = s[:, 0]
+
+
 def _init_state(rule: Rule, vals: tuple, y0: np.ndarray) -> np.ndarray:
     """The rule's own ``init`` evaluated on the eigen-coordinates (it is linear in x0): (d, n)."""
-    return np.stack([np.broadcast_to(np.asarray(v, dtype=float), y0.shape) for v in rule.init(y0, *vals)], axis=-1)
+    values = rule.init(y0, *vals)
+    out = np.empty(y0.shape + (len(values),))
+    for j, v in enumerate(values):
+        out[:, j] = v  # (broadcast, as float64)
+    return out
 
 
 def _validated(rule, params, x0, hessian_diag, hessian, xstar, steps, record_every) -> tuple:
@@ -274,15 +325,14 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
                                                           record_every)
     h, ystar = q.eigenbasis[0], q.to_eigen(q.xstar)
     boolean(record_x, "record_x")
-    sched = make_schedule(schedule) if schedule is not None and lrs is None else None
-    closed = sched is not None and not hasattr(sched, "lrs")
-    if closed:  # reduce-on-plateau fed with the predicted loss, as the kernels feed it the observed one
-        from ..schedules import plateau_update
-
-        control, memory = sched.controller(params["lr"])
-        lr, seq = params["lr"], np.empty(steps)
+    if schedule is None or lrs is not None:
+        seq = lr_sequence(params["lr"], steps, schedule, lrs)  # (which refuses both)
     else:
-        seq = lr_sequence(params["lr"], steps, schedule, lrs)
+        seq = open_loop_lrs(schedule, float(params["lr"]), steps)
+        seq = None if seq is None else seq.copy()  # (the cached array is shared)
+    closed = seq is None  # reduce-on-plateau, fed with the predicted loss
+    if closed:
+        sched, seq = make_schedule(schedule), np.empty(steps)
     maps = linear_maps(rule, params)
     rest = maps.rest(params)
     vals = rule.values(params)
@@ -294,24 +344,12 @@ def predict(rule, params=None, *, x0, hessian_diag=None, hessian=None, xstar=Non
     loss_dir[0] = 0.5 * h * (s[:, 0] - ystar) ** 2
     if record_x:
         ys[0] = s[:, 0]
-    cache = {}
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(steps):
-            if closed:
-                seq[k] = lr
-            t = 1 if k == 0 else 2
-            key = (t, seq[k])
-            if key not in cache:  # piecewise-constant schedules reuse a handful of maps
-                cache[key] = (maps.A(t, h, seq[k], rest), maps.a(t, h, seq[k], rest)[..., 0])
-            A, a = cache[key]
-            s = np.einsum("dij,dj->di", A, s) + a * ystar[:, None]
-            if closed and (k + 1) % sched.interval == 0:
-                lr = plateau_update(control, memory, float(0.5 * np.sum(h * (s[:, 0] - ystar) ** 2)), lr)
-            if (k + 1) % record_every == 0:
-                r = (k + 1) // record_every
-                loss_dir[r] = 0.5 * h * (s[:, 0] - ystar) ** 2
-                if record_x:
-                    ys[r] = s[:, 0]
+    if closed:
+        _plateau_steps(maps, rest, sched, params["lr"], h, ystar, s, seq, record_every, loss_dir, ys)
+    else:
+        A, a, which = _step_maps(maps, rest, h, seq)
+        advance(A, a, which, s, ystar, h, record_every, loss_dir, np.empty((0, 0)) if ys is None else ys,
+                record_x)
     loss = loss_dir.sum(axis=1)
     bad = np.flatnonzero(~np.isfinite(loss))
     diverged = int(bad[0] * record_every) if bad.size else None
