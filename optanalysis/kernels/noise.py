@@ -11,8 +11,8 @@ for the odd one (independent standard normals).  ``fill_normals(key, first, n, o
 coordinates first .. first + n - 1 in a loop that LLVM vectorises; ``normal(key, i)`` is one
 coordinate (the same bits).  All are ``njit(cache=True)`` and callable from Python.
 
-Same bits on every machine: the transform uses only integer operations and IEEE +, -, *, /
-and sqrt (correctly rounded everywhere), no libm call, whose last bits vary between libraries
+Same bits on every machine: the transform uses only integer operations and IEEE ``+ - * /``
+and ``sqrt`` (correctly rounded everywhere), no libm call, whose last bits vary between libraries
 and SIMD variants:
 
 * radius r = sqrt(-2 log u), u in (0, 1] a multiple of 2^-52 (|z| <= 8.49): log u = k log 2 +
