@@ -2,7 +2,8 @@
 power: a wrong theory (through the studies' ``HOOKS``: a schedule off by one step, a floor 5 % off, a
 noise variance 10 % too large) or a wrong rule (gd's step scaled by 0.9) turns verdicts unexpected.
 
-Each case names the record families (quantity up to its first comma) that must turn unexpected.
+Each case names the record families (quantity up to its first comma) that must turn unexpected;
+the noisy study's cases also name those of marginal power, which may (the noise draw decides).
 """
 import numpy as np
 import pytest
@@ -64,21 +65,32 @@ NOISE_CAUGHT = {mc(n, 1) for n in ("constant", "step", "exponential", "inverse_t
 SHIFT_CAUGHT = {mc(n, BIG) for n in ("step", "exponential", "inverse_time", "cosine")} | {
     closed("step", 1), closed("step", BIG)} | {
     f"final loss without noise of {n}: kernel vs derived" for n in ("step", "exponential", "inverse_time", "cosine")}
+# Records whose power against the wrong theory is marginal (the wrong theory moves the prediction
+# by less than the record's confidence half-width, so whether the record turns unexpected depends on
+# the noise draw): they may turn unexpected, records outside must and marginal may not.  At B = 1e6
+# a 10 % error in the noise variance moves the decaying schedules' E[loss] at step 200 (quick mode)
+# by ~0.4 of the Monte Carlo's half-width (exponential: 1.4e-8 against 3.5e-8); at B = 1 a one-step
+# shift of a decaying schedule moves E[loss] by less than the noise-dominated Monte Carlo resolves.
+DECAYING = ("step", "exponential", "inverse_time", "cosine")
+NOISE_MARGINAL = {mc(n, BIG) for n in DECAYING}
+SHIFT_MARGINAL = {mc(n, 1) for n in DECAYING}
 NQM_THEORY = {
     # the Monte Carlo records at B = 1 (noise-dominated) and the constant lr's at B = 1e6 have the
     # power to see it, besides the typed closed forms
-    "a noise variance 10% too large": ("noise_variance", lambda v: 1.1 * v, NOISE_CAUGHT),
-    "a noise variance 10% too small": ("noise_variance", lambda v: v / 1.1, NOISE_CAUGHT),
+    "a noise variance 10% too large": ("noise_variance", lambda v: 1.1 * v, NOISE_CAUGHT, NOISE_MARGINAL),
+    "a noise variance 10% too small": ("noise_variance", lambda v: v / 1.1, NOISE_CAUGHT, NOISE_MARGINAL),
     # the constant lr is unchanged by a shift; at B = 1 the noise hides it from the Monte Carlo
-    "the schedule one step ahead": ("lr_sequence", advanced, SHIFT_CAUGHT),
-    "the schedule one step behind": ("lr_sequence", delayed, SHIFT_CAUGHT),
+    "the schedule one step ahead": ("lr_sequence", advanced, SHIFT_CAUGHT, SHIFT_MARGINAL),
+    "the schedule one step behind": ("lr_sequence", delayed, SHIFT_CAUGHT, SHIFT_MARGINAL),
 }
 
 
 @pytest.mark.parametrize("case", list(NQM_THEORY))
 def test_schedules_noisy_quadratic_catches_a_wrong_theory(case):
-    hook, wrong, caught = NQM_THEORY[case]
-    assert caught_by("schedules_noisy_quadratic", hook, wrong) == caught
+    hook, wrong, must, marginal = NQM_THEORY[case]
+    caught = caught_by("schedules_noisy_quadratic", hook, wrong)
+    assert must <= caught, f"not caught: {sorted(must - caught)}"
+    assert caught <= must | marginal, f"caught without the power to: {sorted(caught - must - marginal)}"
 
 
 @pytest.mark.slow
