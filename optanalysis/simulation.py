@@ -39,7 +39,7 @@ _SPLIT_MAX_LOSSES = 2**23
 # hyperparameters, hoisted out of one problem's loop, would be redone in every lane (slower;
 # the measurements: benchmarks/README.md).  Either way each problem has the bits of run_diag.
 _LANES_MAX_D = 128
-# Problems of a batch sharing a dense H advanced together (run_dense_group): H streams once a
+# Problems of a batch sharing a dense H advanced together (run_dense): H streams once a
 # step for the group, the group's columns filling a vector register (8 float64 in AVX-512).
 _DENSE_GROUP = 8
 
@@ -278,10 +278,7 @@ def _run_kernels(rule, hp, schedules, lrs, seeds, q, start, nz, steps, t0, recor
         # problems sharing H advance a group at a time (one pass over H a step serves the
         # group); the grouping leaves every problem's bits as alone (kernels/paths/dense.py)
         group = min(_DENSE_GROUP, -(-n // threads.count()))
-        if group > 1:
-            threads.run(km.run_dense_group, args + (group,), -(-n // group))
-        else:
-            threads.run(km.run_dense, args, n)
+        threads.run(km.run_dense, args + (group,), -(-n // group))
         return state, loss, lrs_used, diverged, xrec
     h = q.hessian_diag.astype(dt, copy=False)
     cap_max = _FLOAT_MAX[dt]  # see limits() in kernels/paths/core.py

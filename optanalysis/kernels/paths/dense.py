@@ -1,6 +1,6 @@
 """Dense Hessians: the gradient H (y - x*) and the noise A z as fixed-order float64 products,
-the loss summed at every step; one problem per thread (``run_dense``) or, for a batch sharing
-H, a group of problems advanced together (``run_dense_group``).
+the loss summed at every step (``run_dense``): one problem at a time or, for a batch sharing H,
+a group of problems advanced together.
 
 Products (:func:`_matmul`): output i of M v is the float64 sum of M[j, i] v_j over j ascending,
 built as axpy sweeps over M's contiguous rows (``acc += M[j] v_j``).  Each sweep is elementwise
@@ -69,89 +69,8 @@ def _matvec(MT, v, acc, out):
 
 
 @njit(**_OPTS)
-def _loss_dense(x, H, xs, e, r):
-    """1/2 e^T (H e), e = x - x* (float64, into ``e``; H e into ``r``), summed i ascending."""
-    for i in range(x.size):
-        e[i] = np.float64(x[i]) - np.float64(xs[i])
-    _matvec(H, e, r, r)
-    total = 0.0
-    for i in range(x.size):
-        total += e[i] * r[i]
-    return 0.5 * total
-
-
-@njit(**_OPTS)
-def _problem_dense(S, S0, H, xs, AT, noisy, seed, hrow, lrs, steps, t0, pwt, prow, closed, cp, cs,
-                   interval, rec_every, loss, lr_out, xrec, record_x):
-    """One problem with a dense Hessian (noise A z, A A^T = covariance, ``AT`` = A^T);
-    divergence step or -1."""
-    d = xs.size
-    y = np.empty(d, S.dtype)
-    g = np.empty(d, S.dtype)
-    nz = np.zeros(d, S.dtype)
-    z = np.empty(d)
-    e = np.empty(d)
-    r = np.empty(d)
-    acc = np.empty(d)
-    part = np.zeros(steps)
-    S[:] = S0
-    loss0 = _loss_dense(S[0], H, xs, e, r)
-    limit = _divergence_limit(loss0)
-    if record_x:
-        xrec[0] = S[0]
-    K = steps
-    lr = lrs[0]
-    for k in range(steps):
-        if closed:
-            lr_out[k] = lr
-        else:
-            lr = _lr_at(lrs, k)
-        hrow[0] = lr
-        hp = to_fixed_tuple(hrow, NHYPER)
-        t = k + 1
-        tf = np.float64(t0 + t)
-        same = True  # y - x* == e, the point whose product r = H e the loss just computed
-        for i in range(d):
-            y[i] = _grad_point(*_load(S, i), *hp) - xs[i]
-            same = same and np.float64(y[i]) == e[i]
-        if same:  # equal values (signed zeros aside, which no sum starting at +0.0 tells apart)
-            for i in range(d):
-                g[i] = r[i]
-        else:
-            _matvec(H, y, acc, g)
-        if noisy:
-            fill_normals(step_key(seed, t0 + k), 0, d, z)
-            _matvec(AT, z, acc, nz)
-        for i in range(d):
-            gi = g[i] + nz[i] if noisy else g[i]
-            _store(S, i, _step(*_load(S, i), gi, *hp, tf, _powers_at(pwt, prow, k)))
-        part[k] = _loss_dense(S[0], H, xs, e, r)
-        if record_x and t % rec_every == 0:
-            xrec[t // rec_every] = S[0]
-        if not part[k] <= limit:
-            K = k + 1
-            break
-        if closed and t % interval == 0:
-            lr = _plateau_update(cp, cs, part[k], lr)
-    return _finish(loss0, part, K, rec_every, loss, lr_out, xrec, record_x)
-
-
-@njit(nogil=True, **_OPTS)
-def run_dense(S, S0, s0_row, H, xs, AT, noisy, seeds, hp, lr_table, lr_row, steps, t0, pw_table,
-              pw_rows, closed, cp, cs, interval, rec_every, loss, lr_out, diverged, xrec, record_x,
-              first, stride):
-    """As :func:`run_diag` with a dense symmetric Hessian ``H`` and noise ``A z``
-    (A A^T = covariance; ``AT`` = A^T, C order)."""
-    for p in range(first, S.shape[0], stride):
-        diverged[p] = _problem_dense(S[p], S0[s0_row[p]], H, xs, AT, noisy, seeds[p],
-                                     hp[p].copy(), lr_table[lr_row[p]], steps, t0, pw_table,
-                                     pw_rows[p], closed[p], cp[p], cs[p], interval[p], rec_every,
-                                     loss[p], lr_out[p], xrec[p], record_x)
-
-
-@njit(**_OPTS)
 def _losses_dense(E, R, b):
-    """Problem b's loss 1/2 sum_i E[b, i] R[b, i], i ascending (as :func:`_loss_dense`)."""
+    """Problem b's loss 1/2 sum_i E[b, i] R[b, i] (e = x - x*, R = H e), i ascending."""
     total = 0.0
     for i in range(E.shape[1]):
         total += E[b, i] * R[b, i]
@@ -162,9 +81,9 @@ def _losses_dense(E, R, b):
 def _group_dense(S, S0, s0_row, H, xs, AT, noisy, seeds, hp, lr_table, lr_row, steps, t0, pwt,
                  pw_rows, closed, cp, cs, interval, rec_every, loss, lr_out, diverged, xrec,
                  record_x, p0, G):
-    """Problems p0..p0+G-1 as :func:`_problem_dense` runs each, their products H Y and H E
-    as one :func:`_matmul` per step (row b: problem p0 + b; a diverged problem's rows are
-    zeroed and no longer advanced)."""
+    """Problems p0..p0+G-1 (noise A z, A A^T = covariance, ``AT`` = A^T), their products H Y
+    and H E as one :func:`_matmul` per step (row b: problem p0 + b; a diverged problem's rows
+    are zeroed and no longer advanced); each problem's bits are those it has alone (G = 1)."""
     d = xs.size
     Y = np.zeros((G, d), S.dtype)
     Gr = np.empty((G, d), S.dtype)
@@ -212,7 +131,9 @@ def _group_dense(S, S0, s0_row, H, xs, AT, noisy, seeds, hp, lr_table, lr_row, s
             for i in range(d):
                 Y[b, i] = _grad_point(*_load(Sp, i), *hp_b) - xs[i]
                 same = same and np.float64(Y[b, i]) == E[b, i]
-        if same:  # every active problem's H y is the H e just computed (see _problem_dense)
+        # equal values (signed zeros aside, which no sum starting at +0.0 tells apart): every
+        # active problem's H y is the H e the loss just computed
+        if same:
             for b in range(G):
                 for i in range(d):
                     Gr[b, i] = R[b, i]
@@ -257,12 +178,12 @@ def _group_dense(S, S0, s0_row, H, xs, AT, noisy, seeds, hp, lr_table, lr_row, s
 
 
 @njit(nogil=True, **_OPTS)
-def run_dense_group(S, S0, s0_row, H, xs, AT, noisy, seeds, hp, lr_table, lr_row, steps, t0,
-                    pw_table, pw_rows, closed, cp, cs, interval, rec_every, loss, lr_out,
-                    diverged, xrec, record_x, group, first, stride):
-    """As :func:`run_dense`, the problems advanced ``group`` at a time (item g: problems
-    g*group ... ): one pass over H per step serves the group, and every problem keeps the
-    bits it has alone."""
+def run_dense(S, S0, s0_row, H, xs, AT, noisy, seeds, hp, lr_table, lr_row, steps, t0, pw_table,
+              pw_rows, closed, cp, cs, interval, rec_every, loss, lr_out, diverged, xrec, record_x,
+              group, first, stride):
+    """As :func:`run_diag` with a dense symmetric Hessian ``H``, the problems advanced ``group``
+    at a time (item g: problems g*group ... ; group 1: one problem per item): one pass over H per
+    step serves the group, and every problem keeps the bits it has alone."""
     n = S.shape[0]
     for g in range(first, -(-n // group), stride):
         p0 = g * group
